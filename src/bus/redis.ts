@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import type { Bus } from './bus.js';
+
+/**
+ * Redis pub/sub bus. One subscriber connection per node; channels are
+ * prefixed so deployments sharing a Redis stay apart.
+ */
+export function createRedisBus(pub: Redis, sub: Redis, prefix: string): Bus {
+  const handlers = new Map<string, Set<(m: unknown) => void>>();
+  const resync = new Set<() => void>();
+  let everReady = sub.status === 'ready';
+
+  sub.on('message', (ch: string, raw: string) => {
+    const set = handlers.get(ch.slice(prefix.length));
+    if (!set) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    for (const h of [...set]) h(msg);
+  });
+  sub.on('ready', () => {
+    // ioredis re-subscribes by itself on reconnect; what was published while
+    // we were away is lost, so tell listeners to rebuild from the store.
+    if (everReady) for (const h of [...resync]) h();
+    everReady = true;
+  });
+
+  return {
+    async publish(channel, message) {
+      await pub.publish(prefix + channel, JSON.stringify(message));
+    },
+    subscribe(channel, handler) {
+      let set = handlers.get(channel);
+      if (!set) {
+        handlers.set(channel, (set = new Set()));
+        sub.subscribe(prefix + channel).catch(() => {});
+      }
+      set.add(handler);
+      return () => {
+        set.delete(handler);
+        if (set.size === 0) {
+          handlers.delete(channel);
+          sub.unsubscribe(prefix + channel).catch(() => {});
+        }
+      };
+    },
+    onResync(handler) {
+      resync.add(handler);
+      return () => resync.delete(handler);
+    },
+    async close() {
+      handlers.clear();
+      resync.clear();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { FIELDS, type Config, type Field, type FieldName } from './schema.js';
+
+/** A bad setting. The message is one line: variable, problem, example. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseValue(name: FieldName, f: Field, raw: string): unknown {
+  const bad = (problem: string): never => {
+    throw new ConfigError(`${f.env}: ${problem} (example: ${f.env}=${f.example})`);
+  };
+  const k = f.kind;
+  switch (k.t) {
+    case 'string':
+      if (k.max !== undefined && raw.length > k.max) bad(`longer than ${k.max} characters`);
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) bad(`"${f.secret ? '***' : raw}" is not a whole number`);
+      const n = Number(raw.trim());
+      if (n < k.min || n > k.max) bad(`${n} is outside ${k.min}..${k.max}`);
+      return n;
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+      return bad(`"${raw}" is not a boolean (use 1 or 0)`);
+    }
+    case 'enum':
+      if (!k.values.includes(raw.trim())) bad(`"${raw}" is not one of ${k.values.join(', ')}`);
+      return raw.trim();
+    case 'url': {
+      let u: URL;
+      try {
+        u = new URL(raw.trim());
+      } catch {
+        return bad('is not a valid URL');
+      }
+      if (!k.protocols.includes(u.protocol)) bad(`protocol must be one of ${k.protocols.join(', ')}`);
+      return raw.trim();
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+  }
+  return name;
+}
+
+function fromFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`TESSERA_CONFIG_FILE: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}) (example: TESSERA_CONFIG_FILE=./tessera.json)`);
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`TESSERA_CONFIG_FILE: ${path} is not valid JSON (example: {"TESSERA_PORT": 8080})`);
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new ConfigError(`TESSERA_CONFIG_FILE: ${path} must hold one JSON object (example: {"TESSERA_PORT": 8080})`);
+  }
+  return obj as Record<string, unknown>;
+}
+
+/**
+ * Reads the configuration from `env` (and the JSON file named by
+ * TESSERA_CONFIG_FILE, whose keys are the same TESSERA_* names; env wins).
+ * Throws ConfigError on the first bad value or unknown file key.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const known = new Map<string, FieldName>();
+  for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
+    known.set(f.env, name);
+    for (const a of f.aliases ?? []) known.set(a, name);
+  }
+  const file = env.TESSERA_CONFIG_FILE ? fromFile(env.TESSERA_CONFIG_FILE) : {};
+  for (const key of Object.keys(file)) {
+    if (!known.has(key)) throw new ConfigError(`TESSERA_CONFIG_FILE: unknown setting "${key}" (example: {"TESSERA_PORT": 8080})`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
+    let raw: string | undefined;
+    for (const key of [f.env, ...(f.aliases ?? [])]) {
+      const v = env[key] ?? (file[key] === undefined ? undefined : String(file[key]));
+      if (v !== undefined && v !== '') {
+        raw = v;
+        break;
+      }
+    }
+    out[name] = raw === undefined ? f.default : parseValue(name, f, raw);
+  }
+  const cfg = { ...(out as Omit<Config, 'production'>), production: env.NODE_ENV === 'production', ...overrides } as Config;
+  checkConsistency(cfg, env);
+  return cfg;
+}
+
+function checkConsistency(cfg: Config, env: Env): void {
+  const ctx = cfg.contextPath;
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(ctx) || ctx.endsWith('/')) {
+    throw new ConfigError(`TESSERA_CONTEXT_PATH: "${ctx}" must start with / and not end with / (example: TESSERA_CONTEXT_PATH=/api)`);
+  }
+  if (cfg.jwtAlgorithm === 'HS256' && !cfg.jwtSecret) {
+    throw new ConfigError('TESSERA_JWT_SECRET: required when TESSERA_JWT_ALGORITHM=HS256 (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))');
+  }
+  if (cfg.jwtSecret && cfg.jwtAlgorithm !== 'HS256' && env.TESSERA_JWT_ALGORITHM === undefined) {
+    // A secret alone (seed 000's JWT_SECRET) means the operator wants HS256.
+    cfg.jwtAlgorithm = 'HS256';
+  }
+  if (cfg.captchaProvider === 'turnstile' && !cfg.turnstileSecret) {
+    throw new ConfigError('TESSERA_TURNSTILE_SECRET: required when TESSERA_CAPTCHA_PROVIDER=turnstile (example: TESSERA_TURNSTILE_SECRET=0x4AAAAAAA...)');
+  }
+  if (cfg.production) checkProduction(cfg, env);
+}
+
+/** Production refuses what is only acceptable on a laptop. */
+function checkProduction(cfg: Config, env: Env): void {
+  if (cfg.demo) {
+    throw new ConfigError('TESSERA_DEMO: demo users with known passwords are refused when NODE_ENV=production (example: unset TESSERA_DEMO)');
+  }
+  if (cfg.jwtSecret && Buffer.byteLength(cfg.jwtSecret, 'utf8') < 32) {
+    throw new ConfigError('TESSERA_JWT_SECRET: shorter than 256 bits (32 bytes), refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))');
+  }
+  if (cfg.jwtSecret && /change|secret|example|default/i.test(cfg.jwtSecret)) {
+    throw new ConfigError('TESSERA_JWT_SECRET: looks like a placeholder, refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))');
+  }
+  if (env.TESSERA_TRUST_PROXY === undefined) {
+    throw new ConfigError('TESSERA_TRUST_PROXY: must be set explicitly when NODE_ENV=production, to your TLS proxy addresses or "none" (example: TESSERA_TRUST_PROXY=10.0.0.0/8)');
+  }
+}
+
+/** The effective configuration with secrets replaced, for the start-up log. */
+export function redactedConfig(cfg: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
+    const v = cfg[name];
+    if (v === undefined) continue;
+    if (f.secret) {
+      if (f.kind.t === 'url' && typeof v === 'string') {
+        const u = new URL(v);
+        if (u.password) u.password = '***';
+        out[name] = u.toString();
+      } else out[name] = Array.isArray(v) ? v.map(() => '***') : '***';
+    } else out[name] = v;
+  }
+  out.production = cfg.production;
+  return out;
+}

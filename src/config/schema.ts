@@ -1,0 +1,101 @@
+/**
+ * Every setting Tessera reads at start, with its default, in ONE table.
+ * Names of env vars marked (contract) are listed in shared/API.md and must not change.
+ * A setting marked `dynamic` can also be changed at run time through the admin
+ * settings API (see src/settings/); the value here is then only the start value.
+ */
+export type Kind =
+  | { t: 'string'; max?: number }
+  | { t: 'int'; min: number; max: number }
+  | { t: 'bool' }
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'url'; protocols: readonly string[] }
+  | { t: 'list' };
+
+export interface Field {
+  env: string;
+  /** Other accepted env names, e.g. seed 000's JWT_SECRET. */
+  aliases?: readonly string[];
+  kind: Kind;
+  default: string | number | boolean | string[] | undefined;
+  secret?: boolean;
+  example: string;
+  doc: string;
+}
+
+const int = (min: number, max: number): Kind => ({ t: 'int', min, max });
+const DAY = 86_400;
+
+export const FIELDS = {
+  // ── server ────────────────────────────────────────────────────────────
+  host: { env: 'TESSERA_HOST', kind: { t: 'string', max: 255 }, default: '127.0.0.1', example: '0.0.0.0', doc: 'Listen address (contract).' },
+  port: { env: 'TESSERA_PORT', kind: int(0, 65535), default: 8080, example: '8080', doc: 'Listen port (contract); 0 picks a free port.' },
+  dataDir: { env: 'TESSERA_DATA_DIR', kind: { t: 'string', max: 4096 }, default: './data', example: '/var/lib/tessera', doc: 'Embedded SQLite file and other local state (contract).' },
+  databaseUrl: { env: 'TESSERA_DATABASE_URL', kind: { t: 'url', protocols: ['postgres:', 'postgresql:'] }, default: undefined, secret: true, example: 'postgres://tessera@db:5432/tessera', doc: 'PostgreSQL URL; unset = embedded SQLite (contract).' },
+  databaseSchema: { env: 'TESSERA_DATABASE_SCHEMA', kind: { t: 'string', max: 63 }, default: undefined, example: 'tessera', doc: 'PostgreSQL schema to use (created if missing); unset = the search_path default.' },
+  redisUrl: { env: 'TESSERA_REDIS_URL', kind: { t: 'url', protocols: ['redis:', 'rediss:'] }, default: undefined, secret: true, example: 'redis://127.0.0.1:6379/0', doc: 'Redis URL; unset = in-process state, single node (contract).' },
+  redisPrefix: { env: 'TESSERA_REDIS_PREFIX', kind: { t: 'string', max: 64 }, default: 'tessera:', example: 'tessera:prod:', doc: 'Prefix of every Redis key and channel, so several deployments can share one Redis.' },
+  contextPath: { env: 'TESSERA_CONTEXT_PATH', kind: { t: 'string', max: 64 }, default: '/api', example: '/api', doc: 'API prefix (contract, seed 001).' },
+  logLevel: { env: 'TESSERA_LOG_LEVEL', kind: { t: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', example: 'warn', doc: 'Log level.' },
+  defaultLocale: { env: 'TESSERA_DEFAULT_LOCALE', kind: { t: 'enum', values: ['en', 'zh'] }, default: 'en', example: 'zh', doc: 'Message language when Accept-Language names neither en nor zh.' },
+  trustProxy: { env: 'TESSERA_TRUST_PROXY', kind: { t: 'list' }, default: [], example: '10.0.0.0/8,127.0.0.1', doc: 'Proxies whose X-Forwarded-For is believed (IPs or CIDRs), or "none". Production requires it to be set explicitly.' },
+  bodyLimit: { env: 'TESSERA_BODY_LIMIT_BYTES', kind: int(1024, 1_048_576), default: 65_536, example: '65536', doc: 'Largest accepted request body; larger answers 413.' },
+  adminPassword: { env: 'TESSERA_ADMIN_PASSWORD', kind: { t: 'string', max: 128 }, default: undefined, secret: true, example: 'a-long-random-passphrase', doc: 'First-run admin password (contract); unset = random, printed once.' },
+  demo: { env: 'TESSERA_DEMO', kind: { t: 'bool' }, default: false, example: '1', doc: 'Seed the seed-000 demo users (contract). Refused in production.' },
+  // ── tokens ────────────────────────────────────────────────────────────
+  jwtAlgorithm: { env: 'TESSERA_JWT_ALGORITHM', kind: { t: 'enum', values: ['RS256', 'ES256', 'EdDSA', 'HS256'] }, default: 'RS256', example: 'ES256', doc: 'Access-token signature algorithm. HS256 needs TESSERA_JWT_SECRET.' },
+  jwtPrivateKeyFile: { env: 'TESSERA_JWT_PRIVATE_KEY_FILE', kind: { t: 'string', max: 4096 }, default: undefined, example: '/run/secrets/jwt.pem', doc: 'Operator-supplied PEM signing key instead of generated keys (contract).' },
+  jwtSecret: { env: 'TESSERA_JWT_SECRET', aliases: ['JWT_SECRET'], kind: { t: 'string', max: 1024 }, default: undefined, secret: true, example: '$(openssl rand -base64 48)', doc: 'HS256 secret (contract); at least 256 bits in production.' },
+  issuer: { env: 'TESSERA_ISSUER', kind: { t: 'string', max: 255 }, default: 'tessera', example: 'https://auth.example.com', doc: 'The `iss` of every token.' },
+  audience: { env: 'TESSERA_AUDIENCE', kind: { t: 'string', max: 255 }, default: 'tessera', example: 'api.example.com', doc: 'The `aud` of every access token.' },
+  accessTokenTtl: { env: 'TESSERA_ACCESS_TOKEN_TTL_SECONDS', kind: int(60, DAY), default: 900, example: '900', doc: 'Access-token lifetime (contract; dynamic).' },
+  refreshTokenTtl: { env: 'TESSERA_REFRESH_TOKEN_TTL_SECONDS', kind: int(300, 365 * DAY), default: 7 * DAY, example: '604800', doc: 'Refresh-token lifetime (contract; dynamic).' },
+  refreshReuseGrace: { env: 'TESSERA_REFRESH_REUSE_GRACE_SECONDS', kind: int(0, 60), default: 0, example: '10', doc: 'Window in which a retry of a just-rotated refresh token gets the same successor instead of ending the session (0 = strict).' },
+  clockSkew: { env: 'TESSERA_CLOCK_SKEW_SECONDS', kind: int(0, 300), default: 30, example: '30', doc: 'Tolerance for iat/exp against other nodes\' clocks.' },
+  tokenCacheSize: { env: 'TESSERA_TOKEN_CACHE_SIZE', kind: int(0, 10_000_000), default: 100_000, example: '100000', doc: 'Verified access tokens kept in memory (0 disables the cache).' },
+  // ── encrypted login (seed 001) ───────────────────────────────────────
+  rsaKeyTtl: { env: 'TESSERA_RSA_KEY_TTL_SECONDS', kind: int(5, 3600), default: 300, example: '300', doc: 'Lifetime of a one-time login encryption key (contract).' },
+  rsaKeySize: { env: 'TESSERA_RSA_KEY_SIZE', kind: { t: 'enum', values: ['2048', '3072'] }, default: '2048', example: '3072', doc: 'Modulus size of login encryption keys.' },
+  rsaKeyPoolSize: { env: 'TESSERA_RSA_KEY_POOL_SIZE', kind: int(1, 10_000), default: 64, example: '64', doc: 'Pre-generated one-time key pairs kept ready.' },
+  plainLogin: { env: 'TESSERA_PLAIN_LOGIN', kind: { t: 'bool' }, default: true, example: '0', doc: 'Accept `password` in clear on login (seed 001 backward compatibility). 0 = encrypted only.' },
+  // ── sessions (seeds 002, 003, 004) ────────────────────────────────────
+  loginPolicy: { env: 'TESSERA_LOGIN_POLICY', kind: { t: 'string', max: 1024 }, default: '*=multi', example: 'kefu=single,*=multi', doc: 'multi | single | reject, per user type (contract; dynamic).' },
+  maxSessions: { env: 'TESSERA_MAX_SESSIONS_PER_USER', kind: int(1, 1000), default: 10, example: '10', doc: 'Sessions a user may hold; the oldest ends beyond it (dynamic).' },
+  sessionIdleTimeout: { env: 'TESSERA_SESSION_IDLE_TIMEOUT_SECONDS', kind: int(60, 365 * DAY), default: 3 * DAY, example: '1800', doc: 'A session not refreshed for this long ends (dynamic).' },
+  sessionMaxLifetime: { env: 'TESSERA_SESSION_MAX_LIFETIME_SECONDS', kind: int(300, 365 * DAY), default: 30 * DAY, example: '43200', doc: 'Absolute session lifetime, whatever the activity (dynamic).' },
+  lastSeenInterval: { env: 'TESSERA_LAST_SEEN_INTERVAL_SECONDS', kind: int(1, 30 * DAY), default: DAY, example: '86400', doc: 'last-seen is written at most this often per session (seed 002; dynamic).' },
+  publicApiTokens: { env: 'TESSERA_PUBLIC_API_TOKENS', kind: { t: 'list' }, default: [], secret: true, example: 'tok_1,tok_2', doc: 'Static tokens for service-to-service calls under the public-token paths (seed 002).' },
+  publicTokenPaths: { env: 'TESSERA_PUBLIC_TOKEN_PATHS', kind: { t: 'list' }, default: ['/api/service/'], example: '/api/service/', doc: 'Path prefixes guarded by a public API token instead of a JWT.' },
+  // ── brute force, captcha, audit (seeds 002, 004) ─────────────────────
+  captchaProvider: { env: 'TESSERA_CAPTCHA_PROVIDER', kind: { t: 'enum', values: ['altcha', 'turnstile'] }, default: 'altcha', example: 'turnstile', doc: 'Human verification: self-hosted proof of work (altcha) or Cloudflare Turnstile.' },
+  turnstileSecret: { env: 'TESSERA_TURNSTILE_SECRET', kind: { t: 'string', max: 512 }, default: undefined, secret: true, example: '0x4AAAAAAA...', doc: 'Turnstile secret key.' },
+  turnstileVerifyUrl: { env: 'TESSERA_TURNSTILE_VERIFY_URL', kind: { t: 'url', protocols: ['https:', 'http:'] }, default: 'https://challenges.cloudflare.com/turnstile/v0/siteverify', example: 'http://127.0.0.1:9999/siteverify', doc: 'Turnstile siteverify endpoint (tests point it at a local fake).' },
+  altchaHmacKey: { env: 'TESSERA_ALTCHA_HMAC_KEY', kind: { t: 'string', max: 512 }, default: undefined, secret: true, example: '$(openssl rand -base64 32)', doc: 'Key that signs proof-of-work challenges; unset = a key generated once and kept in the database.' },
+  auditRetentionDays: { env: 'TESSERA_AUDIT_RETENTION_DAYS', kind: int(1, 3650), default: 180, example: '90', doc: 'Audit rows older than this are pruned (dynamic).' },
+  alertWebhookUrls: { env: 'TESSERA_ALERT_WEBHOOK_URLS', kind: { t: 'list' }, default: [], example: 'https://hooks.example.com/tessera', doc: 'Where security alerts are POSTed.' },
+  alertWebhookSecret: { env: 'TESSERA_ALERT_WEBHOOK_SECRET', kind: { t: 'string', max: 512 }, default: undefined, secret: true, example: '$(openssl rand -hex 32)', doc: 'HMAC-SHA256 key for the X-Tessera-Signature header of alert webhooks.' },
+  // ── presence (seed 000) ───────────────────────────────────────────────
+  presenceTimeout: { env: 'TESSERA_PRESENCE_TIMEOUT_SECONDS', kind: int(5, 3600), default: 60, example: '60', doc: 'Heartbeat silence after which a user without open sockets is offline (dynamic).' },
+  wsMaxBufferedBytes: { env: 'TESSERA_WS_MAX_BUFFERED_BYTES', kind: int(1024, 64 * 1024 * 1024), default: 1_048_576, example: '1048576', doc: 'A socket whose unsent data exceeds this is closed (slow consumer).' },
+} as const satisfies Record<string, Field>;
+
+export type FieldName = keyof typeof FIELDS;
+
+type ValueOf<K extends Kind> = K extends { t: 'int' }
+  ? number
+  : K extends { t: 'bool' }
+    ? boolean
+    : K extends { t: 'list' }
+      ? string[]
+      : string;
+
+type Optional<F> = F extends { default: undefined } ? true : false;
+
+export type Config = {
+  -readonly [K in FieldName]: Optional<(typeof FIELDS)[K]> extends true
+    ? ValueOf<(typeof FIELDS)[K]['kind']> | undefined
+    : ValueOf<(typeof FIELDS)[K]['kind']>;
+} & {
+  /** NODE_ENV=production. */
+  production: boolean;
+};

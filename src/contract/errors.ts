@@ -1,0 +1,49 @@
+/**
+ * Every error code Tessera answers with, its HTTP status and its messages.
+ * Codes are stable API: clients branch on `error` (and seed-001 clients look
+ * for the code inside `message`). Never branch on message text.
+ * docs/api.md lists the same table; src/contract/errors.test.ts keeps them in step.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, en: 'The request is not valid', zh: '请求参数不合法' },
+  CAPTCHA_REQUIRED: { status: 400, en: 'Human verification is required', zh: '需要人机验证' },
+  CAPTCHA_FAILED: { status: 400, en: 'Human verification failed', zh: '人机验证失败' },
+  INVALID_CREDENTIALS: { status: 401, en: 'Wrong username or password', zh: '用户名或密码错误' },
+  KEY_EXPIRED: { status: 401, en: 'The secure session expired, fetch a new public key', zh: '安全会话已过期，请重新获取公钥' },
+  KEY_NOT_FOUND: { status: 401, en: 'Security check failed, reload and try again', zh: '安全验证失败，请刷新页面重试' },
+  TOKEN_MISSING: { status: 401, en: 'Authentication is required', zh: '需要登录' },
+  TOKEN_INVALID: { status: 401, en: 'The token is not valid', zh: '令牌无效' },
+  TOKEN_EXPIRED: { status: 401, en: 'The token has expired', zh: '令牌已过期' },
+  TOKEN_REVOKED: { status: 401, en: 'The token has been revoked', zh: '令牌已被撤销' },
+  SESSION_ENDED: { status: 401, en: 'The session has ended', zh: '会话已结束' },
+  MFA_REQUIRED: { status: 401, en: 'A second factor is required', zh: '需要二次验证' },
+  FORBIDDEN: { status: 403, en: 'You do not have permission for this', zh: '没有权限' },
+  NOT_FOUND: { status: 404, en: 'Not found', zh: '资源不存在' },
+  METHOD_NOT_ALLOWED: { status: 405, en: 'Method not allowed', zh: '不支持该请求方法' },
+  USER_EXISTS: { status: 409, en: 'The user already exists', zh: '用户已存在' },
+  CONFLICT: { status: 409, en: 'The request conflicts with the current state', zh: '请求与当前状态冲突' },
+  PAYLOAD_TOO_LARGE: { status: 413, en: 'The request body is too large', zh: '请求体过大' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, en: 'Unsupported content type, send application/json', zh: '不支持的内容类型，请使用 application/json' },
+  ACCOUNT_LOCKED: { status: 423, en: 'The account is temporarily locked', zh: '账户已被临时锁定' },
+  ACCOUNT_DISABLED: { status: 403, en: 'The account is disabled', zh: '账户已被禁用' },
+  LOGIN_REJECTED: { status: 409, en: 'Already signed in elsewhere; sign out there first', zh: '账号已在其他地方登录，请先退出' },
+  RATE_LIMITED: { status: 429, en: 'Too many requests, try again later', zh: '请求过于频繁，请稍后再试' },
+  INTERNAL: { status: 500, en: 'Internal error', zh: '服务器内部错误' },
+  UNAVAILABLE: { status: 503, en: 'Temporarily unavailable, try again shortly', zh: '服务暂时不可用，请稍后再试' },
+} as const satisfies Record<string, { status: number; en: string; zh: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Success messages (seed 001 shows these texts for zh-CN). */
+export const MESSAGES = {
+  OK: { en: 'OK', zh: '操作成功' },
+  PUBLIC_KEY: { en: 'Public key issued', zh: '公钥获取成功' },
+  LOGIN: { en: 'Login successful', zh: '登录成功' },
+  REGISTER: { en: 'User registered', zh: '用户注册成功' },
+  REFRESH: { en: 'Token refreshed', zh: '令牌刷新成功' },
+  LOGOUT: { en: 'Logged out', zh: '登出成功' },
+  CREATED: { en: 'Created', zh: '创建成功' },
+} as const satisfies Record<string, { en: string; zh: string }>;
+
+export type MessageKey = keyof typeof MESSAGES;
+export type Locale = 'en' | 'zh';

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database, Db } from './types.js';
+
+// int8 (bigint) columns hold millisecond times and counters well below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface DbOptions {
+  databaseUrl?: string | undefined;
+  /** PostgreSQL schema (created if missing). */
+  schema?: string | undefined;
+  /** SQLite file; ':memory:' for throw-away databases. */
+  sqlitePath?: string;
+  dataDir?: string;
+}
+
+/** Opens the embedded SQLite database or PostgreSQL, per the options. */
+export async function openDb(opts: DbOptions): Promise<Db> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.schema);
+  const path = opts.sqlitePath ?? join(opts.dataDir ?? './data', 'tessera.db');
+  if (path !== ':memory:') mkdirSync(join(path, '..'), { recursive: true });
+  return openSqlite(path);
+}
+
+function openSqlite(path: string): Db {
+  const raw = new SqliteDatabase(path);
+  // WAL: readers never block the writer; NORMAL sync is durable across process
+  // crashes and loses at most the last transactions on power loss (SQLite docs).
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    ping: async () => {
+      raw.prepare('select 1').get();
+    },
+    close: () => kysely.destroy(),
+  };
+}
+
+async function openPostgres(url: string, schema: string | undefined): Promise<Db> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error('TESSERA_DATABASE_SCHEMA: must be a lower-case SQL identifier (example: tessera)');
+  }
+  if (schema) {
+    const setup = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    await setup.connect();
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } finally {
+      await setup.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(kysely);
+    },
+    close: () => kysely.destroy(),
+  };
+}

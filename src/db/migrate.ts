@@ -1,0 +1,34 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Db, Dialect } from './types.js';
+import * as m0001 from './migrations/0001_init.js';
+
+type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+
+/** Ordered list of migrations. Append only: never edit one that has shipped. */
+const STEPS: Record<string, Step> = {
+  '0001_init': m0001,
+};
+
+class CodeProvider implements MigrationProvider {
+  constructor(private dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, step] of Object.entries(STEPS)) {
+      out[name] = { up: (db) => step.up(db, this.dialect) };
+    }
+    return out;
+  }
+}
+
+/** Applies pending migrations (each in a transaction, under Kysely's lock). Returns the names applied. */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: new CodeProvider(db.dialect),
+    migrationTableName: 'tessera_migrations',
+    migrationLockTableName: 'tessera_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
