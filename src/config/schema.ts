@@ -23,7 +23,7 @@ export interface Field {
   doc: string;
 }
 
-const int = (min: number, max: number): Kind => ({ t: 'int', min, max });
+const int = (min: number, max: number) => ({ t: 'int', min, max }) as const;
 const DAY = 86_400;
 
 export const FIELDS = {
@@ -71,6 +71,12 @@ export const FIELDS = {
   turnstileSecret: { env: 'TESSERA_TURNSTILE_SECRET', kind: { t: 'string', max: 512 }, default: undefined, secret: true, example: '0x4AAAAAAA...', doc: 'Turnstile secret key.' },
   turnstileVerifyUrl: { env: 'TESSERA_TURNSTILE_VERIFY_URL', kind: { t: 'url', protocols: ['https:', 'http:'] }, default: 'https://challenges.cloudflare.com/turnstile/v0/siteverify', example: 'http://127.0.0.1:9999/siteverify', doc: 'Turnstile siteverify endpoint (tests point it at a local fake).' },
   altchaHmacKey: { env: 'TESSERA_ALTCHA_HMAC_KEY', kind: { t: 'string', max: 512 }, default: undefined, secret: true, example: '$(openssl rand -base64 32)', doc: 'Key that signs proof-of-work challenges; unset = a key generated once and kept in the database.' },
+  captchaAfterFailures: { env: 'TESSERA_CAPTCHA_AFTER_FAILURES', kind: int(0, 1000), default: 3, example: '3', doc: 'Consecutive failed logins of an account after which a captcha is required (seed 004; 0 = always; dynamic).' },
+  lockAfterFailures: { env: 'TESSERA_LOCK_AFTER_FAILURES', kind: int(1, 1000), default: 10, example: '10', doc: 'Consecutive failed logins after which the account is locked (seed 004; dynamic).' },
+  lockSeconds: { env: 'TESSERA_LOCK_SECONDS', kind: int(1, 30 * DAY), default: 900, example: '900', doc: 'How long a lock lasts (seed 004; dynamic).' },
+  lockoutMode: { env: 'TESSERA_LOCKOUT_MODE', kind: { t: 'enum', values: ['account', 'account_ip'] }, default: 'account_ip', example: 'account', doc: 'account: lock the account for everyone; account_ip: lock the (account, IP) pair and require a captcha from other IPs (dynamic).' },
+  loginAttemptsPerIpPerHour: { env: 'TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR', kind: int(1, 1_000_000), default: 100, example: '100', doc: 'Login attempts one IP may make per hour (seed 004; dynamic).' },
+  registerCaptcha: { env: 'TESSERA_REGISTER_CAPTCHA', kind: { t: 'bool' }, default: false, example: '1', doc: 'Require a captcha on register (seed 002; dynamic).' },
   auditRetentionDays: { env: 'TESSERA_AUDIT_RETENTION_DAYS', kind: int(1, 3650), default: 180, example: '90', doc: 'Audit rows older than this are pruned (dynamic).' },
   alertWebhookUrls: { env: 'TESSERA_ALERT_WEBHOOK_URLS', kind: { t: 'list' }, default: [], example: 'https://hooks.example.com/tessera', doc: 'Where security alerts are POSTed.' },
   alertWebhookSecret: { env: 'TESSERA_ALERT_WEBHOOK_SECRET', kind: { t: 'string', max: 512 }, default: undefined, secret: true, example: '$(openssl rand -hex 32)', doc: 'HMAC-SHA256 key for the X-Tessera-Signature header of alert webhooks.' },

@@ -23,7 +23,6 @@ export const ERRORS = {
   USER_EXISTS: { status: 409, en: 'The user already exists', zh: '用户已存在' },
   CONFLICT: { status: 409, en: 'The request conflicts with the current state', zh: '请求与当前状态冲突' },
   PAYLOAD_TOO_LARGE: { status: 413, en: 'The request body is too large', zh: '请求体过大' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, en: 'Unsupported content type, send application/json', zh: '不支持的内容类型，请使用 application/json' },
   ACCOUNT_LOCKED: { status: 423, en: 'The account is temporarily locked', zh: '账户已被临时锁定' },
   ACCOUNT_DISABLED: { status: 403, en: 'The account is disabled', zh: '账户已被禁用' },
   LOGIN_REJECTED: { status: 409, en: 'Already signed in elsewhere; sign out there first', zh: '账号已在其他地方登录，请先退出' },

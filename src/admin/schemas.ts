@@ -1,0 +1,101 @@
+import type { UserRow } from '../users/store.js';
+
+export const userView = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    username: { type: 'string' },
+    email: { type: ['string', 'null'] },
+    phoneNumber: { type: ['string', 'null'] },
+    display_name: { type: ['string', 'null'] },
+    user_type: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'disabled'] },
+    roles: { type: 'array', items: { type: 'string' } },
+    created_at: { type: 'integer' },
+    updated_at: { type: 'integer' },
+  },
+} as const;
+
+export function viewUser(u: UserRow, roles: string[]) {
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    phoneNumber: u.phone_number,
+    display_name: u.display_name,
+    user_type: u.user_type,
+    status: u.status,
+    roles,
+    created_at: u.created_at,
+    updated_at: u.updated_at,
+  };
+}
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } } as const;
+export const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } } } as const;
+
+const roleList = { type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } } as const;
+
+export const createUserBody = {
+  type: 'object',
+  required: ['username', 'password'],
+  additionalProperties: false,
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 256 },
+    email: { type: 'string', maxLength: 254 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    phoneNumber: { type: 'string', maxLength: 32 },
+    display_name: { type: 'string', maxLength: 128 },
+    user_type: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
+    roles: roleList,
+  },
+} as const;
+
+export const updateUserBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    display_name: { type: ['string', 'null'], maxLength: 128 },
+    email: { type: ['string', 'null'], maxLength: 254 },
+    phoneNumber: { type: ['string', 'null'], maxLength: 32 },
+    user_type: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
+    status: { type: 'string', enum: ['active', 'disabled'] },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+export const rolesBody = { type: 'object', required: ['roles'], additionalProperties: false, properties: { roles: roleList } } as const;
+
+export const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    search: { type: 'string', maxLength: 64 },
+    user_type: { type: 'string', maxLength: 32 },
+    status: { type: 'string', enum: ['active', 'disabled'] },
+    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
+    page_size: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
+  },
+} as const;
+
+export const page = (items: object) => ({
+  type: 'object',
+  properties: { items: { type: 'array', items }, total: { type: 'integer' }, page: { type: 'integer' }, page_size: { type: 'integer' } },
+});
+
+export const roleView = {
+  type: 'object',
+  properties: { name: { type: 'string' }, level: { type: 'integer' }, description: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } } },
+} as const;
+
+export const roleBody = {
+  type: 'object',
+  required: ['level', 'permissions'],
+  additionalProperties: false,
+  properties: {
+    level: { type: 'integer', minimum: 0, maximum: 1000 },
+    description: { type: 'string', maxLength: 256 },
+    permissions: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,31}$' } },
+  },
+} as const;

@@ -1,0 +1,75 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authRoutes } from './auth/routes.js';
+import { installAuthGuards } from './http/auth.js';
+import { setDefaultLocale } from './http/envelope.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { createMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/routes.js';
+import type { Runtime } from './runtime.js';
+import { sessionRoutes } from './sessions/routes.js';
+import { adminRoutes } from './admin/routes.js';
+
+export interface AppExtension {
+  /** Registered inside the context path (e.g. /api). */
+  api?: (app: FastifyInstance) => Promise<void>;
+  /** Registered at the root. */
+  root?: (app: FastifyInstance) => Promise<void>;
+}
+
+/**
+ * Builds the HTTP application over a runtime, without listening (tests use
+ * app.inject). Optional modules (encrypted login, presence, audit API...)
+ * plug in through `extensions`.
+ */
+export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Promise<FastifyInstance> {
+  const cfg = rt.config;
+  const trust = cfg.trustProxy.filter((p) => p !== 'none');
+  const app = Fastify({
+    loggerInstance: rt.log.child({ mod: 'http' }) as FastifyBaseLogger,
+    bodyLimit: cfg.bodyLimit,
+    trustProxy: trust.length ? trust : false,
+    // Bounded parsing: at most 100 query parameters, no prototype pollution.
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    disableRequestLogging: true,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+  });
+  setDefaultLocale(cfg.defaultLocale as 'en' | 'zh');
+  installErrorHandling(app);
+  installAuthGuards(app, {
+    authenticator: rt.authenticator,
+    roles: rt.roles,
+    publicApiTokens: cfg.publicApiTokens,
+    publicTokenPaths: cfg.publicApiTokens.length ? cfg.publicTokenPaths : [],
+  });
+  const metrics = createMetrics();
+  app.addHook('onResponse', (req, reply, done) => {
+    if (reply.statusCode >= 400) metrics.httpErrors.inc({ code: String(reply.statusCode) });
+    done();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tessera', version: '0.1.0', description: 'Self-hosted JWT authentication server. Every /api answer is the envelope {code, message, data}; errors add `error`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiToken: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(opsRoutes(rt, metrics));
+  const ctx = cfg.contextPath;
+  await app.register(authRoutes(rt.auth), { prefix: `${ctx}/public/auth` });
+  await app.register(sessionRoutes(rt), { prefix: `${ctx}/auth` });
+  await app.register(adminRoutes(rt), { prefix: `${ctx}/admin` });
+  for (const ext of extensions) {
+    if (ext.api) await app.register(ext.api, { prefix: ctx });
+    if (ext.root) await app.register(ext.root);
+  }
+  return app;
+}

@@ -1,0 +1,67 @@
+/** JSON schemas of the seed-001 public endpoints (they also generate /openapi.json). */
+const str = (max: number, extra: object = {}) => ({ type: 'string', maxLength: max, ...extra });
+
+export const tokenPair = {
+  type: 'object',
+  required: ['access_token', 'refresh_token', 'token_type', 'expires_in', 'refresh_expires_in'],
+  properties: {
+    access_token: { type: 'string' },
+    refresh_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
+    refresh_expires_in: { type: 'integer', description: 'Seconds until the refresh token expires.' },
+  },
+};
+
+export const loginBody = {
+  type: 'object',
+  required: ['username'],
+  additionalProperties: false,
+  properties: {
+    username: str(254, { minLength: 1 }),
+    password: str(1024, { minLength: 1 }),
+    encryptedPassword: str(2048, { minLength: 1, description: 'base64 RSA ciphertext of the UTF-8 password under the key from public-key' }),
+    keyId: str(200, { minLength: 1 }),
+    captcha: str(8192, { description: 'Human-verification solution (after repeated failures)' }),
+    mfa_code: str(16),
+    device_id: str(128, { pattern: '^[\\x21-\\x7e]+$' }),
+    device_name: str(128),
+    user_type: str(32),
+  },
+};
+
+export const registerBody = {
+  type: 'object',
+  required: ['username', 'email', 'password'],
+  additionalProperties: false,
+  properties: {
+    username: str(256, { minLength: 1 }),
+    email: str(254, { minLength: 3 }),
+    password: str(1024, { minLength: 1 }),
+    phoneNumber: { anyOf: [str(32), { type: 'null' }] },
+    captcha: str(8192),
+  },
+};
+
+export const refreshBody = {
+  type: 'object',
+  required: ['refresh_token'],
+  additionalProperties: false,
+  properties: { refresh_token: str(256, { minLength: 1 }) },
+};
+
+export const meData = {
+  type: 'object',
+  required: ['userId', 'username', 'authorities'],
+  properties: {
+    userId: { type: 'integer' },
+    username: { type: 'string' },
+    authorities: { type: 'array', items: { type: 'string' }, description: 'Roles as ROLE_* (seed 001).' },
+    user_type: { type: 'string' },
+    role: { type: 'string' },
+    level: { type: 'integer' },
+    scope: { type: 'string' },
+    session_id: { type: 'string' },
+    expires_at: { type: 'integer', description: 'Access-token expiry, ms since the epoch.' },
+  },
+};

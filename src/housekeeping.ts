@@ -1,0 +1,37 @@
+import type { Runtime } from './runtime.js';
+import { createKeyStore } from './keys/store.js';
+import { createSessionStore } from './sessions/store.js';
+
+const MINUTE = 60_000;
+
+/**
+ * Background upkeep, each job idempotent so several nodes may run it:
+ * end idle/expired sessions (their sockets are told), prune rows no live
+ * token can need. Returns a stop function.
+ */
+export function startHousekeeping(rt: Runtime): () => void {
+  const k = rt.db.kysely;
+  const keys = createKeyStore(k);
+  const sessions = createSessionStore(k);
+  const run = (name: string, fn: () => Promise<unknown>) => () =>
+    void fn().catch((err: unknown) => rt.log.warn({ err, job: name }, 'housekeeping job failed'));
+
+  const jobs = [
+    setInterval(run('expire-sessions', () => rt.sessions.expireStale()), MINUTE),
+    setInterval(
+      run('prune', async () => {
+        const now = rt.clock.now();
+        await rt.revocations.prune();
+        await rt.refresh.pruneExpired(now);
+        await keys.pruneExpired(now);
+        // Ended sessions are kept 30 days for the user's device list and the audit.
+        await sessions.pruneEnded(now - 30 * 24 * 60 * MINUTE);
+      }),
+      60 * MINUTE,
+    ),
+  ];
+  for (const j of jobs) j.unref();
+  return () => {
+    for (const j of jobs) clearInterval(j);
+  };
+}

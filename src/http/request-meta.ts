@@ -1,0 +1,17 @@
+import type { FastifyRequest } from 'fastify';
+import type { RequestMeta } from '../audit/audit.js';
+
+const DEVICE = /^[\x21-\x7e]{1,128}$/;
+
+/** Who is asking: client IP (X-Forwarded-For only from trusted proxies), user agent, device. */
+export function requestMeta(req: FastifyRequest, body?: { device_id?: string | undefined; device_name?: string | undefined }): RequestMeta {
+  const headerDevice = req.headers['x-device-id'];
+  const deviceId = body?.device_id ?? (typeof headerDevice === 'string' && DEVICE.test(headerDevice) ? headerDevice : undefined);
+  const ua = req.headers['user-agent'];
+  return {
+    ip: req.ip,
+    userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+    deviceId: deviceId ?? null,
+    deviceName: body?.device_name ?? null,
+  };
+}

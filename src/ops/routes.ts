@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../runtime.js';
+import type { Metrics } from './metrics.js';
+
+const tags = ['operations'];
+
+/** Health, readiness, JWKS, metrics. */
+export function opsRoutes(rt: Runtime, metrics: Metrics) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get('/healthz', { schema: { tags, summary: 'The process is up', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+
+    app.get(
+      '/readyz',
+      { schema: { tags, summary: 'The database (and Redis, when used) answer', response: { 200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } }, 503: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } } } } },
+      async (_req, reply) => {
+        const checks: Record<string, string> = {};
+        const probe = async (name: string, fn: () => Promise<unknown>) => {
+          try {
+            await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())]);
+            checks[name] = 'ok';
+          } catch {
+            checks[name] = 'fail';
+          }
+        };
+        await probe('database', () => rt.db.ping());
+        if (rt.redis) await probe('redis', () => rt.redis!.ping());
+        const up = Object.values(checks).every((v) => v === 'ok');
+        return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable', checks });
+      },
+    );
+
+    app.get(
+      '/.well-known/jwks.json',
+      { schema: { tags, summary: 'Public keys that verify live access tokens (RFC 7517)', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } } } } } },
+      async (_req, reply) => {
+        reply.header('cache-control', 'public, max-age=300');
+        return rt.keyring.jwks();
+      },
+    );
+
+    app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  };
+}

@@ -1,0 +1,69 @@
+import { hash as argonHash, verify as argonVerify, type Algorithm } from '@node-rs/argon2';
+import { verify as bcryptVerify } from '@node-rs/bcrypt';
+
+/**
+ * argon2id at OWASP's recommended floor (m=19 MiB, t=2, p=1; OWASP Password
+ * Storage Cheat Sheet). @node-rs/argon2 runs on libuv's thread pool, so the
+ * event loop stays free while hashing.
+ */
+// `Algorithm` is a const enum, which verbatimModuleSyntax cannot import by value: Argon2id = 2.
+const ARGON2ID = 2 as Algorithm;
+
+export const ARGON2_PARAMS: HashParams = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export interface HashParams {
+  algorithm: Algorithm;
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** bcrypt only looks at the first 72 bytes of its input. */
+const BCRYPT_MAX_BYTES = 72;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** True when `password` matches. Never throws on a malformed stored hash. */
+  verify(stored: string, password: string): Promise<boolean>;
+  /** True when the stored hash should be replaced by a current argon2id hash. */
+  needsRehash(stored: string): boolean;
+  /** Spends the same time as a real verify; for unknown users (no enumeration by timing). */
+  verifyDummy(password: string): Promise<void>;
+}
+
+export function isBcrypt(stored: string): boolean {
+  return /^\$2[abxy]\$\d\d\$/.test(stored);
+}
+
+export function createPasswordHasher(params: HashParams = ARGON2_PARAMS): PasswordHasher {
+  const prefix = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
+  // A real hash of a random password, computed once, so dummy verifies cost the same.
+  let dummy: Promise<string> | undefined;
+  const dummyHash = () => (dummy ??= argonHash(`dummy-${Math.random()}-${Date.now()}`, params));
+
+  return {
+    hash: (password) => argonHash(password, params),
+    async verify(stored, password) {
+      try {
+        if (isBcrypt(stored)) {
+          // Refuse what bcrypt would silently truncate: a longer password must
+          // not log in with only its first 72 bytes.
+          if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) return false;
+          return await bcryptVerify(password, stored);
+        }
+        if (stored.startsWith('$argon2')) return await argonVerify(stored, password);
+        return false;
+      } catch {
+        return false;
+      }
+    },
+    needsRehash: (stored) => !stored.startsWith(prefix),
+    async verifyDummy(password) {
+      try {
+        await argonVerify(await dummyHash(), password);
+      } catch {
+        /* same cost either way */
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types.js';
+import type { RoleDef } from './catalog.js';
+
+export function createRoleStore(db: Kysely<Database>) {
+  return {
+    async all(): Promise<RoleDef[]> {
+      const roles = await db.selectFrom('roles').selectAll().orderBy('level').orderBy('name').execute();
+      const perms = await db.selectFrom('role_permissions').selectAll().execute();
+      return roles.map((r) => ({
+        name: r.name,
+        level: r.level,
+        description: r.description ?? '',
+        permissions: perms.filter((p) => p.role === r.name).map((p) => p.permission).sort(),
+      }));
+    },
+    async upsert(role: RoleDef): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        const exists = await tx.selectFrom('roles').select('name').where('name', '=', role.name).executeTakeFirst();
+        if (exists) await tx.updateTable('roles').set({ level: role.level, description: role.description }).where('name', '=', role.name).execute();
+        else await tx.insertInto('roles').values({ name: role.name, level: role.level, description: role.description }).execute();
+        await tx.deleteFrom('role_permissions').where('role', '=', role.name).execute();
+        if (role.permissions.length) {
+          await tx.insertInto('role_permissions').values(role.permissions.map((permission) => ({ role: role.name, permission }))).execute();
+        }
+      });
+    },
+    async remove(name: string): Promise<boolean> {
+      const r = await db.deleteFrom('roles').where('name', '=', name).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+  };
+}
+
+export type RoleStore = ReturnType<typeof createRoleStore>;

@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import type { Audit } from './audit/audit.js';
+import { createSqlAudit } from './audit/sql-sink.js';
+import { noCaptcha, noGuard, type CaptchaCheck, type LoginGuard, type PasswordDecryptor } from './auth/guard.js';
+import { createAuthService, type AuthService } from './auth/service.js';
+import type { Bus } from './bus/bus.js';
+import { createMemoryBus } from './bus/memory.js';
+import { createRedisBus } from './bus/redis.js';
+import type { Config } from './config/schema.js';
+import { openDb } from './db/kysely.js';
+import { migrate } from './db/migrate.js';
+import type { Db } from './db/types.js';
+import { createRedis } from './infra/redis.js';
+import { createKeyStore } from './keys/store.js';
+import { createKeyring, type Keyring } from './keys/keyring.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createPasswordHasher, type PasswordHasher } from './passwords/hasher.js';
+import { createLimiterFactory, type LimiterFactory } from './rate-limit/limiter.js';
+import { createRoleService, type RoleService } from './roles/service.js';
+import { createRoleStore } from './roles/store.js';
+import { createLastSeen, type LastSeen } from './sessions/last-seen.js';
+import { createRevocationList, type RevocationList } from './sessions/revocation.js';
+import { createSessionService, type SessionService } from './sessions/service.js';
+import { createSessionStore } from './sessions/store.js';
+import { createSettingsService, type SettingsService } from './settings/service.js';
+import { createAuthenticator, type Authenticator } from './tokens/authenticate.js';
+import { createAccessIssuer, type AccessIssuer } from './tokens/issue.js';
+import { createRefreshStore, type RefreshStore } from './tokens/refresh-store.js';
+import { createSigner } from './tokens/signer.js';
+import { createVerifier, type Verifier } from './tokens/verifier.js';
+import { createUserService, type UserService } from './users/service.js';
+import { createUserStore } from './users/store.js';
+import { startHousekeeping } from './housekeeping.js';
+
+/** Everything a running node holds: the composition root's output. */
+export interface Runtime {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  db: Db;
+  redis: Redis | undefined;
+  bus: Bus;
+  limiters: LimiterFactory;
+  settings: SettingsService;
+  roles: RoleService;
+  keyring: Keyring;
+  verifier: Verifier;
+  revocations: RevocationList;
+  lastSeen: LastSeen;
+  authenticator: Authenticator;
+  hasher: PasswordHasher;
+  users: UserService;
+  sessions: SessionService;
+  refresh: RefreshStore;
+  issuer: AccessIssuer;
+  audit: Audit;
+  auth: AuthService;
+  /** Stops timers and closes connections. */
+  close(): Promise<void>;
+  /** Extra shutdown steps registered by optional modules. */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Replace SQLite's file (tests: ':memory:'). */
+  sqlitePath?: string;
+  guard?: LoginGuard;
+  captcha?: CaptchaCheck;
+  decryptor?: PasswordDecryptor;
+  /** Skip background timers (tests drive them by hand). */
+  noHousekeeping?: boolean;
+}
+
+/** Opens storage, migrates, and wires every service. */
+export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? pino({ level: config.logLevel, base: { svc: 'tessera' } });
+  const db = await openDb({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir, ...(opts.sqlitePath ? { sqlitePath: opts.sqlitePath } : {}) });
+  const closers: (() => Promise<void> | void)[] = [];
+  try {
+    await migrate(db);
+    let redis: Redis | undefined;
+    let bus: Bus;
+    if (config.redisUrl) {
+      redis = createRedis(config.redisUrl, 'cmd');
+      const sub = createRedis(config.redisUrl, 'sub');
+      bus = createRedisBus(redis, sub, config.redisPrefix);
+      closers.push(() => {
+        sub.disconnect();
+        redis!.disconnect();
+      });
+      await redis.ping();
+    } else bus = createMemoryBus();
+    const k = db.kysely;
+    const limiters = createLimiterFactory(redis, config.redisPrefix);
+    const settings = createSettingsService(config, k, bus, clock);
+    await settings.start();
+    const roles = createRoleService(createRoleStore(k), bus);
+    await roles.start();
+    const keyring = createKeyring({
+      alg: config.jwtAlgorithm as 'RS256',
+      privateKeyFile: config.jwtPrivateKeyFile,
+      secret: config.jwtSecret,
+      store: createKeyStore(k),
+      bus,
+      clock,
+      maxTokenLifetimeMs: () => (settings.get().accessTokenTtl + config.clockSkew) * 1000,
+    });
+    await keyring.start();
+    const verifier = createVerifier({
+      keyring,
+      clock,
+      issuer: config.issuer,
+      audience: config.audience,
+      clockSkewSec: config.clockSkew,
+      maxAgeSec: () => settings.get().accessTokenTtl,
+      cacheSize: config.tokenCacheSize,
+    });
+    const revocations = createRevocationList(k, bus, clock);
+    await revocations.start();
+    closers.push(() => revocations.stop());
+    const sessionStore = createSessionStore(k);
+    const lastSeen = createLastSeen(sessionStore, clock, () => settings.get().lastSeenInterval);
+    lastSeen.start();
+    closers.push(() => lastSeen.stop());
+    const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
+    const hasher = createPasswordHasher();
+    const users = createUserService({ db: k, store: createUserStore(k), hasher, roles, clock });
+    const sqlAudit = createSqlAudit(k, clock, (e) => log.error({ err: e }, 'audit write failed'));
+    closers.push(() => sqlAudit.stop());
+    const audit: Audit = sqlAudit;
+    const sessions = createSessionService({ db: k, dialect: db.dialect, store: sessionStore, revocations, settings, bus, audit, clock, clockSkewSec: config.clockSkew });
+    revocations.onRevoke((r) => {
+      if (r.kind === 'sid') lastSeen.forget(r.value);
+    });
+    const refresh = createRefreshStore(k);
+    const issuer = createAccessIssuer({ signer: createSigner(keyring), roles, settings, clock, issuer: config.issuer, audience: config.audience });
+    const auth = createAuthService({
+      db: k,
+      users,
+      hasher,
+      sessions,
+      refresh,
+      issuer,
+      settings,
+      audit,
+      clock,
+      guard: opts.guard ?? noGuard,
+      captcha: opts.captcha ?? noCaptcha,
+      decryptor: opts.decryptor,
+      plainLogin: config.plainLogin,
+      refreshGraceSec: config.refreshReuseGrace,
+    });
+    const rt: Runtime = {
+      config, clock, log, db, redis, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth,
+      onClose: (fn) => closers.push(fn),
+      async close() {
+        for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
+        closers.length = 0;
+        await bus.close();
+        await db.close();
+      },
+    };
+    if (!opts.noHousekeeping) closers.push(startHousekeeping(rt));
+    return rt;
+  } catch (e) {
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
+    await db.close().catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppExtension } from './app.js';
+import type { Config } from './config/schema.js';
+import { redactedConfig } from './config/load.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+import { bootstrapUsers } from './users/bootstrap.js';
+import { optionalModules } from './modules.js';
+
+export interface Server {
+  app: FastifyInstance;
+  rt: Runtime;
+  close(): Promise<void>;
+}
+
+/** Runtime + optional modules + HTTP app, ready to listen (or to inject into). */
+export async function createServer(config: Config, opts: RuntimeOptions = {}): Promise<Server> {
+  const rt = await createRuntime(config, { ...opts, ...(await optionalModules.runtimeOptions(config, opts)) });
+  let app: FastifyInstance | undefined;
+  try {
+    rt.log.info({ config: redactedConfig(config) }, 'effective configuration');
+    await bootstrapUsers(rt);
+    const extensions: AppExtension[] = await optionalModules.extensions(rt);
+    app = await buildApp(rt, extensions);
+    await app.ready();
+  } catch (e) {
+    await app?.close().catch(() => {});
+    await rt.close();
+    throw e;
+  }
+  const a = app;
+  return {
+    app: a,
+    rt,
+    async close() {
+      await a.close();
+      await rt.close();
+    },
+  };
+}

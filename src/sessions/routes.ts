@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { envelope, ok, responses } from '../http/envelope.js';
+import { fail } from '../http/errors.js';
+import { requestMeta } from '../http/request-meta.js';
+import type { Runtime } from '../runtime.js';
+import { sessionIdParams, sessionView, viewSession } from './schemas.js';
+
+const tags = ['sessions and devices'];
+const security = [{ bearer: [] }];
+
+/** The caller's own sessions (seed 003 device management) and password change. */
+export function sessionRoutes(rt: Runtime) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get(
+      '/sessions',
+      { config: { auth: 'jwt' }, schema: { tags, security, summary: "The caller's live sessions (devices)", response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, ['401']) } },
+      async (req, reply) => {
+        const me = req.auth!;
+        const rows = await rt.sessions.list(Number(me.sub));
+        return ok(req, reply, rows.map((s) => viewSession(s, me.sid)));
+      },
+    );
+
+    app.delete<{ Params: { id: string } }>(
+      '/sessions/:id',
+      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End one of the caller\'s sessions; its tokens stop working at once', params: sessionIdParams, response: responses({ 200: envelope() }, ['401', '404']) } },
+      async (req, reply) => {
+        const me = req.auth!;
+        const s = await rt.sessions.get(req.params.id);
+        // Someone else's session id answers like an unknown one.
+        if (!s || s.user_id !== Number(me.sub) || s.ended_at !== null) fail('NOT_FOUND');
+        await rt.sessions.end(s.id, 'LOGGED_OUT');
+        return ok(req, reply, null);
+      },
+    );
+
+    app.post(
+      '/logout-all',
+      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End every session of the caller, this one included', response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, ['401']) } },
+      async (req, reply) => {
+        const me = req.auth!;
+        const ended = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT');
+        rt.audit.record({ event: 'logout.all', outcome: 'success', userId: Number(me.sub), sessionId: me.sid, ...pick(requestMeta(req)) });
+        return ok(req, reply, { ended }, { message: 'LOGOUT' });
+      },
+    );
+
+    app.post<{ Body: { current_password: string; new_password: string } }>(
+      '/password',
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'Change the password; every other session ends',
+          body: { type: 'object', required: ['current_password', 'new_password'], additionalProperties: false, properties: { current_password: { type: 'string', minLength: 1, maxLength: 1024 }, new_password: { type: 'string', minLength: 1, maxLength: 1024 } } },
+          response: responses({ 200: envelope() }, ['401']),
+        },
+      },
+      async (req, reply) => {
+        const me = req.auth!;
+        const user = await rt.users.byId(Number(me.sub));
+        if (!user || !(await rt.hasher.verify(user.password_hash, req.body.current_password))) {
+          rt.audit.record({ event: 'password.change', outcome: 'failure', userId: Number(me.sub), reason: 'bad_password', ...pick(requestMeta(req)) });
+          fail('INVALID_CREDENTIALS');
+        }
+        await rt.users.setPassword(user.id, req.body.new_password);
+        await rt.sessions.endAll(user.id, 'PASSWORD_CHANGED', { keep: me.sid });
+        rt.audit.record({ event: 'password.change', outcome: 'success', userId: user.id, sessionId: me.sid, ...pick(requestMeta(req)) });
+        return ok(req, reply, null);
+      },
+    );
+  };
+}
+
+function pick(m: { ip: string; userAgent: string | null }) {
+  return { ip: m.ip, userAgent: m.userAgent };
+}

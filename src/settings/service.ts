@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import type { Bus } from '../bus/bus.js';
+import type { Config } from '../config/schema.js';
+import { FIELDS } from '../config/schema.js';
+import type { Database } from '../db/types.js';
+import type { Clock } from '../lib/clock.js';
+import { parseLoginPolicy, type LoginPolicyMap } from './policy.js';
+
+/** Settings an administrator may change at run time (the rest need a restart). */
+export const DYNAMIC_KEYS = [
+  'accessTokenTtl',
+  'refreshTokenTtl',
+  'maxSessions',
+  'loginPolicy',
+  'sessionIdleTimeout',
+  'sessionMaxLifetime',
+  'lastSeenInterval',
+  'captchaAfterFailures',
+  'lockAfterFailures',
+  'lockSeconds',
+  'lockoutMode',
+  'loginAttemptsPerIpPerHour',
+  'registerCaptcha',
+  'auditRetentionDays',
+  'presenceTimeout',
+] as const satisfies readonly (keyof typeof FIELDS)[];
+
+export type DynamicKey = (typeof DYNAMIC_KEYS)[number];
+export type DynamicSettings = { [K in DynamicKey]: Config[K] } & { loginPolicyMap: LoginPolicyMap };
+
+const CHANNEL = 'settings';
+
+/** Validates one value against its field; returns an error text or the clean value. */
+export function validateSetting(key: DynamicKey, value: unknown): { ok: true; value: unknown } | { ok: false; problem: string } {
+  const kind = FIELDS[key].kind as { t: string; min?: number; max?: number; values?: readonly string[] };
+  switch (kind.t) {
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < kind.min! || value > kind.max!) {
+        return { ok: false, problem: `${key} must be a whole number in ${kind.min}..${kind.max}` };
+      }
+      return { ok: true, value };
+    case 'bool':
+      return typeof value === 'boolean' ? { ok: true, value } : { ok: false, problem: `${key} must be true or false` };
+    case 'enum':
+      return typeof value === 'string' && kind.values!.includes(value) ? { ok: true, value } : { ok: false, problem: `${key} must be one of ${kind.values!.join(', ')}` };
+    default: {
+      if (typeof value !== 'string' || value.length > 1024) return { ok: false, problem: `${key} must be a string` };
+      if (key === 'loginPolicy') {
+        const p = parseLoginPolicy(value);
+        if (typeof p === 'string') return { ok: false, problem: `loginPolicy: ${p}` };
+      }
+      return { ok: true, value };
+    }
+  }
+}
+
+/**
+ * Start values come from the configuration; overrides live in the `settings`
+ * table. Every node holds the merged snapshot in memory (reads are free) and
+ * reloads it when any node broadcasts a change.
+ */
+export function createSettingsService(config: Config, db: Kysely<Database>, bus: Bus, clock: Clock) {
+  const base = Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, config[k]])) as Record<DynamicKey, unknown>;
+  const listeners = new Set<(s: DynamicSettings) => void>();
+  let current = build(base);
+
+  function build(values: Record<DynamicKey, unknown>): DynamicSettings {
+    const map = parseLoginPolicy(String(values.loginPolicy));
+    if (typeof map === 'string') throw new Error(`TESSERA_LOGIN_POLICY: ${map} (example: TESSERA_LOGIN_POLICY=kefu=single,*=multi)`);
+    return { ...(values as { [K in DynamicKey]: Config[K] }), loginPolicyMap: map };
+  }
+
+  async function reload(): Promise<void> {
+    const rows = await db.selectFrom('settings').selectAll().execute();
+    const merged = { ...base };
+    for (const r of rows) {
+      if (!(DYNAMIC_KEYS as readonly string[]).includes(r.key)) continue;
+      try {
+        const v = JSON.parse(r.value);
+        if (validateSetting(r.key as DynamicKey, v).ok) merged[r.key as DynamicKey] = v;
+      } catch {
+        /* a corrupt row keeps the start value */
+      }
+    }
+    current = build(merged);
+    for (const l of listeners) l(current);
+  }
+
+  return {
+    async start(): Promise<void> {
+      bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
+      bus.onResync(() => void reload().catch(() => {}));
+      await reload();
+    },
+    get: (): DynamicSettings => current,
+    onChange(fn: (s: DynamicSettings) => void): () => void {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    /** Overrides with the start value; null removes an override. Validate first with validateSetting. */
+    async update(patch: Partial<Record<DynamicKey, unknown>>): Promise<DynamicSettings> {
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        for (const [key, value] of Object.entries(patch)) {
+          await tx.deleteFrom('settings').where('key', '=', key).execute();
+          if (value !== null && value !== undefined) {
+            await tx.insertInto('settings').values({ key, value: JSON.stringify(value), updated_at: now }).execute();
+          }
+        }
+      });
+      await reload();
+      await bus.publish(CHANNEL, { at: now });
+      return current;
+    },
+    reload,
+  };
+}
+
+export type SettingsService = ReturnType<typeof createSettingsService>;

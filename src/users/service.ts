@@ -1,0 +1,124 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types.js';
+import { fail } from '../http/errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { PasswordHasher } from '../passwords/hasher.js';
+import { passwordProblem } from '../passwords/policy.js';
+import type { RoleService } from '../roles/service.js';
+import { checkEmail, checkPhone, checkUsername } from './identity.js';
+import type { UserRow, UserStore } from './store.js';
+
+export interface NewUserInput {
+  username: string;
+  email?: string | null | undefined;
+  password: string;
+  phoneNumber?: string | null | undefined;
+  displayName?: string | null | undefined;
+  userType?: string | undefined;
+  roles?: string[] | undefined;
+  /** Skip the common-password check (CLI import of existing users). */
+  trustedPassword?: boolean;
+}
+
+export const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+function isUniqueViolation(e: unknown): boolean {
+  const msg = e instanceof Error ? e.message : '';
+  const code = (e as { code?: string }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(msg);
+}
+
+/** Users: creation with all identity checks, passwords, roles. */
+export function createUserService(d: { db: Kysely<Database>; store: UserStore; hasher: PasswordHasher; roles: RoleService; clock: Clock }) {
+  const { store, hasher, clock } = d;
+
+  function validated(input: NewUserInput) {
+    const u = checkUsername(input.username);
+    if (!u.ok) fail('VALIDATION_FAILED', { detail: u.problem });
+    let email: { display: string; key: string } | null = null;
+    if (input.email) {
+      const e = checkEmail(input.email);
+      if (!e.ok) fail('VALIDATION_FAILED', { detail: e.problem });
+      email = e;
+    }
+    let phone: string | null = null;
+    if (input.phoneNumber) {
+      const p = checkPhone(input.phoneNumber);
+      if (!p.ok) fail('VALIDATION_FAILED', { detail: p.problem });
+      phone = p.display;
+    }
+    if (!input.trustedPassword) {
+      const problem = passwordProblem(input.password, u.display);
+      if (problem) fail('VALIDATION_FAILED', { detail: problem });
+    }
+    const userType = input.userType ?? 'user';
+    if (!USER_TYPE.test(userType)) fail('VALIDATION_FAILED', { detail: 'user_type must be a lower-case identifier' });
+    const roles = input.roles ?? ['user'];
+    for (const r of roles) if (!d.roles.get(r)) fail('VALIDATION_FAILED', { detail: `unknown role ${r}` });
+    return { u, email, phone, userType, roles };
+  }
+
+  return {
+    /** Creates a user; USER_EXISTS when the username or e-mail (in canonical form) is taken. */
+    async create(input: NewUserInput): Promise<UserRow> {
+      const v = validated(input);
+      if (await store.existsKey(v.u.key, v.email?.key ?? null)) fail('USER_EXISTS');
+      const hash = await hasher.hash(input.password);
+      const now = clock.now();
+      try {
+        const id = await d.db.transaction().execute((tx) =>
+          store.insert(
+            {
+              username: v.u.display,
+              username_key: v.u.key,
+              email: v.email?.display ?? null,
+              email_key: v.email?.key ?? null,
+              phone_number: v.phone,
+              display_name: input.displayName?.trim() || null,
+              password_hash: hash,
+              user_type: v.userType,
+              status: 'active',
+              created_at: now,
+              updated_at: now,
+              password_changed_at: now,
+            },
+            v.roles,
+            tx,
+          ),
+        );
+        return (await store.byId(id))!;
+      } catch (e) {
+        if (isUniqueViolation(e)) fail('USER_EXISTS');
+        throw e;
+      }
+    },
+
+    /** Sets a new password (policy-checked) and returns the user. */
+    async setPassword(userId: number, password: string): Promise<void> {
+      const user = await store.byId(userId);
+      if (!user) fail('NOT_FOUND');
+      const problem = passwordProblem(password, user.username);
+      if (problem) fail('VALIDATION_FAILED', { detail: problem });
+      await store.setPasswordHash(userId, await hasher.hash(password), clock.now(), true);
+    },
+
+    /** Replaces a bcrypt (imported) or weaker hash by current argon2id after a successful login. */
+    async rehashIfNeeded(user: UserRow, password: string): Promise<boolean> {
+      if (!hasher.needsRehash(user.password_hash)) return false;
+      await store.setPasswordHash(user.id, await hasher.hash(password), clock.now(), false);
+      return true;
+    },
+
+    byLoginName(name: string): Promise<UserRow | undefined> | undefined {
+      const u = checkUsername(name);
+      if (u.ok) return store.byLogin(u.key);
+      const e = checkEmail(name);
+      return e.ok ? store.byLogin(e.key) : undefined;
+    },
+    byId: (id: number) => store.byId(id),
+    roles: (id: number) => store.roles(id),
+    store,
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;
