@@ -1,17 +1,15 @@
 import type { AppExtension } from './app.js';
-import type { Config } from './config/schema.js';
-import type { Runtime, RuntimeOptions } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 /**
- * The seam where feature modules (encrypted login, brute-force guard,
- * presence, audit API) join the composition root. Each contributes runtime
- * options (e.g. a LoginGuard) and HTTP extensions.
+ * A feature module joins the composition root here: at start it may install
+ * login-flow hooks (rt.hooks: brute-force guard, captcha, RSA decryptor),
+ * register shutdown steps (rt.onClose) and contribute HTTP routes.
  */
-export const optionalModules = {
-  async runtimeOptions(_config: Config, _given: RuntimeOptions): Promise<Partial<RuntimeOptions>> {
-    return {};
-  },
-  async extensions(_rt: Runtime): Promise<AppExtension[]> {
-    return [];
-  },
-};
+export interface TesseraModule {
+  name: string;
+  init(rt: Runtime): Promise<AppExtension[]>;
+}
+
+/** Every module, in start order. Each owns its folder; add one line here. */
+export const MODULES: TesseraModule[] = [];

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Audit } from './audit/audit.js';
 import { createSqlAudit } from './audit/sql-sink.js';
-import { noCaptcha, noGuard, type CaptchaCheck, type LoginGuard, type PasswordDecryptor } from './auth/guard.js';
+import { noCaptcha, noGuard, type AuthHooks, type CaptchaCheck, type LoginGuard, type PasswordDecryptor } from './auth/guard.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import type { Bus } from './bus/bus.js';
 import { createMemoryBus } from './bus/memory.js';
@@ -56,6 +56,8 @@ export interface Runtime {
   issuer: AccessIssuer;
   audit: Audit;
   auth: AuthService;
+  /** Login-flow steps modules plug in (brute-force guard, captcha, RSA decryptor). */
+  hooks: AuthHooks;
   /** Stops timers and closes connections. */
   close(): Promise<void>;
   /** Extra shutdown steps registered by optional modules. */
@@ -138,6 +140,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     });
     const refresh = createRefreshStore(k);
     const issuer = createAccessIssuer({ signer: createSigner(keyring), roles, settings, clock, issuer: config.issuer, audience: config.audience });
+    const hooks: AuthHooks = { guard: opts.guard ?? noGuard, captcha: opts.captcha ?? noCaptcha, decryptor: opts.decryptor };
     const auth = createAuthService({
       db: k,
       users,
@@ -148,14 +151,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       settings,
       audit,
       clock,
-      guard: opts.guard ?? noGuard,
-      captcha: opts.captcha ?? noCaptcha,
-      decryptor: opts.decryptor,
+      hooks,
       plainLogin: config.plainLogin,
       refreshGraceSec: config.refreshReuseGrace,
     });
     const rt: Runtime = {
-      config, clock, log, db, redis, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth,
+      config, clock, log, db, redis, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, hooks,
       onClose: (fn) => closers.push(fn),
       async close() {
         for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});

@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { redactedConfig } from './config/load.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { bootstrapUsers } from './users/bootstrap.js';
-import { optionalModules } from './modules.js';
+import { MODULES } from './modules.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -14,12 +14,13 @@ export interface Server {
 
 /** Runtime + optional modules + HTTP app, ready to listen (or to inject into). */
 export async function createServer(config: Config, opts: RuntimeOptions = {}): Promise<Server> {
-  const rt = await createRuntime(config, { ...opts, ...(await optionalModules.runtimeOptions(config, opts)) });
+  const rt = await createRuntime(config, opts);
   let app: FastifyInstance | undefined;
   try {
     rt.log.info({ config: redactedConfig(config) }, 'effective configuration');
     await bootstrapUsers(rt);
-    const extensions: AppExtension[] = await optionalModules.extensions(rt);
+    const extensions: AppExtension[] = [];
+    for (const m of MODULES) extensions.push(...(await m.init(rt)));
     app = await buildApp(rt, extensions);
     await app.ready();
   } catch (e) {

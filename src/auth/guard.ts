@@ -33,3 +33,10 @@ export interface PasswordDecryptor {
   /** Throws KEY_NOT_FOUND / KEY_EXPIRED; `{ ok: false }` when the ciphertext does not decrypt. */
   consume(keyId: string, encryptedPasswordB64: string): Promise<{ ok: true; password: string } | { ok: false }>;
 }
+
+/** Pluggable steps of the login flow, filled in by feature modules at start (src/modules.ts). */
+export interface AuthHooks {
+  guard: LoginGuard;
+  captcha: CaptchaCheck;
+  decryptor: PasswordDecryptor | undefined;
+}

@@ -13,7 +13,7 @@ import { hashRefreshToken, isRefreshTokenShape, newRefreshToken, openSuccessor, 
 import { checkEmail, checkUsername } from '../users/identity.js';
 import type { UserRow } from '../users/store.js';
 import type { UserService } from '../users/service.js';
-import type { CaptchaCheck, LoginGuard, PasswordDecryptor } from './guard.js';
+import type { AuthHooks } from './guard.js';
 
 export interface LoginInput {
   username: string;
@@ -49,9 +49,8 @@ export interface AuthDeps {
   settings: SettingsService;
   audit: Audit;
   clock: Clock;
-  guard: LoginGuard;
-  captcha: CaptchaCheck;
-  decryptor: PasswordDecryptor | undefined;
+  /** Read at each call: modules install their guard, captcha and decryptor after start. */
+  hooks: AuthHooks;
   plainLogin: boolean;
   refreshGraceSec: number;
 }
@@ -90,8 +89,9 @@ export function createAuthService(d: AuthDeps) {
   async function resolvePassword(input: LoginInput): Promise<string | null> {
     if (input.encryptedPassword !== undefined || input.keyId !== undefined) {
       if (!input.encryptedPassword || !input.keyId) fail('VALIDATION_FAILED', { detail: 'encryptedPassword and keyId go together' });
-      if (!d.decryptor) fail('KEY_NOT_FOUND');
-      const r = await d.decryptor.consume(input.keyId, input.encryptedPassword);
+      const decryptor = d.hooks.decryptor;
+      if (!decryptor) fail('KEY_NOT_FOUND');
+      const r = await decryptor.consume(input.keyId, input.encryptedPassword);
       return r.ok ? r.password : null;
     }
     if (input.password === undefined) fail('VALIDATION_FAILED', { detail: 'password or encryptedPassword is required' });
@@ -105,7 +105,7 @@ export function createAuthService(d: AuthDeps) {
       const attempt = { accountKey: key, ip: meta.ip, captcha: input.captcha };
       const base = { username: input.username.slice(0, 64), ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
       try {
-        await d.guard.before(attempt);
+        await d.hooks.guard.before(attempt);
       } catch (e) {
         if (isTesseraError(e)) d.audit.record({ ...base, event: 'login.failure', outcome: 'failure', reason: e.code });
         throw e;
@@ -126,7 +126,7 @@ export function createAuthService(d: AuthDeps) {
         reason = 'user_type';
       }
       if (!ok || !user) {
-        await d.guard.failed({ ...attempt, userId: user?.id });
+        await d.hooks.guard.failed({ ...attempt, userId: user?.id });
         d.audit.record({ ...base, event: 'login.failure', outcome: 'failure', userId: user?.id ?? null, reason });
         fail('INVALID_CREDENTIALS');
       }
@@ -134,7 +134,7 @@ export function createAuthService(d: AuthDeps) {
         d.audit.record({ ...base, event: 'login.failure', outcome: 'failure', userId: user.id, reason: 'disabled' });
         fail('ACCOUNT_DISABLED');
       }
-      await d.guard.succeeded({ ...attempt, userId: user.id });
+      await d.hooks.guard.succeeded({ ...attempt, userId: user.id });
       // An imported bcrypt hash becomes argon2id now that we know the password.
       void d.users.rehashIfNeeded(user, password!).catch(() => {});
       const session = await d.sessions.open(user, meta);
@@ -148,7 +148,7 @@ export function createAuthService(d: AuthDeps) {
     },
 
     async register(input: { username: string; email: string; password: string; phoneNumber?: string | undefined; captcha?: string | undefined }, meta: RequestMeta): Promise<UserRow> {
-      if (d.settings.get().registerCaptcha) await d.captcha.require(input.captcha, 'register', meta.ip);
+      if (d.settings.get().registerCaptcha) await d.hooks.captcha.require(input.captcha, 'register', meta.ip);
       try {
         const user = await d.users.create({ username: input.username, email: input.email, password: input.password, phoneNumber: input.phoneNumber ?? null });
         d.audit.record({ event: 'register', outcome: 'success', userId: user.id, username: user.username, ip: meta.ip, userAgent: meta.userAgent });

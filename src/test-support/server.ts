@@ -1,0 +1,103 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { Dialect } from '../db/types.js';
+import type { Clock } from '../lib/clock.js';
+import type { Runtime } from '../runtime.js';
+import { createServer } from '../server.js';
+import { dropSchema } from './db.js';
+import { deletePrefix } from './redis.js';
+import { pgUrl, redisUrl, uniqueName } from './services.js';
+
+export const ADMIN_PASSWORD = 'admin-test-password-1';
+
+export interface TestServer {
+  app: FastifyInstance;
+  rt: Runtime;
+  config: Config;
+  /** PostgreSQL schema / Redis prefix in use, to start a second node on the same state. */
+  shared: { schema?: string; redisPrefix?: string };
+  close(): Promise<void>;
+  /** POST/GET JSON through app.inject. */
+  call(method: string, url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { body: string; data: any }>;
+  register(username: string, password?: string, email?: string): Promise<void>;
+  login(username: string, password?: string, extra?: Record<string, unknown>): Promise<{ access_token: string; refresh_token: string; expires_in: number }>;
+  adminToken(): Promise<string>;
+}
+
+export interface TestServerOptions {
+  dialect?: Dialect;
+  redis?: boolean;
+  config?: Partial<Config>;
+  clock?: Clock;
+  /** Join the state of another test server (second node). */
+  join?: { schema?: string; redisPrefix?: string };
+}
+
+/**
+ * One Tessera node in process (app.inject, no port) on a private database:
+ * SQLite in memory, or a fresh PostgreSQL schema; with `redis`, a private key prefix.
+ */
+export async function createTestServer(o: TestServerOptions = {}): Promise<TestServer> {
+  const dialect = o.dialect ?? 'sqlite';
+  const shared: { schema?: string; redisPrefix?: string } = { ...o.join };
+  const overrides: Partial<Config> = { logLevel: 'silent', adminPassword: ADMIN_PASSWORD, ...o.config };
+  if (dialect === 'postgres') {
+    if (!pgUrl) throw new Error('PostgreSQL tests need TESSERA_TEST_DATABASE_URL');
+    shared.schema ??= uniqueName('pg').toLowerCase();
+    Object.assign(overrides, { databaseUrl: pgUrl, databaseSchema: shared.schema });
+  }
+  if (o.redis) {
+    if (!redisUrl) throw new Error('Redis tests need TESSERA_TEST_REDIS_URL');
+    shared.redisPrefix ??= `${uniqueName('rd')}:`;
+    Object.assign(overrides, { redisUrl, redisPrefix: shared.redisPrefix });
+  }
+  const config = loadConfig({}, overrides);
+  const owner = !o.join;
+  const server = await createServer(config, { ...(dialect === 'sqlite' ? { sqlitePath: ':memory:' } : {}), ...(o.clock ? { clock: o.clock } : {}), noHousekeeping: true });
+  const { app, rt } = server;
+
+  const call: TestServer['call'] = async (method, url, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const res = await app.inject({ method: method as 'GET', url, headers, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
+    let data: unknown;
+    try {
+      data = JSON.parse(res.body);
+    } catch {
+      data = undefined;
+    }
+    return Object.assign(res, { data });
+  };
+
+  const t: TestServer = {
+    app,
+    rt,
+    config,
+    shared,
+    call,
+    async close() {
+      await server.close();
+      if (owner && shared.schema) await dropSchema(shared.schema);
+      if (owner && shared.redisPrefix && redisUrl) {
+        const { createRedis } = await import('../infra/redis.js');
+        const r = createRedis(redisUrl, 'cleanup');
+        await deletePrefix(r, shared.redisPrefix);
+        r.disconnect();
+      }
+    },
+    async register(username, password = 'a-strong-passphrase', email = `${username}@example.com`) {
+      const r = await call('POST', '/api/public/auth/register', { body: { username, email, password } });
+      if (r.statusCode !== 201) throw new Error(`register ${username}: ${r.statusCode} ${r.body}`);
+    },
+    async login(username, password = 'a-strong-passphrase', extra = {}) {
+      const r = await call('POST', '/api/public/auth/login', { body: { username, password, ...extra } });
+      if (r.statusCode !== 200) throw new Error(`login ${username}: ${r.statusCode} ${r.body}`);
+      return r.data.data;
+    },
+    async adminToken() {
+      return (await t.login('admin', ADMIN_PASSWORD)).access_token;
+    },
+  };
+  return t;
+}
