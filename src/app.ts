@@ -32,7 +32,7 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     trustProxy: trust.length ? trust : false,
     // Bounded parsing: at most 100 query parameters, no prototype pollution.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
-    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
     disableRequestLogging: true,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
