@@ -16,8 +16,14 @@ export function startHousekeeping(rt: Runtime): () => void {
   const run = (name: string, fn: () => Promise<unknown>) => () =>
     void fn().catch((err: unknown) => rt.log.warn({ err, job: name }, 'housekeeping job failed'));
 
+  // Without Redis there is no bus between processes: the CLI (keys rotate,
+  // user passwd) writes to SQL only, so re-read keys and revocations often.
+  // With Redis these are a safety net behind pub/sub.
+  const resync = rt.redis ? MINUTE : 10_000;
   const jobs = [
     setInterval(run('expire-sessions', () => rt.sessions.expireStale()), MINUTE),
+    setInterval(run('resync-revocations', () => rt.revocations.load()), resync),
+    setInterval(run('resync-keys', () => rt.keyring.reload()), resync),
     setInterval(
       run('prune', async () => {
         const now = rt.clock.now();
