@@ -47,7 +47,7 @@ export const refreshBody = {
   type: 'object',
   required: ['refresh_token'],
   additionalProperties: false,
-  properties: { refresh_token: str(256, { minLength: 1 }) },
+  properties: { refresh_token: str(8192, { minLength: 1 }) },
 };
 
 export const meData = {

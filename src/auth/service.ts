@@ -81,7 +81,7 @@ export function createAuthService(d: AuthDeps) {
         refresh_token: refreshToken,
         token_type: 'Bearer',
         expires_in: access.expiresIn,
-        refresh_expires_in: Math.max(0, Math.floor((refreshExp - clock.now()) / 1000)),
+        refresh_expires_in: Math.max(0, Math.round((refreshExp - clock.now()) / 1000)),
       },
     };
   }
