@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestServer, type TestServer } from '../test-support/server.js';
+
+/** No client input may cause a 500, a stack trace or a library name. @see issue 2 §8 */
+describe('bad input answers a clear 4xx in the envelope', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await createTestServer();
+  });
+  afterAll(() => s.close());
+
+  const inject = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, url = '/api/public/auth/login') =>
+    s.app.inject({ method: 'POST', url, payload, headers });
+
+  const expectEnvelope = (body: string, status: number, code: string) => {
+    const j = JSON.parse(body);
+    expect(j).toMatchObject({ code: status, error: code, data: null });
+    expect(j.message.startsWith(`${code}: `)).toBe(true);
+    expect(body).not.toMatch(/at .*\.(js|ts):\d+|fastify|ajv|kysely|sqlite|Error:/i);
+  };
+
+  it('malformed JSON', async () => {
+    const r = await inject('{"username": "x", ');
+    expect(r.statusCode).toBe(400);
+    expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
+  });
+
+  it('wrong content type', async () => {
+    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const r = await inject('username=a&password=b', { 'content-type': ct });
+      expect(r.statusCode).toBe(400);
+      expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
+    }
+  });
+
+  it('missing fields and wrong types', async () => {
+    for (const body of ['{}', '{"username": {"a": 1}, "password": "x"}', '[]', '"string"', 'null', '{"password":"abcdefgh"}']) {
+      const r = await inject(body);
+      expect(r.statusCode, body).toBe(400);
+      expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
+    }
+  });
+
+  it('over-long fields', async () => {
+    const r = await inject(JSON.stringify({ username: 'a'.repeat(300), password: 'abcdefgh' }));
+    expect(r.statusCode).toBe(400);
+    expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
+    const reg = await inject(JSON.stringify({ username: 'ok-name', email: 'x@example.com', password: 'p'.repeat(2000) }), undefined, '/api/public/auth/register');
+    expect(reg.statusCode).toBe(400);
+  });
+
+  it('bodies over 64 KiB answer 413 PAYLOAD_TOO_LARGE', async () => {
+    const r = await inject(JSON.stringify({ username: 'x', password: 'y'.repeat(70 * 1024) }));
+    expect(r.statusCode).toBe(413);
+    expectEnvelope(r.body, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('deeply nested or prototype-polluting JSON changes nothing', async () => {
+    const r = await inject('{"username":"x","password":"abcdefgh","__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}');
+    expect([400, 401]).toContain(r.statusCode);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    const deep = await inject(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
+    expect(deep.statusCode).toBe(400);
+  });
+
+  it('unknown routes and methods answer in the envelope', async () => {
+    const r = await s.app.inject({ method: 'GET', url: '/api/nope' });
+    expect(r.statusCode).toBe(404);
+    expectEnvelope(r.body, 404, 'NOT_FOUND');
+    const m = await s.app.inject({ method: 'DELETE', url: '/api/public/auth/login' });
+    expect(m.statusCode).toBe(404);
+  });
+
+  it('control characters in a username are refused at register', async () => {
+    const r = await s.call('POST', '/api/public/auth/register', { body: { username: 'evil\u0000name', email: 'e@example.com', password: 'a-strong-passphrase' } });
+    expect(r.statusCode).toBe(400);
+    expect(r.data.error).toBe('VALIDATION_FAILED');
+    const zw = await s.call('POST', '/api/public/auth/register', { body: { username: 'ad\u200bmin', email: 'z@example.com', password: 'a-strong-passphrase' } });
+    expect(zw.statusCode).toBe(400);
+  });
+
+  it('weak and truncated passwords are refused at register', async () => {
+    for (const password of ['short', 'password123', '12345678', 'x'.repeat(129)]) {
+      const r = await s.call('POST', '/api/public/auth/register', { body: { username: `u${password.length}${password.slice(0, 3)}`, email: `p${password.length}@example.com`, password } });
+      expect(r.statusCode, password).toBe(400);
+      expect(r.data.error).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('a huge Authorization header or odd Accept-Language is harmless', async () => {
+    const r = await s.call('GET', '/api/public/auth/me', { headers: { authorization: `Bearer ${'a'.repeat(9000)}.b.c`, 'accept-language': ';;;q=abc,zh;q=NaN,'.repeat(50) } });
+    expect(r.statusCode).toBe(401);
+    expect(r.data.error).toBe('TOKEN_INVALID');
+  });
+});
