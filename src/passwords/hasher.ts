@@ -46,9 +46,12 @@ export function createPasswordHasher(params: HashParams = ARGON2_PARAMS): Passwo
     async verify(stored, password) {
       try {
         if (isBcrypt(stored)) {
-          // Refuse what bcrypt would silently truncate: a longer password must
-          // not log in with only its first 72 bytes.
-          if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) return false;
+          // bcrypt silently truncates to 72 bytes, and its hash cannot tell a
+          // 72-byte password from a longer one cut to 72. So a bcrypt hash only
+          // verifies candidates shorter than 72 bytes: a longer password can
+          // never log in by its first 72 bytes. (An imported user whose real
+          // password is 72+ bytes must reset it; see docs/security.md.)
+          if (Buffer.byteLength(password, 'utf8') >= BCRYPT_MAX_BYTES) return false;
           return await bcryptVerify(password, stored);
         }
         if (stored.startsWith('$argon2')) return await argonVerify(stored, password);
