@@ -10,6 +10,7 @@ import { opsRoutes } from './ops/routes.js';
 import type { Runtime } from './runtime.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { adminRoutes } from './admin/routes.js';
+import { introspectRoutes } from './tokens/introspect-routes.js';
 
 export interface AppExtension {
   /** Registered inside the context path (e.g. /api). */
@@ -44,7 +45,8 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     authenticator: rt.authenticator,
     roles: rt.roles,
     publicApiTokens: cfg.publicApiTokens,
-    publicTokenPaths: cfg.publicApiTokens.length ? cfg.publicTokenPaths : [],
+    // Always guarded: with no token configured these paths refuse every caller (fail closed).
+    publicTokenPaths: cfg.publicTokenPaths,
   });
   const metrics = createMetrics();
   app.addHook('onResponse', (req, reply, done) => {
@@ -67,6 +69,7 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
   await app.register(authRoutes(rt.auth), { prefix: `${ctx}/public/auth` });
   await app.register(sessionRoutes(rt), { prefix: `${ctx}/auth` });
   await app.register(adminRoutes(rt), { prefix: `${ctx}/admin` });
+  await app.register(introspectRoutes(rt.authenticator), { prefix: `${ctx}/service` });
   for (const ext of extensions) {
     if (ext.api) await app.register(ext.api, { prefix: ctx });
     if (ext.root) await app.register(ext.root);

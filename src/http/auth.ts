@@ -66,7 +66,9 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
 
   function publicTokenGuard(req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const presented = bearerToken(req.headers.authorization) ?? (req.headers['x-api-token'] as string | undefined);
-    if (!presented || presented.length > 512) return done(new TesseraError('TOKEN_MISSING'));
+    if (!presented) return done(new TesseraError('TOKEN_MISSING'));
+    // A token was presented (e.g. a user's JWT): too long to be ours is invalid, not missing.
+    if (presented.length > 512) return done(new TesseraError('TOKEN_INVALID'));
     let match = false;
     for (const t of d.publicApiTokens) match = safeEqual(presented, t) || match;
     done(match ? undefined : new TesseraError('TOKEN_INVALID'));
