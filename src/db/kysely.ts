@@ -66,9 +66,18 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Db
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let current = schema;
+  if (!current) {
+    const r = await sql<{ s: string }>`select current_schema() as s`.execute(kysely).catch(async (e) => {
+      await kysely.destroy();
+      throw e;
+    });
+    current = r.rows[0]?.s ?? 'public';
+  }
   return {
     kysely,
     dialect: 'postgres',
+    schema: current,
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

@@ -27,6 +27,8 @@ export async function migrate(db: Db): Promise<string[]> {
     provider: new CodeProvider(db.dialect),
     migrationTableName: 'tessera_migrations',
     migrationLockTableName: 'tessera_migrations_lock',
+    // Kysely looks for its tables across all schemas unless told which one.
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
