@@ -12,11 +12,25 @@ export interface TokenSubject {
 }
 
 /** Mints access tokens; their lifetime never exceeds the session's. */
-export function createAccessIssuer(d: { signer: Signer; roles: RoleService; settings: SettingsService; clock: Clock; issuer: string; audience: string }) {
+export function createAccessIssuer(d: {
+  signer: Signer;
+  roles: RoleService;
+  settings: SettingsService;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  /** The user's token cut-off (ms) after a role or user-type change, or null (revocation list). */
+  notBefore?: (sub: string) => number | null;
+}) {
   return {
     async issue(user: TokenSubject, roles: string[], session: { id: string; expires_at: number }): Promise<{ token: string; claims: AccessClaims; expiresIn: number }> {
       const nowSec = Math.floor(d.clock.now() / 1000);
       const exp = Math.min(nowSec + d.settings.get().accessTokenTtl, Math.floor(session.expires_at / 1000));
+      // After a per-user revocation (roles changed), tokens minted in the same
+      // second are stamped with its cut-off, the next second, so the check (whole
+      // seconds) tells them from the tokens it refuses. Normally 1 s ahead: within the verifier's tolerance.
+      const nb = d.notBefore?.(String(user.id)) ?? null;
+      const iat = nb !== null && nowSec * 1000 < nb ? Math.ceil(nb / 1000) : nowSec;
       const { role, level } = d.roles.primary(roles);
       const claims: AccessClaims = {
         iss: d.issuer,
@@ -24,7 +38,7 @@ export function createAccessIssuer(d: { signer: Signer; roles: RoleService; sett
         sub: String(user.id),
         sid: session.id,
         jti: randomId(12),
-        iat: nowSec,
+        iat,
         exp,
         role,
         level,

@@ -96,7 +96,8 @@ export function createVerifier(opts: VerifierOptions) {
     if (!(aud === opts.audience || (Array.isArray(aud) && aud.includes(opts.audience)))) return { ok: false, code: 'TOKEN_INVALID', reason: 'aud' };
     if (typeof c.exp !== 'number' || typeof c.iat !== 'number') return { ok: false, code: 'TOKEN_INVALID', reason: 'exp/iat' };
     if (typeof c.sub !== 'string' || typeof c.sid !== 'string' || typeof c.jti !== 'string') return { ok: false, code: 'TOKEN_INVALID', reason: 'sub/sid/jti' };
-    if (c.iat > nowSec + skew) return { ok: false, code: 'TOKEN_INVALID', reason: 'iat in the future' };
+    // At least 1 s: the issuer may stamp iat with the next second (see issue.ts).
+    if (c.iat > nowSec + Math.max(skew, 1)) return { ok: false, code: 'TOKEN_INVALID', reason: 'iat in the future' };
     if (typeof c.nbf === 'number' && c.nbf > nowSec + skew) return { ok: false, code: 'TOKEN_INVALID', reason: 'nbf' };
     if (nowSec >= c.exp) return { ok: false, code: 'TOKEN_EXPIRED', reason: 'exp' };
     if (nowSec - c.iat > opts.maxAgeSec() + skew) return { ok: false, code: 'TOKEN_EXPIRED', reason: 'max age' };
