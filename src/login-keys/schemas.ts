@@ -11,9 +11,12 @@ export const ALG_ONE_TIME = 'RSA1_5';
 export const ALGS = [ALG_ONE_TIME, ALG_OAEP] as const;
 export type Alg = (typeof ALGS)[number];
 
-/** X-Session-Id: 1..128 visible ASCII characters (0x21-0x7E, no spaces). */
-export const SESSION_ID_PATTERN = '^[\\x21-\\x7E]{1,128}$';
-export const SESSION_ID_RE = /^[\x21-\x7E]{1,128}$/;
+/**
+ * X-Session-Id: 1..128 printable ASCII characters (0x20-0x7E). HTTP parsing
+ * trims surrounding spaces, so a blank value arrives empty and fails.
+ */
+export const SESSION_ID_PATTERN = '^[\\x20-\\x7E]{1,128}$';
+export const SESSION_ID_RE = /^[\x20-\x7E]{1,128}$/;
 
 /** Key ids this service issues: 24 base64url characters (18 random bytes). */
 export const KEY_ID_PATTERN = '^[A-Za-z0-9_-]{24}$';

@@ -231,7 +231,7 @@ function loginKeySuite(name: string, backend: () => Backend): void {
 
     it('rejects a bad X-Session-Id or alg with VALIDATION_FAILED', async () => {
       const { svc } = await make();
-      for (const sessionId of ['', 'has space', 'x'.repeat(129), 'ünïcode', 'tab\t']) {
+      for (const sessionId of ['', 'x'.repeat(129), 'ünïcode', 'tab\t', 'nl\n']) {
         expect((await errorOf(svc.issue({ ip: ip(), sessionId }))).code).toBe('VALIDATION_FAILED');
       }
       expect((await errorOf(svc.issue({ ip: ip(), alg: 'RSA-OAEP' }))).code).toBe('VALIDATION_FAILED');

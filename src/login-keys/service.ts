@@ -22,7 +22,7 @@ export interface LoginKeyServiceOptions {
   poolSize: number;
   /** Parallel generations (libuv threads used). @default 1 */
   poolConcurrency?: number;
-  /** Issue requests per IP per minute. @default 20 */
+  /** Issue requests per IP per minute (offices behind one NAT share it). @default 30 */
   perIpPerMinute?: number;
   /** Issue requests per session id per minute. @default 10 */
   perSessionPerMinute?: number;
@@ -98,7 +98,7 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     maxUses: o.sharedMaxUses ?? 10_000,
     keyRetainMs: retainMs,
   });
-  const perIp = o.limiters({ name: 'login-key-ip', points: o.perIpPerMinute ?? 20, durationSec: 60 });
+  const perIp = o.limiters({ name: 'login-key-ip', points: o.perIpPerMinute ?? 30, durationSec: 60 });
   const perSession = o.limiters({ name: 'login-key-session', points: o.perSessionPerMinute ?? 10, durationSec: 60 });
   const n = { oneTime: 0, shared: 0, reused: 0, ok: 0, undecryptable: 0, notFound: 0, expired: 0 };
 
