@@ -139,7 +139,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       if (r.kind === 'sid') lastSeen.forget(r.value);
     });
     const refresh = createRefreshStore(k);
-    const issuer = createAccessIssuer({ signer: createSigner(keyring), roles, settings, clock, issuer: config.issuer, audience: config.audience });
+    const issuer = createAccessIssuer({ signer: createSigner(keyring), roles, settings, clock, issuer: config.issuer, audience: config.audience, notBefore: revocations.userNotBefore });
     const hooks: AuthHooks = { guard: opts.guard ?? noGuard, captcha: opts.captcha ?? noCaptcha, decryptor: opts.decryptor };
     const auth = createAuthService({
       db: k,

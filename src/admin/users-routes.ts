@@ -153,6 +153,6 @@ export function adminUserRoutes(rt: Runtime) {
  * the sessions stay alive.
  */
 export async function revokeUserTokens(rt: Runtime, userId: number): Promise<void> {
-  const now = rt.clock.now();
-  await rt.revocations.revoke({ kind: 'user', value: String(userId), notBefore: now, expiresAt: now + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000 });
+  const notBefore = rt.revocations.nextUserCutoff(String(userId));
+  await rt.revocations.revoke({ kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000 });
 }

@@ -90,12 +90,26 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
       if (jtis.size && jtis.has(jti)) return 'TOKEN_REVOKED';
       if (users.size) {
         const u = users.get(sub);
-        // Whole seconds: a token minted in the same second as the change stays valid.
-        if (u && iatSec < Math.floor(u.notBefore / 1000)) return 'TOKEN_REVOKED';
+        // iat has whole seconds and notBefore is the second after the change
+        // (nextUserCutoff): a token minted earlier in the same second is refused
+        // too, and the issuer stamps tokens minted after the change with notBefore.
+        if (u && iatSec * 1000 < u.notBefore) return 'TOKEN_REVOKED';
       }
       return null;
     },
     isSessionRevoked: (sid: string): boolean => sids.has(sid),
+    /** For the issuer: the user's tokens must have iat (ms) at or after this, or null. */
+    userNotBefore: (sub: string): number | null => users.get(sub)?.notBefore ?? null,
+    /**
+     * The `notBefore` of a new per-user revocation: the first whole second
+     * after every token this user may already hold, including tokens the
+     * issuer stamped ahead after an earlier revocation in the same second.
+     */
+    nextUserCutoff(sub: string): number {
+      const prev = users.get(sub)?.notBefore;
+      const sec = Math.max(Math.floor(clock.now() / 1000) + 1, prev !== undefined ? Math.ceil(prev / 1000) + 1 : 0);
+      return sec * 1000;
+    },
     onRevoke(fn: (r: Revocation) => void): () => void {
       listeners.add(fn);
       return () => listeners.delete(fn);
