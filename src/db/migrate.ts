@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Db, Dialect } from './types.js';
 import * as m0001 from './migrations/0001_init.js';
+import * as m0003 from './migrations/0003_security.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 /** Ordered list of migrations. Append only: never edit one that has shipped. */
 const STEPS: Record<string, Step> = {
   '0001_init': m0001,
+  '0003_security': m0003,
 };
 
 class CodeProvider implements MigrationProvider {
