@@ -1,0 +1,143 @@
+// Markdown report: one table per scenario, ratios to Tessera, the targets met or missed, what was skipped.
+const f0 = (x) => (x === undefined || x === null || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const f1 = (x) => (x === undefined || x === null || !Number.isFinite(x) ? (x === Infinity ? '∞' : '–') : x.toFixed(1));
+const f2 = (x) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(2));
+const ok = (r) => r && !r.skipped;
+/** Successful responses per second of the reported (median) run. */
+export const goodRps = (r) => (ok(r) && r.durationS ? r.ok2xx / r.durationS : undefined);
+const ratio = (a, b) => (a !== undefined && b ? a / b : undefined);
+const CLIENT_BOUND_PCT = 95;
+
+function throughputTable(results, id, refFor, extraCols = []) {
+  const rows = results.scenarios[id];
+  if (!rows) return '';
+  const label = (c) => results.contenderLabels[c] ?? c;
+  const head = ['Contender', '2xx/s', 'runs (req/s)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'peak RSS MiB', 'client CPU %', 'Tessera ÷ this', ...extraCols.map((c) => c.name)];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
+  for (const [c, r] of Object.entries(rows)) {
+    if (!ok(r)) continue;
+    const ref = rows[refFor(c)];
+    const flag = r.clientCpuPct >= CLIENT_BOUND_PCT ? ' ⚠' : '';
+    const cells = [
+      label(c),
+      f0(goodRps(r)),
+      r.rpsRuns?.map(f0).join(' / ') ?? '–',
+      f1(r.latencyMs?.p50),
+      f1(r.latencyMs?.p99),
+      f0(r.non2xx),
+      f0(r.errors),
+      f0(r.rssPeakMiB),
+      `${f0(r.clientCpuPct)}${flag}`,
+      f2(ratio(goodRps(ref), goodRps(r))),
+      ...extraCols.map((col) => col.get(r)),
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+const refByAlg = (results) => (c) => (c.endsWith('-hs') ? 'tessera-hs' : 'tessera');
+
+function targets(results) {
+  const s = results.scenarios;
+  const v = s.validate ?? {};
+  const get = (sc, c) => (ok(s[sc]?.[c]) ? s[sc][c] : undefined);
+  const lines = [];
+  const add = (name, value, met, note = '') =>
+    lines.push(`| ${name} | ${value} | ${met === undefined ? 'not measured' : met ? '**met**' : '**missed**'} | ${note} |`);
+  const rVal = (c) => goodRps(v[c]);
+  const withErrors = (...rs) => (rs.some((r) => r && (r.non2xx || r.errors)) ? 'errors/non-2xx present in the run' : '');
+  const vs = (c, min, name) => {
+    const x = ratio(rVal('tessera'), rVal(c));
+    add(name, x === undefined ? '–' : `${f2(x)}×`, x === undefined ? undefined : x >= min, withErrors(v.tessera, v[c]));
+  };
+  vs('better-auth', 10, 'Validate (10k tokens) ≥ 10× Better Auth get-session');
+  vs('express', 5, 'Validate (10k tokens) ≥ 5× Express + jsonwebtoken (RS256)');
+  vs('bare', 0.8, 'Validate (10k tokens) ≥ 80% of the bare route (0.80×)');
+  const l = get('login', 'tessera');
+  add(
+    'Login ≥ 150/s on two cores, event-loop p99 < 20 ms',
+    l ? `${f0(l.loginsPerS)}/s, event-loop p99 ${f1(l.eventLoopP99Ms)} ms` : '–',
+    l ? l.loginsPerS >= 150 && l.eventLoopP99Ms !== undefined && l.eventLoopP99Ms < 20 : undefined,
+    l && l.eventLoopP99Ms === undefined ? 'event-loop p99 not exposed (/metrics)' : withErrors(l),
+  );
+  const rf = get('refresh', 'tessera');
+  add('Refresh ≥ 2,000 rotations/s (embedded)', rf ? `${f0(goodRps(rf))}/s` : '–', rf ? goodRps(rf) >= 2000 : undefined, withErrors(rf));
+  const ws = get('websocket', 'tessera');
+  add(
+    `WebSocket ${f0(results.options.wsTarget)} connections < 8 KiB RSS each`,
+    ws ? `${f0(ws.opened)} open, ${f1(ws.kibPerConnection)} KiB each` : '–',
+    ws ? ws.opened >= results.options.wsTarget && ws.kibPerConnection < 8 : undefined,
+    results.options.wsTarget < 19_000 ? 'quick mode: fewer than 19,000' : '',
+  );
+  const b = ratio(goodRps(get('validate-b', 'tessera')), goodRps(get('validate-b', 'crypto-rs')));
+  add('Validate (b) never-seen tokens ≥ 90% of the crypto-only ceiling', b === undefined ? '–' : `${f2(b)}×`, b === undefined ? undefined : b >= 0.9);
+  return ['| Target | Measured | Result | Note |', '| --- | --- | --- | --- |', ...lines].join('\n');
+}
+
+function skipped(results) {
+  const out = [];
+  for (const [sid, rows] of Object.entries(results.scenarios)) {
+    for (const [c, r] of Object.entries(rows)) if (r.skipped) out.push(`- **${sid}** × ${results.contenderLabels[c] ?? c}: ${r.skipped}`);
+  }
+  if (results.notSelected.length) out.push(`- not selected in this mode: ${results.notSelected.join(', ')}`);
+  return out.length ? out.join('\n') : '- nothing';
+}
+
+function loginExtras() {
+  return [
+    { name: 'hash', get: (r) => r.hash?.algo ?? '–' },
+    { name: 'one hash ms', get: (r) => f1(r.hash?.ms) },
+    { name: 'logins/s × hash s (cores hashing)', get: (r) => f2(r.hashCoresBusy) },
+    { name: 'event-loop p99 ms', get: (r) => f1(r.eventLoopP99Ms) },
+  ];
+}
+
+function revocationExtras() {
+  return [
+    { name: 'logouts ok/sent', get: (r) => `${f0(r.logoutsOk)}/${f0(r.logoutsSent)}` },
+    { name: 'refused after (median / max ms)', get: (r) => `${f1(r.refusal?.medianMs)} / ${f1(r.refusal?.maxMs)}${r.refusal?.acrossNodes ? ' (other node)' : ''}` },
+  ];
+}
+
+function websocketSection(results) {
+  const rows = results.scenarios.websocket;
+  if (!rows) return '';
+  const out = ['| Contender | target | open | failed | connect s | RSS before MiB | RSS after MiB | KiB per connection |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const [c, r] of Object.entries(rows)) {
+    if (!ok(r)) continue;
+    out.push(`| ${results.contenderLabels[c]} | ${f0(r.target)} | ${f0(r.opened)} | ${f0(r.failed)}${r.firstError ? ` (${r.firstError})` : ''} | ${f1(r.connectSeconds)} | ${f0(r.rssBeforeMiB)} | ${f0(r.rssAfterMiB)} | ${f2(r.kibPerConnection)} |`);
+  }
+  return out.join('\n');
+}
+
+export function renderMarkdown(results) {
+  const m = results.machine;
+  const o = results.options;
+  const sec = (id, body) => (results.scenarios[id] ? `### ${results.scenarioTitles[id]}\n\n${body}\n` : '');
+  return `# Tessera benchmark: latest run
+
+- Run: ${results.startedAt} (${o.mode}, ${results.elapsedS} s), commit ${m.gitCommit ?? '?'}
+- Machine: ${m.nproc} cores, ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}
+- Pinning: ${m.pinning}
+- Each measurement: ${o.warmupS} s warm-up, then ${o.repeats} × ${o.durationS} s run(s), median reported (p50/p99 from the median run); ${o.connections} connections unless noted
+- "2xx/s" counts successful answers only; "Tessera ÷ this" compares with Tessera (RS256 rows with Tessera RS256, HS256 rows with Tessera HS256); ⚠ = the load generator used ≥ ${CLIENT_BOUND_PCT}% of its core, so that figure is a floor set by the client
+
+## Targets
+
+${targets(results)}
+
+## Scenarios
+
+${sec('validate', `${f0(results.scenarios.validate && Object.values(results.scenarios.validate).find(ok)?.tokens)} tokens per contender, cycled by all connections.\n\n${throughputTable(results, 'validate', refByAlg(results))}`)}
+${sec('validate-b', `Bounded by count: ${f0(Object.values(results.scenarios['validate-b'] ?? {}).find(ok)?.tokens)} never-seen tokens per run.\n\n${throughputTable(results, 'validate-b', () => 'tessera')}`)}
+${sec('login', `8 connections (2 × libuv's 4 threads), 1.5 s pause before each run so the previous backlog drains.\n\n${throughputTable(results, 'login', () => 'tessera', loginExtras())}`)}
+${sec('refresh', `16 connections, each answer's refresh token feeds the next request.\n\n${throughputTable(results, 'refresh', () => 'tessera')}`)}
+${sec('revocation', `${o.logoutsPerSecond} logouts/s in parallel with the validate load; refusal time over ${o.revocationProbes} logouts, polling right after the logout answers.\n\n${throughputTable(results, 'revocation', () => 'tessera', revocationExtras())}`)}
+${sec('public-key', throughputTable(results, 'public-key', () => 'tessera'))}
+${sec('websocket', websocketSection(results))}
+## Skipped
+
+${skipped(results)}
+`;
+}
