@@ -174,7 +174,12 @@ export function createAuthService(d: AuthDeps) {
         const row = await d.refresh.get(hash, tx);
         if (!row) fail('TOKEN_INVALID');
         if (row.used_at !== null) return { used: row };
-        if (row.expires_at <= now) fail('TOKEN_EXPIRED');
+        if (row.expires_at <= now) {
+          // A refresh token expires with its session at the latest: past the
+          // session's own end (absolute, idle, or ended), say so and end it.
+          if (!d.sessions.usable(await d.sessions.get(row.session_id, tx), now)) return { unusable: row };
+          fail('TOKEN_EXPIRED');
+        }
         const session = await d.sessions.get(row.session_id, tx);
         if (!d.sessions.usable(session, now)) return { unusable: row };
         const successor = newRefreshToken();
