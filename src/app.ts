@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/routes.js';
 import { installAuthGuards } from './http/auth.js';
 import { setDefaultLocale } from './http/envelope.js';
@@ -17,6 +17,11 @@ export interface AppExtension {
   api?: (app: FastifyInstance) => Promise<void>;
   /** Registered at the root. */
   root?: (app: FastifyInstance) => Promise<void>;
+  /**
+   * Runs on the root instance before any route exists, unencapsulated:
+   * global hooks every route inherits (rate limits, request context).
+   */
+  setup?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 /**
@@ -34,7 +39,8 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     // Bounded parsing: at most 100 query parameters, no prototype pollution.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
-    disableRequestLogging: true,
+    // Per-request log lines would cost more than the whole token check.
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
@@ -48,6 +54,7 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     // Always guarded: with no token configured these paths refuse every caller (fail closed).
     publicTokenPaths: cfg.publicTokenPaths,
   });
+  for (const ext of extensions) await ext.setup?.(app);
   const metrics = createMetrics();
   app.addHook('onResponse', (req, reply, done) => {
     if (reply.statusCode >= 400) metrics.httpErrors.inc({ code: String(reply.statusCode) });
