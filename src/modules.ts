@@ -1,5 +1,6 @@
 import type { AppExtension } from './app.js';
 import type { Runtime } from './runtime.js';
+import { presenceModule } from './presence/module.js';
 
 /**
  * A feature module joins the composition root here: at start it may install
@@ -12,4 +13,6 @@ export interface TesseraModule {
 }
 
 /** Every module, in start order. Each owns its folder; add one line here. */
-export const MODULES: TesseraModule[] = [];
+export const MODULES: TesseraModule[] = [
+  presenceModule,
+];

@@ -16,7 +16,7 @@ function sendError(reply: FastifyReply, req: FastifyRequest, code: ErrorCode, de
 }
 
 /** Client errors Fastify raises itself, mapped to our codes. */
-function frameworkError(err: FastifyError): { code: ErrorCode; detail?: string } | null {
+export function frameworkError(err: FastifyError): { code: ErrorCode; detail?: string } | null {
   if (err.validation) {
     const detail = `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params|headers)/, '')}`;
     return { code: 'VALIDATION_FAILED', detail: detail.slice(0, 200) };

@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ERRORS, type ErrorCode } from '../contract/errors.js';
+import { localeOf } from '../http/envelope.js';
+import { frameworkError } from '../http/error-handler.js';
+import { isTesseraError } from '../http/errors.js';
+import { errorMessage } from '../http/i18n.js';
+
+/** Seed 000's error shape: `{ success: false, message: "CODE: text", error: "CODE", data: null }`. */
+export const seedErrorSchema = {
+  type: 'object',
+  required: ['success', 'message', 'error', 'data'],
+  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' }, data: { type: 'null' } },
+} as const;
+
+/**
+ * Scoped to the seed-000 plugin: the same codes, statuses, messages and
+ * headers as the main error handler (same classification), in the seed's shape.
+ */
+export function installSeedErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let code: ErrorCode = 'INTERNAL';
+    let detail: string | undefined;
+    if (isTesseraError(err)) {
+      code = err.code;
+      detail = err.opts.detail;
+      if (err.opts.headers) reply.headers(err.opts.headers);
+    } else {
+      const m = frameworkError(err);
+      if (m) ({ code, detail } = m);
+      else req.log.error({ err }, 'unhandled error');
+    }
+    return reply.code(ERRORS[code].status).send({ success: false, message: errorMessage(code, localeOf(req), detail), error: code, data: null });
+  });
+}

@@ -1,0 +1,51 @@
+import type { TokenPair } from '../auth/service.js';
+import type { ErrorStatus } from '../http/envelope.js';
+import { userViewSchema, type userView } from '../presence/views.js';
+import { seedErrorSchema } from './errors.js';
+
+/** `{ success, message, data }` around `data` (seed 000). */
+export function seedBody(data: object) {
+  return { type: 'object', required: ['success', 'message', 'data'], properties: { success: { type: 'boolean' }, message: { type: 'string' }, data } };
+}
+
+/** Success shape plus the seed error shape for the listed statuses (400 and 500 always). */
+export function seedResponses(ok: object, errors: readonly ErrorStatus[]): Record<string, object> {
+  const out: Record<string, object> = { 200: ok };
+  for (const s of new Set<string>(['400', '500', ...errors])) out[s] = seedErrorSchema;
+  return out;
+}
+
+export const seedLoginBody = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 256 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    user_type: { type: 'string', maxLength: 32 },
+    device_id: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+    device_name: { type: 'string', maxLength: 128 },
+  },
+} as const;
+
+const loginDataSchema = {
+  type: 'object',
+  required: ['token', 'user', 'expires_in', 'refresh_token', 'token_type', 'refresh_expires_in'],
+  properties: {
+    token: { type: 'string', description: 'The access token (JWT)' },
+    user: userViewSchema,
+    expires_in: { type: 'integer', description: 'Seconds' },
+    refresh_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    refresh_expires_in: { type: 'integer' },
+  },
+} as const;
+
+export const loginSchema = {
+  type: 'object',
+  required: ['success', 'message', 'token', 'data'],
+  properties: { success: { type: 'boolean' }, message: { type: 'string' }, token: { type: 'string', description: 'Same as data.token (the seed frontend reads it here)' }, data: loginDataSchema },
+} as const;
+
+export function loginData(t: TokenPair, user: ReturnType<typeof userView>) {
+  return { token: t.access_token, user, expires_in: t.expires_in, refresh_token: t.refresh_token, token_type: t.token_type, refresh_expires_in: t.refresh_expires_in };
+}

@@ -1,0 +1,28 @@
+/**
+ * Shapes shared by the presence module: what the cluster store keeps per
+ * online user, and the frames the server sends on `/ws` (API.md "Realtime presence").
+ */
+
+/** One online user as listed by `GET /auth/online`. `user_id` is the token's `sub`. */
+export interface OnlineUser {
+  user_id: string;
+  username: string;
+  user_type: string;
+  /** When this user came online (ms since the epoch). */
+  since: number;
+}
+
+export type PresenceStatus = 'online' | 'offline';
+
+/** Bus message and WebSocket frame, identical: `{type:"presence", ...}`. */
+export interface PresenceFrame {
+  type: 'presence';
+  user_id: string;
+  user_type: string;
+  status: PresenceStatus;
+  /** When the change happened on the node that saw it (ms since the epoch). */
+  at: number;
+}
+
+/** Bus channel carrying PresenceFrame to every node. */
+export const PRESENCE_CHANNEL = 'presence';

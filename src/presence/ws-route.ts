@@ -1,0 +1,50 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TesseraError } from '../http/errors.js';
+import type { Runtime } from '../runtime.js';
+import type { Hub } from './hub.js';
+import { scopeOf } from './visibility.js';
+import { selectProtocol, upgradeToken } from './ws-auth.js';
+
+/** Inbound frames are tiny (`{"type":"ping"}`); anything bigger is refused by ws (close 1009). */
+export const MAX_INBOUND_BYTES = 4096;
+
+/**
+ * `GET /ws` (seed 000). The token is checked in onRequest, before the
+ * upgrade, so a refusal is a plain HTTP 401 with the error envelope and no
+ * socket is ever opened for it. `user_id`, `user_name` and `user_type` query
+ * parameters (the seed's URL carries them) are ignored: identity comes from
+ * the token only.
+ */
+export function wsRoutes(rt: Runtime, hub: Hub) {
+  async function authenticateUpgrade(req: FastifyRequest): Promise<void> {
+    const token = upgradeToken(req);
+    if (!token) throw new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING');
+    const r = await rt.authenticator.checkFresh(token);
+    if (!r.ok) throw new TesseraError(r.code);
+    req.auth = r.claims;
+  }
+
+  return async function routes(app: FastifyInstance): Promise<void> {
+    await app.register(websocket, {
+      options: {
+        maxPayload: MAX_INBOUND_BYTES,
+        // Compression costs ~300 KB of zlib state per socket under load; frames are tiny.
+        perMessageDeflate: false,
+        handleProtocols: (offered) => selectProtocol(offered),
+      },
+    });
+    app.get(
+      '/ws',
+      {
+        websocket: true,
+        onRequest: authenticateUpgrade,
+        schema: { querystring: { type: 'object', properties: { jwt_token: { type: 'string', maxLength: 8192 } } } },
+      },
+      (socket, req) => {
+        const claims = req.auth!;
+        hub.attach(socket, claims, scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type));
+      },
+    );
+  };
+}
