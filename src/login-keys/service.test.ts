@@ -116,6 +116,8 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       expect(ok).toHaveLength(1);
       expect(ok[0]).toMatchObject({ value: { ok: true, password: 'race' } });
       for (const r of results) if (r.status === 'rejected') expect(isTesseraError(r.reason) && r.reason.code).toBe('KEY_NOT_FOUND');
+      const decryptions = [a, b].map((s) => s.stats().consumed).reduce((t, c) => t + c.ok + c.undecryptable, 0);
+      expect(decryptions).toBe(1);
     });
 
     it('garbage or wrong ciphertexts are { ok: false } (never a throw) and burn the key', async () => {
@@ -289,6 +291,30 @@ describe.skipIf(!haveRedis())('redis', () => {
       expect(() => createRedisLoginKeyStore({ redis: tr.redis, prefix: tr.prefix, secret: 'short' })).toThrow(/32 bytes/);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('login keys when the store fails', () => {
+  it('answers 503 UNAVAILABLE (not a 500) when the store throws', async () => {
+    const clock = new ManualClock();
+    const inner = createMemoryLoginKeyStore({ clock });
+    const broken: LoginKeyStore = { ...inner, takeKey: () => Promise.reject(new Error('connection lost')), putKey: () => Promise.reject(new Error('connection lost')) };
+    const svc = createLoginKeyService({
+      store: broken,
+      clock,
+      limiters: createLimiterFactory(undefined, 'test:'),
+      ttlSeconds: 300,
+      keySize: 2048,
+      poolSize: 3,
+      generate: cyclingGenerator(pairs),
+    });
+    try {
+      await svc.start();
+      expect(await errorOf(svc.issue({ ip: '10.1.1.1' }))).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+      expect(await errorOf(svc.consume('AAAAAAAAAAAAAAAAAAAAAAAA', randomB64(256)))).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+    } finally {
+      await svc.close();
     }
   });
 });

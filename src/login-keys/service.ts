@@ -114,6 +114,19 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
   // Keep one pair in reserve for the shared pair's rotation (unless the pool holds only one).
   const reserve = o.poolSize > 1 ? 1 : 0;
 
+  /**
+   * Store failures (Redis down, a record sealed under another node's secret)
+   * answer 503 with an operator-facing log message, not a 500 with a stack.
+   */
+  const guard = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof TesseraError) throw e;
+      fail('UNAVAILABLE', { logMessage: `login-keys ${what}: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  };
+
   const view = async (keyId: string, info: KeyInfo): Promise<PublicKeyData | undefined> => {
     const pem = info.mode === 'shared' ? info.pairId && (await shared.publicKeyPem(info.pairId)) : info.publicKeyPem;
     if (!pem) return undefined;
@@ -130,9 +143,9 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     const sessionHash = req.sessionId === undefined ? undefined : hashSession(req.sessionId);
     if (sessionHash) {
       await limit(perSession, sessionHash);
-      const bound = await o.store.sessionKey(sessionHash, mode);
+      const bound = await guard('session lookup', () => o.store.sessionKey(sessionHash, mode));
       if (bound && bound.info.expiresAt - o.clock.now() >= reuseMinMs) {
-        const v = await view(bound.keyId, bound.info);
+        const v = await guard('session lookup', () => view(bound.keyId, bound.info));
         if (v) {
           n.reused++;
           return v;
@@ -151,19 +164,11 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       rec.pairId = (await shared.acquire(unavailable)).pairId;
       n.shared++;
     }
-    await o.store.putKey(keyId, rec, retainMs);
-    if (sessionHash) await o.store.bindSession(sessionHash, mode, keyId, ttlMs);
-    return (await view(keyId, rec)) ?? fail('INTERNAL', { logMessage: 'login-keys: issued key has no public key' });
-  };
-
-  const take = async (keyId: string): Promise<KeyRecord | undefined> => {
-    try {
-      return await o.store.takeKey(keyId);
-    } catch (e) {
-      if (e instanceof TesseraError) throw e;
-      // A record sealed under another secret (nodes configured differently) or Redis down.
-      fail('UNAVAILABLE', { logMessage: `login-keys take: ${e instanceof Error ? e.message : String(e)}` });
-    }
+    await guard('put', async () => {
+      await o.store.putKey(keyId, rec, retainMs);
+      if (sessionHash) await o.store.bindSession(sessionHash, mode, keyId, ttlMs);
+    });
+    return (await guard('view', () => view(keyId, rec))) ?? fail('INTERNAL', { logMessage: 'login-keys: issued key has no public key' });
   };
 
   const consume: LoginKeyService['consume'] = async (keyId, b64, opts) => {
@@ -171,7 +176,7 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       n.notFound++;
       fail('KEY_NOT_FOUND');
     }
-    const rec = await take(keyId);
+    const rec = await guard('take', () => o.store.takeKey(keyId));
     if (!rec || (opts?.sessionId !== undefined && rec.sessionHash !== undefined && rec.sessionHash !== hashSession(opts.sessionId))) {
       rec?.privateKeyDer?.fill(0);
       n.notFound++;
@@ -189,7 +194,8 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       der.fill(0);
       msg = decryptOneTime(key, parseCiphertext(b64, modulusBytes(key)));
     } else {
-      const key = rec.pairId ? await shared.privateKey(rec.pairId) : undefined;
+      const pairId = rec.pairId;
+      const key = pairId ? await guard('pair', () => shared.privateKey(pairId)) : undefined;
       // The pair is kept longer than any key id issued under it; missing = store lost it.
       if (!key) fail('KEY_NOT_FOUND', { logMessage: 'login-keys: shared pair missing' });
       msg = decryptSharedOaep(key, parseCiphertext(b64, modulusBytes(key)), Buffer.from(keyId, 'utf8'));
