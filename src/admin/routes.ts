@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.js';
 import { sessionIdParams } from '../sessions/schemas.js';
 import { DYNAMIC_KEYS, validateSetting, type DynamicKey } from '../settings/service.js';
 import { formatLoginPolicy } from '../settings/policy.js';
-import { nameParams, roleBody, roleView } from './schemas.js';
+import { nameParams, REFUSE_UNKNOWN, roleBody, roleView } from './schemas.js';
 import { adminUserRoutes } from './users-routes.js';
 
 const security = [{ bearer: [] }];
@@ -106,7 +106,7 @@ export function adminRoutes(rt: Runtime) {
           tags: ['admin: settings'],
           security,
           summary: 'Change settings at run time; every node applies them within a second. null restores the start value.',
-          body: { type: 'object', minProperties: 1, additionalProperties: false, properties: Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, { type: ['integer', 'boolean', 'string', 'null'] }])) },
+          body: { type: 'object', minProperties: 1, additionalProperties: REFUSE_UNKNOWN, properties: Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, { type: ['integer', 'boolean', 'string', 'null'] }])) },
           response: responses({ 200: envelope(settingsSchema) }, E),
         },
       },

@@ -51,9 +51,17 @@ export const createUserBody = {
   },
 } as const;
 
+/**
+ * For PATCH bodies: an unknown key is a 400, not silently dropped. The app's
+ * Ajv runs with removeAdditional, which strips keys only where
+ * `additionalProperties` is `false`; a schema that nothing matches refuses them,
+ * so a typo ("maxSession", "statuss") cannot answer 200 having changed nothing.
+ */
+export const REFUSE_UNKNOWN = { not: {} } as const;
+
 export const updateUserBody = {
   type: 'object',
-  additionalProperties: false,
+  additionalProperties: REFUSE_UNKNOWN,
   minProperties: 1,
   properties: {
     display_name: { type: ['string', 'null'], maxLength: 128 },
