@@ -46,7 +46,7 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
   });
 
   it('after the absolute lifetime → SESSION_ENDED however active; tokens never outlive the session', async () => {
-    let t = await fresh();
+    let t: { access_token: string; refresh_token: string; expires_in: number; refresh_expires_in?: number } = await fresh();
     const start = clock.now();
     for (let i = 0; i < 3; i++) {
       clock.advance(1000 * S);
