@@ -1,6 +1,7 @@
 import type { AppExtension } from './app.js';
 import type { Runtime } from './runtime.js';
 import { presenceModule } from './presence/module.js';
+import { securityModule } from './security/module.js';
 
 /**
  * A feature module joins the composition root here: at start it may install
@@ -15,4 +16,5 @@ export interface TesseraModule {
 /** Every module, in start order. Each owns its folder; add one line here. */
 export const MODULES: TesseraModule[] = [
   presenceModule,
+  securityModule,
 ];

@@ -22,10 +22,19 @@ export interface AuditEntry {
   data?: Record<string, unknown> | null;
 }
 
+/** An entry as stored: request facts filled in, time stamped. */
+export type RecordedEntry = AuditEntry & { at: number };
+
 export interface Audit {
   record(entry: AuditEntry): void;
   /** Writes what is buffered (shutdown, tests). */
   flush(): Promise<void>;
+  /**
+   * Calls `fn` with every entry as it is recorded (anomaly detection, alerts).
+   * Observers run after the entry is buffered and must not throw or block.
+   * Returns a function that removes the observer.
+   */
+  observe?(fn: (e: RecordedEntry) => void): () => void;
 }
 
 /** Request facts every audited action carries. */

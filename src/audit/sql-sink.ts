@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
-import type { Audit, AuditEntry } from './audit.js';
+import type { Audit, AuditEntry, RecordedEntry } from './audit.js';
+import { currentRequest } from './context.js';
 
 const MAX_BUFFER = 10_000;
 const BATCH = 200;
@@ -10,9 +11,12 @@ const BATCH = 200;
  * Buffers entries and inserts them in batches (every 200 ms or 200 entries).
  * If the database is unreachable for long, the buffer is bounded: the oldest
  * entries are dropped and counted, never unbounded memory.
+ * An entry recorded during a request gets the request's IP, user agent and
+ * device (audit/context.ts) where it did not say them itself.
  */
 export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: unknown) => void = () => {}): Audit & { dropped(): number; stop(): Promise<void> } {
-  let buf: (AuditEntry & { at: number })[] = [];
+  let buf: RecordedEntry[] = [];
+  const observers = new Set<(e: RecordedEntry) => void>();
   let dropped = 0;
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -26,7 +30,7 @@ export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: 
     timer.unref();
   }
 
-  async function writeBatch(batch: (AuditEntry & { at: number })[]): Promise<void> {
+  async function writeBatch(batch: RecordedEntry[]): Promise<void> {
     await db
       .insertInto('audit_events')
       .values(
@@ -70,9 +74,21 @@ export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: 
         buf.shift();
         dropped++;
       }
-      buf.push({ ...entry, at: clock.now() });
+      const e = withRequest(entry, clock.now());
+      buf.push(e);
       if (buf.length >= BATCH) void flush();
       else schedule();
+      for (const o of observers) {
+        try {
+          o(e);
+        } catch (err) {
+          onError(err);
+        }
+      }
+    },
+    observe(fn) {
+      observers.add(fn);
+      return () => observers.delete(fn);
     },
     flush,
     dropped: () => dropped,
@@ -82,4 +98,10 @@ export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: 
       await flush();
     },
   };
+}
+
+function withRequest(entry: AuditEntry, at: number): RecordedEntry {
+  const req = currentRequest();
+  if (!req) return { ...entry, at };
+  return { ...entry, ip: entry.ip ?? req.ip, userAgent: entry.userAgent ?? req.userAgent, deviceId: entry.deviceId ?? req.deviceId, at };
 }

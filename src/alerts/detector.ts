@@ -1,0 +1,40 @@
+import type { Audit, RecordedEntry } from '../audit/audit.js';
+import type { Alerts } from './service.js';
+import { networkOf, type createKnownDevices } from './known-devices.js';
+
+export interface DetectorDeps {
+  audit: Audit;
+  alerts: Alerts;
+  devices: ReturnType<typeof createKnownDevices>;
+  onError: (e: unknown) => void;
+}
+
+/**
+ * Anomalies read off the audit stream, after the fact and off the request
+ * path (a slow check never delays a login):
+ *  - login.success from a device or network never seen for that user → new_device / new_ip;
+ *  - refresh.reuse (a rotated refresh token presented again: likely theft) → refresh_reuse.
+ * Locks and credential stuffing are raised by the login policy itself, which
+ * holds those counters. Returns a stop function.
+ */
+export function startDetector(d: DetectorDeps): () => void {
+  async function onLogin(e: RecordedEntry & { userId: number }): Promise<void> {
+    const facts = { userId: e.userId, username: e.username ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, deviceId: e.deviceId ?? null, sessionId: e.sessionId ?? null };
+    const device = e.deviceId ? `id:${e.deviceId}` : e.userAgent ? `ua:${e.userAgent}` : undefined;
+    if (device && (await d.devices.sight(e.userId, 'device', device, e.at)) === 'new') {
+      d.alerts.raise({ ...facts, kind: 'new_device', data: { by: e.deviceId ? 'device_id' : 'user_agent' } });
+    }
+    if (e.ip && (await d.devices.sight(e.userId, 'ip', networkOf(e.ip), e.at)) === 'new') {
+      d.alerts.raise({ ...facts, kind: 'new_ip', data: { network: networkOf(e.ip) } });
+    }
+  }
+
+  const stop = d.audit.observe?.((e) => {
+    if (e.event === 'login.success' && typeof e.userId === 'number') void onLogin(e as RecordedEntry & { userId: number }).catch(d.onError);
+    else if (e.event === 'refresh.reuse') {
+      d.alerts.raise({ kind: 'refresh_reuse', userId: e.userId ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, deviceId: e.deviceId ?? null, sessionId: e.sessionId ?? null, data: { session_ended: true } });
+    }
+  });
+  if (!stop) throw new Error('the audit sink cannot be observed: anomaly detection needs Audit.observe');
+  return stop;
+}

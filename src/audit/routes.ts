@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types.js';
+import { envelope, ok, responses } from '../http/envelope.js';
+import { fail } from '../http/errors.js';
+import { createAuditQuery } from './query.js';
+import { auditPage, auditQuery } from './schemas.js';
+
+type Query = { user_id?: number; ip?: string; event?: string; from?: string; to?: string; page: number; page_size: number };
+
+/** Epoch ms or ISO 8601 → ms; anything else is a validation error naming the field. */
+function instant(field: string, v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) fail('VALIDATION_FAILED', { detail: `${field} must be epoch milliseconds or an ISO 8601 date-time` });
+  return n;
+}
+
+/** `GET <ctx>/admin/audit`: the audit log, filtered, newest first (permission audit:read). */
+export function auditRoutes(db: Kysely<Database>) {
+  const query = createAuditQuery(db);
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: Query }>(
+      '/admin/audit',
+      {
+        config: { auth: 'jwt', requires: 'audit:read' },
+        schema: { tags: ['admin: audit'], security: [{ bearer: [] }], summary: 'Audit log: filter by user, IP, event and time; newest first', querystring: auditQuery, response: responses({ 200: envelope(auditPage) }, ['401', '403']) },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        const { total, rows } = await query.list({
+          userId: q.user_id,
+          ip: q.ip,
+          event: q.event,
+          from: instant('from', q.from),
+          to: instant('to', q.to),
+          limit: q.page_size,
+          offset: (q.page - 1) * q.page_size,
+        });
+        return ok(req, reply, { items: rows, total, page: q.page, page_size: q.page_size });
+      },
+    );
+  };
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import { envelope, ok, responses } from '../http/envelope.js';
+import { fail } from '../http/errors.js';
+import type { Runtime } from '../runtime.js';
+import type { LoginPolicy } from './policy.js';
+
+/** `POST <ctx>/admin/users/:id/unlock` (users:write): ends a brute-force lock early. */
+export function unlockRoutes(rt: Runtime, policy: LoginPolicy) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.post<{ Params: { id: number } }>(
+      '/admin/users/:id/unlock',
+      {
+        config: { auth: 'jwt', requires: 'users:write' },
+        schema: {
+          tags: ['admin: users'],
+          security: [{ bearer: [] }],
+          summary: "Unlock an account: clears its failure count and locks (for its username and e-mail, from every IP)",
+          params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+          response: responses({ 200: envelope() }, ['401', '403', '404']),
+        },
+      },
+      async (req, reply) => {
+        const u = await rt.users.store.byId(req.params.id);
+        if (!u) fail('NOT_FOUND');
+        // Counters are keyed by the login name as typed and folded: a user can be locked under either name.
+        await policy.unlock([u.username_key, ...(u.email_key ? [u.email_key] : [])]);
+        rt.audit.record({ event: 'admin.user.unlock', outcome: 'success', userId: u.id, username: u.username, actorId: Number(req.auth!.sub) });
+        return ok(req, reply, null);
+      },
+    );
+  };
+}

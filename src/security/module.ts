@@ -1,0 +1,100 @@
+import { createAlerts, type Alerts } from '../alerts/service.js';
+import { startDetector } from '../alerts/detector.js';
+import { createKnownDevices } from '../alerts/known-devices.js';
+import { createWebhookSender, type WebhookSender } from '../alerts/webhook.js';
+import { createAuditRetention } from '../audit/retention.js';
+import { auditRoutes } from '../audit/routes.js';
+import { createAltchaProvider } from '../captcha/altcha.js';
+import { createCaptchaCheck } from '../captcha/check.js';
+import type { CaptchaProvider } from '../captcha/provider.js';
+import { captchaRoutes } from '../captcha/routes.js';
+import { createTurnstileProvider } from '../captcha/turnstile.js';
+import type { TesseraModule } from '../modules.js';
+import { createMemoryCounters } from '../rate-limit/counters/memory.js';
+import { createRedisCounters } from '../rate-limit/counters/redis.js';
+import type { CounterStore } from '../rate-limit/counters/store.js';
+import { createLoginPolicy, type LoginPolicy } from '../rate-limit/policy.js';
+import { unlockRoutes } from '../rate-limit/unlock-routes.js';
+import type { Runtime } from '../runtime.js';
+import { installSecurityHooks } from './hooks.js';
+import { sharedSecret } from './secrets.js';
+import { securityDb } from './tables.js';
+
+/** Floor of the per-IP, per-endpoint public request budget (requests per minute). */
+export const PUBLIC_REQUESTS_PER_MINUTE = 120;
+
+export interface SecurityServices {
+  store: CounterStore;
+  policy: LoginPolicy;
+  captcha: CaptchaProvider;
+  alerts: Alerts;
+  webhooks: WebhookSender;
+  retention: ReturnType<typeof createAuditRetention>;
+}
+
+const services = new WeakMap<Runtime, SecurityServices>();
+
+/** This node's security services (tests, other modules); undefined before init. */
+export function securityOf(rt: Runtime): SecurityServices | undefined {
+  return services.get(rt);
+}
+
+async function provider(rt: Runtime): Promise<CaptchaProvider> {
+  const c = rt.config;
+  if (c.captchaProvider === 'turnstile') return createTurnstileProvider({ secret: c.turnstileSecret ?? '', verifyUrl: c.turnstileVerifyUrl });
+  const hmacKey = c.altchaHmacKey ?? (await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'altcha-hmac-key'));
+  return createAltchaProvider({ hmacKey, clock: rt.clock });
+}
+
+/**
+ * Issue 6: brute-force policy (counters, captcha, locks), human verification,
+ * audit API and retention, anomaly alerts. Installs rt.hooks.guard and
+ * rt.hooks.captcha; see docs/decisions/0006-brute-force-and-audit.md.
+ */
+export const securityModule: TesseraModule = {
+  name: 'security',
+  async init(rt) {
+    const { config, clock, log } = rt;
+    const sdb = securityDb(rt.db.kysely);
+    const store = rt.redis ? createRedisCounters(rt.redis, `${config.redisPrefix}sec:`) : createMemoryCounters();
+    const captchaProvider = await provider(rt);
+    const captcha = createCaptchaCheck({ provider: captchaProvider, store, clock, audit: rt.audit });
+    const webhooks = createWebhookSender({ urls: config.alertWebhookUrls, secret: config.alertWebhookSecret, clock, log: log.child({ mod: 'alerts' }) });
+    const alerts = createAlerts({ audit: rt.audit, webhooks, clock });
+    const policy = createLoginPolicy({ store, settings: () => rt.settings.get(), clock, captcha, audit: rt.audit, alerts });
+    rt.hooks.guard = policy;
+    rt.hooks.captcha = captcha;
+
+    const devices = createKnownDevices(rt.db.kysely, await sharedSecret(sdb, clock, 'device-hash-key'));
+    const stopDetector = startDetector({ audit: rt.audit, alerts, devices, onError: (err) => log.warn({ err }, 'anomaly detection failed') });
+    const retention = createAuditRetention({ db: rt.db.kysely, clock, retentionDays: () => rt.settings.get().auditRetentionDays, log });
+    retention.start();
+    rt.onClose(async () => {
+      stopDetector();
+      await retention.stop();
+      // Give queued alerts a moment to leave, then drop the rest.
+      await Promise.race([webhooks.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await webhooks.stop();
+    });
+    services.set(rt, { store, policy, captcha: captchaProvider, alerts, webhooks, retention });
+
+    const onStoreError = (err: unknown) => log.warn({ err }, 'rate limiter store failed; request allowed');
+    return [
+      {
+        setup: (app) =>
+          installSecurityHooks(app, {
+            limiters: rt.limiters,
+            contextPath: config.contextPath,
+            // Raising the login budget (load tests, large NATs) raises this one with it.
+            publicPerMinute: () => Math.max(PUBLIC_REQUESTS_PER_MINUTE, rt.settings.get().loginAttemptsPerIpPerHour),
+            onStoreError,
+          }),
+        api: async (app) => {
+          await app.register(captchaRoutes(captchaProvider));
+          await app.register(auditRoutes(rt.db.kysely));
+          await app.register(unlockRoutes(rt, policy));
+        },
+      },
+    ];
+  },
+};
