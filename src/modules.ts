@@ -1,5 +1,6 @@
 import type { AppExtension } from './app.js';
 import type { Runtime } from './runtime.js';
+import { loginKeysModule } from './login-keys/module.js';
 import { presenceModule } from './presence/module.js';
 import { securityModule } from './security/module.js';
 
@@ -15,6 +16,7 @@ export interface TesseraModule {
 
 /** Every module, in start order. Each owns its folder; add one line here. */
 export const MODULES: TesseraModule[] = [
+  loginKeysModule,
   presenceModule,
   securityModule,
 ];

@@ -57,6 +57,8 @@ export const FIELDS = {
   rsaKeyTtl: { env: 'TESSERA_RSA_KEY_TTL_SECONDS', kind: int(5, 3600), default: 300, example: '300', doc: 'Lifetime of a one-time login encryption key (contract).' },
   rsaKeySize: { env: 'TESSERA_RSA_KEY_SIZE', kind: { t: 'enum', values: ['2048', '3072'] }, default: '2048', example: '3072', doc: 'Modulus size of login encryption keys.' },
   rsaKeyPoolSize: { env: 'TESSERA_RSA_KEY_POOL_SIZE', kind: int(1, 10_000), default: 64, example: '64', doc: 'Pre-generated one-time key pairs kept ready.' },
+  rsaKeyPerIpPerMinute: { env: 'TESSERA_RSA_KEY_REQUESTS_PER_IP_PER_MINUTE', kind: int(1, 1_000_000), default: 30, example: '30', doc: 'Public-key requests one IP may make per minute (offices behind one NAT share it).' },
+  rsaKeyPerSessionPerMinute: { env: 'TESSERA_RSA_KEY_REQUESTS_PER_SESSION_PER_MINUTE', kind: int(1, 1_000_000), default: 10, example: '10', doc: 'Public-key requests one X-Session-Id may make per minute.' },
   plainLogin: { env: 'TESSERA_PLAIN_LOGIN', kind: { t: 'bool' }, default: true, example: '0', doc: 'Accept `password` in clear on login (seed 001 backward compatibility). 0 = encrypted only.' },
   // ── sessions (seeds 002, 003, 004) ────────────────────────────────────
   loginPolicy: { env: 'TESSERA_LOGIN_POLICY', kind: { t: 'string', max: 1024 }, default: '*=multi', example: 'kefu=single,*=multi', doc: 'multi | single | reject, per user type (contract; dynamic).' },

@@ -21,7 +21,7 @@ export interface TestServer {
   /** POST/GET JSON through app.inject. */
   call(method: string, url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { body: string; data: any }>;
   register(username: string, password?: string, email?: string): Promise<void>;
-  login(username: string, password?: string, extra?: Record<string, unknown>): Promise<{ access_token: string; refresh_token: string; expires_in: number }>;
+  login(username: string, password?: string, extra?: Record<string, unknown>): Promise<{ access_token: string; refresh_token: string; expires_in: number; refresh_expires_in: number }>;
   adminToken(): Promise<string>;
 }
 
@@ -41,7 +41,8 @@ export interface TestServerOptions {
 export async function createTestServer(o: TestServerOptions = {}): Promise<TestServer> {
   const dialect = o.dialect ?? 'sqlite';
   const shared: { schema?: string; redisPrefix?: string } = { ...o.join };
-  const overrides: Partial<Config> = { logLevel: 'silent', adminPassword: ADMIN_PASSWORD, ...o.config };
+  // A small RSA pool: every test node would otherwise spend ~10 s of CPU filling 64 key pairs.
+  const overrides: Partial<Config> = { logLevel: 'silent', adminPassword: ADMIN_PASSWORD, rsaKeyPoolSize: 2, ...o.config };
   if (dialect === 'postgres') {
     if (!pgUrl) throw new Error('PostgreSQL tests need TESSERA_TEST_DATABASE_URL');
     shared.schema ??= uniqueName('pg').toLowerCase();

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppExtension } from '../app.js';
+import { envelope, ok, responses } from '../http/envelope.js';
+import type { TesseraModule } from '../modules.js';
+import type { Runtime } from '../runtime.js';
+import { sharedSecret } from '../security/secrets.js';
+import { securityDb } from '../security/tables.js';
+import { publicKeyDataSchema, publicKeyHeadersSchema, publicKeyQuerySchema } from './schemas.js';
+import { createLoginKeyService, type LoginKeyService } from './service.js';
+import { createMemoryLoginKeyStore } from './store/memory.js';
+import { createRedisLoginKeyStore } from './store/redis.js';
+
+/**
+ * Seed 001 encrypted login: one-time RSA keys in process memory (embedded
+ * default) or in Redis (any node decrypts what another issued; the private
+ * keys are sealed under a secret shared through SQL).
+ */
+export const loginKeysModule: TesseraModule = {
+  name: 'login-keys',
+  async init(rt: Runtime): Promise<AppExtension[]> {
+    const c = rt.config;
+    const store = rt.redis
+      ? createRedisLoginKeyStore({ redis: rt.redis, prefix: `${c.redisPrefix}lk:`, secret: await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'login-keys') })
+      : createMemoryLoginKeyStore({ clock: rt.clock });
+    const svc = createLoginKeyService({
+      store,
+      clock: rt.clock,
+      limiters: rt.limiters,
+      ttlSeconds: c.rsaKeyTtl,
+      keySize: Number(c.rsaKeySize) as 2048 | 3072,
+      poolSize: c.rsaKeyPoolSize,
+      perIpPerMinute: c.rsaKeyPerIpPerMinute,
+      perSessionPerMinute: c.rsaKeyPerSessionPerMinute,
+    });
+    await svc.start();
+    rt.onClose(() => svc.close());
+    rt.hooks.decryptor = svc;
+    return [{ api: publicKeyRoute(svc) }];
+  },
+};
+
+function publicKeyRoute(svc: LoginKeyService) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: { alg?: string }; Headers: { 'x-session-id'?: string } }>(
+      '/public/auth/public-key',
+      {
+        schema: {
+          tags: ['public auth (seed 001)'],
+          summary: 'A one-time RSA public key to encrypt the password with (seed 001)',
+          description: 'Without `alg`: a key pair of its own, used once, for PKCS#1 v1.5 (jsencrypt) or OAEP-SHA-256. With `alg=RSA-OAEP-256`: a shared key pair; encrypt with OAEP-SHA-256 and the key id as label. Either way the key id works once and expires after TESSERA_RSA_KEY_TTL_SECONDS.',
+          querystring: publicKeyQuerySchema,
+          headers: publicKeyHeadersSchema,
+          response: responses({ 200: envelope(publicKeyDataSchema) }, ['429', '503']),
+        },
+      },
+      async (req, reply) => {
+        const sessionId = req.headers['x-session-id'];
+        const data = await svc.issue({ ip: req.ip, ...(sessionId ? { sessionId } : {}), ...(req.query.alg ? { alg: req.query.alg } : {}) });
+        return ok(req, reply, data, { message: 'PUBLIC_KEY' });
+      },
+    );
+  };
+}
