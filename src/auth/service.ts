@@ -104,14 +104,15 @@ export function createAuthService(d: AuthDeps) {
       const key = accountKey(input.username);
       const attempt = { accountKey: key, ip: meta.ip, captcha: input.captcha };
       const base = { username: input.username.slice(0, 64), ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
+      // Looked up first so a refused attempt (locked, captcha) is audited against the user; the answer does not depend on it.
+      const user = await d.users.byLoginName(input.username);
       try {
         await d.hooks.guard.before(attempt);
       } catch (e) {
-        if (isTesseraError(e)) d.audit.record({ ...base, event: 'login.failure', outcome: 'failure', reason: e.code });
+        if (isTesseraError(e)) d.audit.record({ ...base, event: 'login.failure', outcome: 'failure', userId: user?.id ?? null, reason: e.code });
         throw e;
       }
       const password = await resolvePassword(input);
-      const user = await d.users.byLoginName(input.username);
       let ok = false;
       let reason = 'unknown_user';
       if (user && password !== null) {
