@@ -12,5 +12,11 @@ export interface Bus {
    * been missed, so listeners rebuild their state from the durable store.
    */
   onResync(handler: () => void): () => void;
+  /**
+   * Resolves once every subscription made so far is active at the broker.
+   * Await it before loading state from the durable store, or an event
+   * published between the load and the subscription is lost.
+   */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ export function createMemoryBus(): Bus {
         if (set.size === 0) handlers.delete(channel);
       };
     },
+    async ready() {},
     onResync() {
       return () => {};
     },

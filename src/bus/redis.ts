@@ -9,6 +9,7 @@ export function createRedisBus(pub: Redis, sub: Redis, prefix: string): Bus {
   const handlers = new Map<string, Set<(m: unknown) => void>>();
   const resync = new Set<() => void>();
   let everReady = sub.status === 'ready';
+  let pending: Promise<unknown>[] = [];
 
   sub.on('message', (ch: string, raw: string) => {
     const set = handlers.get(ch.slice(prefix.length));
@@ -36,7 +37,8 @@ export function createRedisBus(pub: Redis, sub: Redis, prefix: string): Bus {
       let set = handlers.get(channel);
       if (!set) {
         handlers.set(channel, (set = new Set()));
-        sub.subscribe(prefix + channel).catch(() => {});
+        // Queued by ioredis until the connection is up; ready() waits for it.
+        pending.push(sub.subscribe(prefix + channel).catch(() => {}));
       }
       set.add(handler);
       return () => {
@@ -46,6 +48,11 @@ export function createRedisBus(pub: Redis, sub: Redis, prefix: string): Bus {
           sub.unsubscribe(prefix + channel).catch(() => {});
         }
       };
+    },
+    async ready() {
+      const waiting = pending;
+      pending = [];
+      await Promise.all(waiting);
     },
     onResync(handler) {
       resync.add(handler);

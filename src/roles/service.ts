@@ -21,13 +21,15 @@ export function createRoleService(store: RoleStore, bus: Bus) {
 
   const svc = {
     async start(): Promise<void> {
+      // Subscribe first: a change another node makes during the load is not missed.
+      bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
+      bus.onResync(() => void reload().catch(() => {}));
+      await bus.ready?.();
       await reload();
       if (byName.size === 0) {
         for (const r of DEFAULT_ROLES) await store.upsert(r);
         await reload();
       }
-      bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
-      bus.onResync(() => void reload().catch(() => {}));
     },
     list: (): RoleDef[] => [...byName.values()],
     get: (name: string): RoleDef | undefined => byName.get(name),

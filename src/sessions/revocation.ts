@@ -63,6 +63,8 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
     async start(): Promise<void> {
       bus.subscribe(CHANNEL, (m) => apply(m as Revocation));
       bus.onResync(() => void load().catch(() => {}));
+      // Subscribed before loading, so nothing published in between is missed.
+      await bus.ready?.();
       await load();
       sweeper = setInterval(sweep, 30_000);
       sweeper.unref();

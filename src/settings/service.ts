@@ -90,6 +90,7 @@ export function createSettingsService(config: Config, db: Kysely<Database>, bus:
     async start(): Promise<void> {
       bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
       bus.onResync(() => void reload().catch(() => {}));
+      await bus.ready?.();
       await reload();
     },
     get: (): DynamicSettings => current,
