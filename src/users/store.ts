@@ -1,22 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, UsersTable } from '../db/types.js';
 
-export type UserRow = { [K in keyof UsersTable]: UsersTable[K] extends import('kysely').Generated<infer T> ? T : UsersTable[K] };
-
-export interface NewUser {
-  username: string;
-  username_key: string;
-  email: string | null;
-  email_key: string | null;
-  phone_number: string | null;
-  display_name: string | null;
-  password_hash: string;
-  user_type: string;
-  status: string;
-  created_at: number;
-  updated_at: number;
-  password_changed_at: number;
-}
+export type UserRow = Selectable<UsersTable>;
+/** A new user row (the id is generated). */
+export type NewUser = Omit<Insertable<UsersTable>, 'id'>;
 
 type Q = Kysely<Database> | Transaction<Database>;
 
