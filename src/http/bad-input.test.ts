@@ -93,3 +93,29 @@ describe('bad input answers a clear 4xx in the envelope', () => {
     expect(r.data.error).toBe('TOKEN_INVALID');
   });
 });
+
+describe('an unexpected failure', () => {
+  it('answers 500 INTERNAL in the envelope, without stack or library names, and logs it', async () => {
+    const { buildApp } = await import('../app.js');
+    const { createRuntime } = await import('../runtime.js');
+    const { loadConfig } = await import('../config/load.js');
+    const logged: unknown[] = [];
+    const pino = (await import('pino')).default;
+    const log = pino({ level: 'error' }, { write: (l: string) => void logged.push(l) });
+    const rt = await createRuntime(loadConfig({}, { logLevel: 'error' }), { sqlitePath: ':memory:', noHousekeeping: true, log });
+    const app = await buildApp(rt);
+    app.get('/api/boom', async () => {
+      throw new Error('kysely: SQLITE_CORRUPT at /srv/app/node_modules/x.js:12');
+    });
+    try {
+      const r = await app.inject({ method: 'GET', url: '/api/boom', headers: { 'accept-language': 'zh-CN' } });
+      expect(r.statusCode).toBe(500);
+      expect(JSON.parse(r.body)).toEqual({ code: 500, message: 'INTERNAL: 服务器内部错误', error: 'INTERNAL', data: null });
+      expect(r.body).not.toMatch(/kysely|SQLITE|node_modules/);
+      expect(logged.join('')).toContain('SQLITE_CORRUPT');
+    } finally {
+      await app.close();
+      await rt.close();
+    }
+  });
+});
