@@ -15,9 +15,9 @@ export interface DetectorDeps {
  *  - login.success from a device or network never seen for that user → new_device / new_ip;
  *  - refresh.reuse (a rotated refresh token presented again: likely theft) → refresh_reuse.
  * Locks and credential stuffing are raised by the login policy itself, which
- * holds those counters. Returns a stop function.
+ * holds those counters. Returns a stop function that waits for checks in flight.
  */
-export function startDetector(d: DetectorDeps): () => void {
+export function startDetector(d: DetectorDeps): () => Promise<void> {
   async function onLogin(e: RecordedEntry & { userId: number }): Promise<void> {
     const facts = { userId: e.userId, username: e.username ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, deviceId: e.deviceId ?? null, sessionId: e.sessionId ?? null };
     const device = e.deviceId ? `id:${e.deviceId}` : e.userAgent ? `ua:${e.userAgent}` : undefined;
@@ -29,12 +29,20 @@ export function startDetector(d: DetectorDeps): () => void {
     }
   }
 
+  const pending = new Set<Promise<void>>();
   const stop = d.audit.observe?.((e) => {
-    if (e.event === 'login.success' && typeof e.userId === 'number') void onLogin(e as RecordedEntry & { userId: number }).catch(d.onError);
+    if (e.event === 'login.success' && typeof e.userId === 'number') {
+      const p = onLogin(e as RecordedEntry & { userId: number }).catch(d.onError);
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    }
     else if (e.event === 'refresh.reuse') {
       d.alerts.raise({ kind: 'refresh_reuse', userId: e.userId ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, deviceId: e.deviceId ?? null, sessionId: e.sessionId ?? null, data: { session_ended: true } });
     }
   });
   if (!stop) throw new Error('the audit sink cannot be observed: anomaly detection needs Audit.observe');
-  return stop;
+  return async () => {
+    stop();
+    await Promise.all(pending);
+  };
 }

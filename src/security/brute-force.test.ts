@@ -210,4 +210,20 @@ describe('client IP and X-Forwarded-For', () => {
     // An untrusted peer's header is still ignored.
     expect((await loginFrom(t, '192.0.2.50', { username: 'lea', password: PW }, { 'x-forwarded-for': B })).status).toBe(200);
   });
+
+  it('over a real socket: the peer address counts, a forged header does not', async () => {
+    const { t } = await start({ loginAttemptsPerIpPerHour: 2, trustProxy: [] });
+    await t.register('max');
+    const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const post = (xff: string) =>
+      fetch(`${base}/api/public/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: JSON.stringify({ username: 'max', password: PW }) });
+    expect((await post('1.1.1.1')).status).toBe(200);
+    expect((await post('2.2.2.2')).status).toBe(200);
+    const r = await post('3.3.3.3');
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    await t.rt.audit.flush();
+    const ips = await t.rt.db.kysely.selectFrom('audit_events').select('ip').where('event', 'like', 'login.%').execute();
+    expect(new Set(ips.map((x) => x.ip))).toEqual(new Set(['127.0.0.1']));
+  });
 });

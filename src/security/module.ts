@@ -9,6 +9,8 @@ import { createCaptchaCheck } from '../captcha/check.js';
 import type { CaptchaProvider } from '../captcha/provider.js';
 import { captchaRoutes } from '../captcha/routes.js';
 import { createTurnstileProvider } from '../captcha/turnstile.js';
+import type { LoginAttempt, LoginGuard } from '../auth/guard.js';
+import { fail, isTesseraError } from '../http/errors.js';
 import type { TesseraModule } from '../modules.js';
 import { createMemoryCounters } from '../rate-limit/counters/memory.js';
 import { createRedisCounters } from '../rate-limit/counters/redis.js';
@@ -39,6 +41,25 @@ export function securityOf(rt: Runtime): SecurityServices | undefined {
   return services.get(rt);
 }
 
+/**
+ * A counter store that cannot answer (Redis down) refuses the login with 503
+ * rather than waving it through: brute-force protection fails closed.
+ */
+function failClosed(g: LoginGuard, log: Runtime['log']): LoginGuard {
+  const wrap =
+    (fn: (a: LoginAttempt) => Promise<void>) =>
+    async (a: LoginAttempt): Promise<void> => {
+      try {
+        await fn(a);
+      } catch (e) {
+        if (isTesseraError(e)) throw e;
+        log.error({ err: e }, 'login policy store failed');
+        fail('UNAVAILABLE');
+      }
+    };
+  return { before: wrap(g.before), failed: wrap(g.failed), succeeded: wrap(g.succeeded) };
+}
+
 async function provider(rt: Runtime): Promise<CaptchaProvider> {
   const c = rt.config;
   if (c.captchaProvider === 'turnstile') return createTurnstileProvider({ secret: c.turnstileSecret ?? '', verifyUrl: c.turnstileVerifyUrl });
@@ -62,7 +83,7 @@ export const securityModule: TesseraModule = {
     const webhooks = createWebhookSender({ urls: config.alertWebhookUrls, secret: config.alertWebhookSecret, clock, log: log.child({ mod: 'alerts' }) });
     const alerts = createAlerts({ audit: rt.audit, webhooks, clock });
     const policy = createLoginPolicy({ store, settings: () => rt.settings.get(), clock, captcha, audit: rt.audit, alerts });
-    rt.hooks.guard = policy;
+    rt.hooks.guard = failClosed(policy, log);
     rt.hooks.captcha = captcha;
 
     const devices = createKnownDevices(rt.db.kysely, await sharedSecret(sdb, clock, 'device-hash-key'));
@@ -70,7 +91,7 @@ export const securityModule: TesseraModule = {
     const retention = createAuditRetention({ db: rt.db.kysely, clock, retentionDays: () => rt.settings.get().auditRetentionDays, log });
     retention.start();
     rt.onClose(async () => {
-      stopDetector();
+      await stopDetector();
       await retention.stop();
       // Give queued alerts a moment to leave, then drop the rest.
       await Promise.race([webhooks.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);

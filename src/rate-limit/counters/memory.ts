@@ -23,15 +23,18 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
   const windows = new Map<string, Slot>();
   const sets = new Map<string, { w: number; members: Set<string>; exp: number }>();
   let writes = 0;
+  /** Latest caller time seen: the sweep follows the callers' clock, never Date.now(). */
+  let latest = 0;
 
-  function touch<V>(m: Map<string, V>, key: string, v: V): void {
+  function touch<V>(m: Map<string, V>, key: string, v: V, now: number): void {
+    latest = Math.max(latest, now);
     m.delete(key);
     m.set(key, v);
     if (m.size > maxKeys) m.delete(m.keys().next().value as string);
-    if (++writes % SWEEP_EVERY === 0) sweep(Date.now());
+    if (++writes % SWEEP_EVERY === 0) sweep(latest);
   }
 
-  /** Drops expired entries; `now` only needs to be roughly right here, it is garbage collection. */
+  /** Drops expired entries. */
   function sweep(now: number): void {
     for (const [k, v] of values) if (v.expiresAt <= now) values.delete(k);
     for (const [k, v] of windows) if (v.exp <= now) windows.delete(k);
@@ -50,7 +53,7 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
   return {
     async incr(key, ttlMs, now, by = 1) {
       const value = (live(key, now)?.value ?? 0) + by;
-      touch(values, key, { value, expiresAt: now + ttlMs });
+      touch(values, key, { value, expiresAt: now + ttlMs }, now);
       return value;
     },
     async peek(key, now) {
@@ -59,7 +62,7 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
     },
     async put(key, value, expiresAt, now) {
       if (expiresAt <= now) values.delete(key);
-      else touch(values, key, { value, expiresAt });
+      else touch(values, key, { value, expiresAt }, now);
     },
     async del(...keys) {
       for (const k of keys) {
@@ -82,7 +85,7 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
       if (est + 1 > limit) return { admitted: false, count: est, retryAfterMs: windowRetryAfter(s.p, s.c, limit, start, windowMs, now) };
       s.c += 1;
       s.exp = start + 2 * windowMs;
-      touch(windows, key, s);
+      touch(windows, key, s, now);
       return { admitted: true, count: est + 1, retryAfterMs: 0 };
     },
     async addDistinct(key, member, windowMs, now) {
@@ -91,7 +94,7 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
       if (!s || s.w !== idx) s = { w: idx, members: new Set(), exp: (idx + 1) * windowMs };
       // A set never needs more members than any sane threshold; cap it.
       if (s.members.size < 10_000) s.members.add(member);
-      touch(sets, key, s);
+      touch(sets, key, s, now);
       return s.members.size;
     },
     async countDistinct(key, windowMs, now) {
@@ -100,7 +103,7 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
     },
     async claim(key, ttlMs, now) {
       if (live(key, now)) return false;
-      touch(values, key, { value: 1, expiresAt: now + ttlMs });
+      touch(values, key, { value: 1, expiresAt: now + ttlMs }, now);
       return true;
     },
   };
