@@ -71,6 +71,26 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
     expect((await s.rt.sessions.get(sidOf(t.access_token)))?.end_reason).toBe('EXPIRED');
   });
 
+  it('a logged-out token stays refused after the access lifetime is lowered at run time', async () => {
+    admin = await s.adminToken();
+    expect((await s.call('PATCH', '/api/admin/settings', { token: admin, body: { accessTokenTtl: 3600 } })).statusCode).toBe(200);
+    try {
+      const t = await fresh();
+      expect(await me(s, t.access_token)).toBe('OK'); // now in the verified-token cache
+      expect((await s.call('PATCH', '/api/admin/settings', { token: admin, body: { accessTokenTtl: 60 } })).statusCode).toBe(200);
+      await s.call('POST', '/api/public/auth/logout', { token: t.access_token });
+      // The sid revocation only needs to outlive tokens of the current lifetime (60 s + skew)...
+      clock.advance(91 * S);
+      s.rt.revocations.sweep();
+      // ...because older tokens are refused by age, cached or not.
+      expect(await me(s, t.access_token)).not.toBe('OK');
+    } finally {
+      // The admin's own token is now too old for the 60 s lifetime as well.
+      admin = await s.adminToken();
+      expect((await s.call('PATCH', '/api/admin/settings', { token: admin, body: { accessTokenTtl: null } })).statusCode).toBe(200);
+    }
+  });
+
   it('expireStale ends idle and over-age sessions and revokes their access tokens at once', async () => {
     admin = await s.adminToken();
     await s.call('PATCH', '/api/admin/settings', { token: admin, body: { sessionIdleTimeout: 60 } });

@@ -57,6 +57,17 @@ describe('access-token verifier', () => {
     for (const t of ['x'.repeat(9000), 'a.b', 'a..c', '.b.c', 'a.b.c.d', 'a!.b.c']) expect(verify(t)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
   });
 
+  it('a cached token is held to the current lifetime when it is lowered at run time', async () => {
+    let ttl = 3600;
+    const v = createVerifier({ keyring: s.rt.keyring, clock, issuer: 'tessera', audience: 'tessera', clockSkewSec: 30, maxAgeSec: () => ttl, cacheSize: 10 });
+    const t = await sign(claims({ exp: nowSec() + 3600 }));
+    expect(v.verify(t).ok).toBe(true);
+    ttl = 60;
+    clock.advance(91_000);
+    const r = v.verify(t);
+    expect(r.ok ? 'OK' : r.code).toBe('TOKEN_EXPIRED');
+  });
+
   it('the verified-token cache is bounded', async () => {
     const v = createVerifier({ keyring: s.rt.keyring, clock, issuer: 'tessera', audience: 'tessera', clockSkewSec: 30, maxAgeSec: () => 900, cacheSize: 3 });
     for (let i = 0; i < 10; i++) expect(v.verify(await sign(claims())).ok).toBe(true);

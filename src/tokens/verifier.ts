@@ -109,7 +109,13 @@ export function createVerifier(opts: VerifierOptions) {
     verify(token: string): VerifyResult {
       const now = opts.clock.now();
       const cached = cache.get(token, now);
-      if (cached) return { ok: true, claims: cached };
+      if (cached) {
+        // The lifetime is a run-time setting: a lowered one shortens cached
+        // tokens too. Revocation entries only outlive tokens of the current
+        // lifetime, so an older token must not slip through from the cache.
+        if (Math.floor(now / 1000) - cached.iat > opts.maxAgeSec() + opts.clockSkewSec) return { ok: false, code: 'TOKEN_EXPIRED', reason: 'max age' };
+        return { ok: true, claims: cached };
+      }
       if (token.length > MAX_TOKEN_LENGTH) return { ok: false, code: 'TOKEN_INVALID', reason: 'too long' };
       const d1 = token.indexOf('.');
       const d2 = token.indexOf('.', d1 + 1);
