@@ -79,6 +79,24 @@ describe.each(dialects())('revocation paths (%s)', (dialect) => {
     expect(await me(s, r.data.data.access_token)).toBe('OK');
   });
 
+  it('concurrent revocations of the same token all succeed', async () => {
+    const { name } = await user();
+    const t = await s.login(name);
+    const { jti } = decode(t.access_token);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => s.call('POST', '/api/admin/denylist', { token: admin, body: { jti } })));
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await me(s, t.access_token)).toBe('TOKEN_REVOKED');
+  });
+
+  it('revoking an id again keeps the later end and cut-off in SQL', async () => {
+    const now = Date.now();
+    const rv = s.rt.revocations;
+    await rv.revoke({ kind: 'user', value: 'u-merge', notBefore: now + 2000, expiresAt: now + 100_000 });
+    await rv.revoke({ kind: 'user', value: 'u-merge', notBefore: now + 1000, expiresAt: now + 50_000 });
+    const row = await s.rt.db.kysely.selectFrom('revocations').selectAll().where('id', '=', 'user:u-merge').executeTakeFirstOrThrow();
+    expect({ nb: Number(row.not_before), exp: Number(row.expires_at) }).toEqual({ nb: now + 2000, exp: now + 100_000 });
+  });
+
   it('password change ends the other sessions and keeps the current one', async () => {
     const { name } = await user();
     const a = await s.login(name);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Bus } from '../bus/bus.js';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -76,13 +76,19 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
     async revoke(r: Revocation): Promise<void> {
       const id = `${r.kind}:${r.value}`;
       const now = clock.now();
-      await db.transaction().execute(async (tx) => {
-        await tx.deleteFrom('revocations').where('id', '=', id).execute();
-        await tx
-          .insertInto('revocations')
-          .values({ id, kind: r.kind, value: r.value, not_before: r.notBefore ?? null, expires_at: r.expiresAt, created_at: now })
-          .execute();
-      });
+      // One upsert (PostgreSQL and SQLite): concurrent revocations of the same
+      // id (a double click, two nodes) both succeed, and the row keeps the
+      // later end and cut-off, like the in-memory merge in apply().
+      await db
+        .insertInto('revocations')
+        .values({ id, kind: r.kind, value: r.value, not_before: r.notBefore ?? null, expires_at: r.expiresAt, created_at: now })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            expires_at: sql<number>`case when excluded.expires_at > revocations.expires_at then excluded.expires_at else revocations.expires_at end`,
+            not_before: sql<number | null>`case when revocations.not_before is null or excluded.not_before > revocations.not_before then excluded.not_before else revocations.not_before end`,
+          }),
+        )
+        .execute();
       apply(r);
       await bus.publish(CHANNEL, r);
     },
