@@ -54,6 +54,26 @@ describe.each(dialects())('login policy (%s)', (dialect) => {
     expect(await me(s, first.access_token)).toBe('SESSION_ENDED');
   });
 
+  it('concurrent logins respect the policy: reject lets one in, single leaves one alive, the cap holds', async () => {
+    const body = (username: string) => ({ body: { username, password: 'a-strong-passphrase' } });
+    const guard = uname('cg');
+    await createUser(s, admin, { username: guard, user_type: 'guard' });
+    const g = await Promise.all(Array.from({ length: 5 }, () => s.call('POST', '/api/public/auth/login', body(guard))));
+    expect(g.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409, 409]);
+
+    const kefu = uname('ck');
+    await createUser(s, admin, { username: kefu, user_type: 'kefu' });
+    const k = await Promise.all(Array.from({ length: 5 }, () => s.call('POST', '/api/public/auth/login', body(kefu))));
+    const alive = await Promise.all(k.map((r) => me(s, r.data.data.access_token)));
+    expect(alive.filter((x) => x === 'OK')).toHaveLength(1);
+
+    const many = uname('cm');
+    await s.register(many);
+    const m = await Promise.all(Array.from({ length: 14 }, () => s.call('POST', '/api/public/auth/login', body(many))));
+    const live = await Promise.all(m.map((r) => me(s, r.data.data.access_token)));
+    expect(live.filter((x) => x === 'OK')).toHaveLength(10);
+  });
+
   it('other user types keep the default (multi) while kefu is single', async () => {
     const name = uname('plain');
     await createUser(s, admin, { username: name, user_type: 'staff' });
