@@ -30,6 +30,12 @@ describe.each(dialects())('admin users API (%s)', (dialect) => {
     expect((await page('&status=disabled')).data.data.total).toBe(0);
     expect((await s.call('GET', `/api/admin/users?search=${tag.toUpperCase()}N4`, { token: admin })).data.data.items.map((u: { username: string }) => u.username)).toEqual([`${tag}n4`]);
     expectError(await s.call('GET', '/api/admin/users?page_size=1000', { token: admin }), 400, 'VALIDATION_FAILED');
+    // Wildcards are literal: "_" finds an underscore, not any character; "%" is not "everything".
+    await createUser(s, admin, { username: `${tag}_x1` });
+    await createUser(s, admin, { username: `${tag}ax1` });
+    const under = await s.call('GET', `/api/admin/users?search=${tag}_x`, { token: admin });
+    expect(under.data.data.items.map((u: { username: string }) => u.username)).toEqual([`${tag}_x1`]);
+    expect((await s.call('GET', `/api/admin/users?search=${tag}%25`, { token: admin })).data.data.total).toBe(0);
   });
 
   it('create a kefu user; duplicates and bad input are refused', async () => {

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, UsersTable } from '../db/types.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -55,8 +55,9 @@ export function createUserStore(db: Kysely<Database>) {
     list: async (opts: { search?: string | undefined; userType?: string | undefined; status?: string | undefined; limit: number; offset: number }, q: Q = db) => {
       let sel = q.selectFrom('users');
       if (opts.search) {
-        const like = `%${opts.search.toLowerCase().replace(/[\\%_]/g, '')}%`;
-        sel = sel.where((eb) => eb.or([eb('username_key', 'like', like), eb('email_key', 'like', like)]));
+        // Wildcards in the search are literal (escaped), so "a_b" finds "a_b", not "axb".
+        const like = `%${opts.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        sel = sel.where((eb) => eb.or([sql<boolean>`${eb.ref('username_key')} like ${like} escape '\\'`, sql<boolean>`${eb.ref('email_key')} like ${like} escape '\\'`]));
       }
       if (opts.userType) sel = sel.where('user_type', '=', opts.userType);
       if (opts.status) sel = sel.where('status', '=', opts.status);
