@@ -26,18 +26,16 @@ export function createKnownDevices(db: Kysely<Database>, hmacKey: string) {
     /** Records a sighting; 'first' when the user had none of this kind yet (no alert for a first login). */
     async sight(userId: number, kind: 'ip' | 'device', value: string, now: number): Promise<Sighting> {
       const h = hash(kind, value);
-      const rows = await db.selectFrom('known_devices').select('value_hash').where('user_id', '=', userId).where('kind', '=', kind).limit(1000).execute();
-      const known = rows.some((r) => r.value_hash === h);
-      if (known) {
-        await db.updateTable('known_devices').set({ last_seen: now }).where('user_id', '=', userId).where('kind', '=', kind).where('value_hash', '=', h).execute();
-        return 'known';
-      }
+      const mine = db.selectFrom('known_devices').select('value_hash').where('user_id', '=', userId).where('kind', '=', kind);
+      const known = await mine.where('value_hash', '=', h).executeTakeFirst();
+      const any = known ?? (await mine.limit(1).executeTakeFirst());
+      // An upsert either way: one statement, and two first sightings at once cannot collide.
       await db
         .insertInto('known_devices')
         .values({ user_id: userId, kind, value_hash: h, first_seen: now, last_seen: now })
         .onConflict((oc) => oc.columns(['user_id', 'kind', 'value_hash']).doUpdateSet({ last_seen: now }))
         .execute();
-      return rows.length ? 'new' : 'first';
+      return known ? 'known' : any ? 'new' : 'first';
     },
   };
 }
