@@ -1,0 +1,138 @@
+/**
+ * Issue 6 for real: two `node dist/main.js` processes on one PostgreSQL
+ * schema and one Redis prefix share failure counts, locks, the per-IP
+ * budget, the ALTCHA key and the used-captcha records.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { solveChallenge, type Challenge } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/sha';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../infra/redis.js';
+import { dropSchema } from '../test-support/db.js';
+import { deletePrefix } from '../test-support/redis.js';
+import { havePostgres, haveRedis, pgUrl, redisUrl, uniqueName } from '../test-support/services.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(ROOT, 'dist', 'main.js');
+
+function newest(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n = Math.max(n, newest(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) n = Math.max(n, statSync(p).mtimeMs);
+  }
+  return n;
+}
+
+function ensureBuilt(): void {
+  const info = join(ROOT, 'dist', '.tsbuildinfo');
+  if (existsSync(MAIN) && existsSync(info) && statSync(info).mtimeMs >= newest(join(ROOT, 'src'))) return;
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (!existsSync(MAIN)) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function startNode(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
+  const port = await freePort();
+  let out = '';
+  const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, TESSERA_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`node exited ${proc.exitCode}:\n${out}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return { proc, base };
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`not ready in 30 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopNode(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+describe.skipIf(!(havePostgres() && haveRedis()))('two server processes share the brute-force state', () => {
+  const schema = uniqueName('sx').toLowerCase();
+  const prefix = `${uniqueName('sx')}:`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-sec-'));
+  const env = {
+    TESSERA_HOST: '127.0.0.1',
+    TESSERA_DATABASE_URL: pgUrl ?? '',
+    TESSERA_DATABASE_SCHEMA: schema,
+    TESSERA_REDIS_URL: redisUrl ?? '',
+    TESSERA_REDIS_PREFIX: prefix,
+    TESSERA_ADMIN_PASSWORD: 'two-process-admin-pw-6',
+    TESSERA_LOG_LEVEL: 'warn',
+    TESSERA_DATA_DIR: dataDir,
+    TESSERA_CAPTCHA_AFTER_FAILURES: '2',
+    TESSERA_LOCK_AFTER_FAILURES: '4',
+    TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '9',
+  };
+  let a: Awaited<ReturnType<typeof startNode>> | undefined;
+  let b: Awaited<ReturnType<typeof startNode>> | undefined;
+
+  const post = async (base: string, path: string, body: object) => {
+    const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6' }, body: JSON.stringify(body) });
+    return { status: r.status, error: ((await r.json()) as { error?: string }).error };
+  };
+  const login = (base: string, password: string, captcha?: string) => post(base, '/api/public/auth/login', { username: 'sam', password, ...(captcha ? { captcha } : {}) });
+  const solve = async (base: string) => {
+    const c = ((await (await fetch(`${base}/api/public/captcha/challenge?purpose=login`)).json()) as { data: { challenge: Challenge } }).data.challenge;
+    return Buffer.from(JSON.stringify({ challenge: c, solution: await solveChallenge({ challenge: c, deriveKey }) })).toString('base64');
+  };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    a = await startNode(env);
+    b = await startNode(env);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([stopNode(a?.proc), stopNode(b?.proc)]);
+    await dropSchema(schema);
+    const r = createRedis(redisUrl!, 'cleanup');
+    await deletePrefix(r, prefix);
+    r.disconnect();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('captcha, lock and IP budget hold across processes', async () => {
+    const A = a!.base;
+    const B = b!.base;
+    expect((await post(A, '/api/public/auth/register', { username: 'sam', email: 'sam@example.com', password: 'a-strong-passphrase' })).status).toBe(201);
+    expect((await login(A, 'wrong')).status).toBe(401); // attempt 1
+    expect((await login(B, 'wrong')).status).toBe(401); // 2
+    expect((await login(A, 'a-strong-passphrase')).error).toBe('CAPTCHA_REQUIRED'); // 3
+    const sol = await solve(A);
+    expect((await login(B, 'wrong', sol)).status).toBe(401); // 4: A's challenge verifies on B
+    expect((await login(A, 'wrong', sol)).error).toBe('CAPTCHA_FAILED'); // 5: spent everywhere
+    expect((await login(A, 'wrong', await solve(B))).status).toBe(401); // 6: fourth failure → lock
+    expect((await login(B, 'a-strong-passphrase', await solve(A))).error).toBe('ACCOUNT_LOCKED'); // 7
+    expect((await login(A, 'a-strong-passphrase', await solve(B))).error).toBe('ACCOUNT_LOCKED'); // 8
+    expect((await login(B, 'wrong')).error).toBe('ACCOUNT_LOCKED'); // 9
+    expect((await login(A, 'wrong')).error).toBe('RATE_LIMITED'); // 10th attempt from this IP
+    expect((await login(B, 'wrong')).error).toBe('RATE_LIMITED');
+  });
+});
