@@ -45,7 +45,7 @@ export function securityOf(rt: Runtime): SecurityServices | undefined {
  * A counter store that cannot answer (Redis down) refuses the login with 503
  * rather than waving it through: brute-force protection fails closed.
  */
-function failClosed(g: LoginGuard, log: Runtime['log']): LoginGuard {
+export function failClosed(g: LoginGuard, log: Runtime['log']): LoginGuard {
   const wrap =
     (fn: (a: LoginAttempt) => Promise<void>) =>
     async (a: LoginAttempt): Promise<void> => {
