@@ -41,7 +41,9 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
       const granted = d.roles.permissionsOf(claims.roles ?? []);
       for (const p of typeof req === 'string' ? [req] : req) if (!granted.has(p)) return true;
     }
-    if (cfg?.minLevel !== undefined && (claims.level ?? 0) < cfg.minLevel) return true;
+    // Like permissions, the level comes from the role definitions in force, not
+    // the token's copy: lowering a role's level applies at once.
+    if (cfg?.minLevel !== undefined && d.roles.primary(claims.roles ?? []).level < cfg.minLevel) return true;
     return false;
   }
 

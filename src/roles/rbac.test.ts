@@ -60,7 +60,14 @@ describe.each(dialects())('RBAC (%s)', (dialect) => {
     await s.call('PUT', '/api/admin/roles/auditor', { token: admin, body: { level: 50, permissions: ['users:read'] } });
     expect((await s.call('GET', '/api/admin/users', { token: after })).statusCode).toBe(200);
     expect((await s.call('DELETE', '/api/admin/roles/auditor', { token: admin })).statusCode).toBe(200);
-    expectError(await s.call('GET', '/api/admin/users', { token: after }), 403, 'FORBIDDEN');
+    expectError(await s.call('GET', '/api/admin/users', { token: after }), 401, 'TOKEN_REVOKED');
+    // A role re-created under the same name does not empower tokens that named the old one.
+    await s.call('PUT', '/api/admin/roles/auditor', { token: admin, body: { level: 50, permissions: ['users:read', 'users:write'] } });
+    expectError(await s.call('GET', '/api/admin/users', { token: after }), 401, 'TOKEN_REVOKED');
+    const again = (await s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: r.data.data.refresh_token } })).data.data;
+    expect(claimsOf(again.access_token).roles).toEqual(['user']);
+    expectError(await s.call('GET', '/api/admin/users', { token: again.access_token }), 403, 'FORBIDDEN');
+    await s.call('DELETE', '/api/admin/roles/auditor', { token: admin });
   });
 
   it('a token refreshed right after a role change works, even within the same second', async () => {
@@ -102,6 +109,14 @@ describe.each(dialects())('RBAC (%s)', (dialect) => {
       expect((await get('/tier', admin)).statusCode).toBe(200);
       expect((await get('/both', plain)).statusCode).toBe(403);
       expect((await get('/both', admin)).statusCode).toBe(200);
+      // Levels, like permissions, come from the role definitions in force.
+      await s.call('PUT', '/api/admin/roles/tier', { token: admin, body: { level: 60, permissions: [] } });
+      const id = Number(claimsOf(plain).sub);
+      await s.call('PUT', `/api/admin/users/${id}/roles`, { token: admin, body: { roles: ['user', 'tier'] } });
+      const tiered = (await s.login(name)).access_token;
+      expect((await get('/tier', tiered)).statusCode).toBe(200);
+      await s.call('PUT', '/api/admin/roles/tier', { token: admin, body: { level: 40, permissions: [] } });
+      expect((await get('/tier', tiered)).statusCode).toBe(403);
     } finally {
       await app.close();
     }
