@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { auditContext } from '../audit/context.js';
 import { requestMeta } from '../http/request-meta.js';
 import { ipRateLimit } from '../rate-limit/ip-limit.js';
@@ -30,21 +30,29 @@ export function installSecurityHooks(app: FastifyInstance, d: SecurityHookDeps):
     return h;
   };
 
+  function enterAuditContext(req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const body = req.body && typeof req.body === 'object' ? (req.body as { device_id?: string; device_name?: string }) : undefined;
+    const m = requestMeta(req, body ? { device_id: typeof body.device_id === 'string' ? body.device_id : undefined } : undefined);
+    auditContext.run({ ip: m.ip, userAgent: m.userAgent, deviceId: m.deviceId ?? null }, done);
+  }
+
   app.addHook('onRoute', (route) => {
     const url = route.url ?? '';
     // Anonymous routes only: a token-bearing call (/me, /logout) is already authenticated and not a guessing surface.
     const anonymous = route.config?.auth !== 'jwt';
     const name = route.config?.ipRateLimit ?? (anonymous && (url.startsWith(publicPrefix) || SEED_LOGIN.has(url)) ? `public:${url}` : undefined);
+    // The audit request context, after body parsing (preHandler) so the device
+    // id of a login body is known. Only on routes that change state: GETs
+    // (the token-checking hot path among them) record nothing and pay nothing.
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) {
+      const pre = route.preHandler ? (Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]) : [];
+      route.preHandler = [enterAuditContext, ...pre];
+    }
     if (!name) return;
     const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
     // First: a flood is refused before any token check or body parsing.
     route.onRequest = [hookFor(name), ...existing];
   });
 
-  // After body parsing (preHandler), so the device id of a login body is known.
-  app.addHook('preHandler', (req, _reply, done) => {
-    const body = req.body && typeof req.body === 'object' ? (req.body as { device_id?: string; device_name?: string }) : undefined;
-    const m = requestMeta(req, body ? { device_id: typeof body.device_id === 'string' ? body.device_id : undefined } : undefined);
-    auditContext.run({ ip: m.ip, userAgent: m.userAgent, deviceId: m.deviceId ?? null }, done);
-  });
 }
