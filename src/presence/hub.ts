@@ -141,6 +141,8 @@ export function createHub(d: HubDeps) {
     if (c) {
       c.lastIn = d.clock.now();
       c.pinged = false;
+      // An open, answering socket is an active client: the session does not idle out under it.
+      d.touch(c.sid);
     }
   }
   function onClose(this: Tagged): void {

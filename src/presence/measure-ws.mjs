@@ -22,7 +22,7 @@
 import { spawn, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -218,6 +218,7 @@ async function parent() {
   const expected = SUBS * CHANGES * 2;
   const result = {
     node: process.version,
+    load_average_1m: Number(loadavg()[0].toFixed(2)),
     sockets_requested: N,
     sockets_opened: ok,
     sockets_failed: failed,

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { TesseraError } from '../http/errors.js';
+import { fail, TesseraError } from '../http/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Hub } from './hub.js';
 import { scopeOf } from './visibility.js';
@@ -50,18 +50,18 @@ export function wsRoutes(rt: Runtime, hub: Hub) {
         handleProtocols: (offered) => selectProtocol(offered),
       },
     });
-    app.get(
-      '/ws',
-      {
-        websocket: true,
-        onRequest: authenticateUpgrade,
-        schema: { querystring: { type: 'object', properties: { jwt_token: { type: 'string', maxLength: 8192 } } } },
-      },
-      (socket, req) => {
+    app.route({
+      method: 'GET',
+      url: '/ws',
+      onRequest: authenticateUpgrade,
+      schema: { hide: true, querystring: { type: 'object', properties: { jwt_token: { type: 'string', maxLength: 8192 } } } },
+      // A plain GET (no Upgrade header) with a good token: say what is expected.
+      handler: async () => fail('VALIDATION_FAILED', { detail: 'GET /ws needs a WebSocket upgrade' }),
+      wsHandler: (socket, req) => {
         const claims = req.auth!;
         releaseUpgradeRequest(socket);
         hub.attach(socket, claims, scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type));
       },
-    );
+    });
   };
 }

@@ -113,6 +113,24 @@ describe('/ws on one node', () => {
       customer.ws.close();
     });
 
+    it('lets administrators (users:read) see every user type', async () => {
+      const admin = await ws(await t.adminToken());
+      const a = await ws(await login('kefu_a'));
+      await admin.next((f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'online');
+      const all = await t.call('GET', '/api/auth/online', { token: await t.adminToken() });
+      expect(all.data.data.users.map((u: { user_type: string }) => u.user_type)).toEqual(expect.arrayContaining(['kefu', 'user']));
+      a.ws.close();
+      await admin.next((f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'offline');
+      admin.ws.close();
+    });
+
+    it('answers a plain GET /ws (no upgrade) with 400, after checking the token', async () => {
+      expect((await t.call('GET', '/ws')).statusCode).toBe(401);
+      const r = await t.call('GET', '/ws', { token: await login('cust') });
+      expect(r.statusCode).toBe(400);
+      expect(r.data.error).toBe('VALIDATION_FAILED');
+    });
+
     it('keeps a user online by HTTP heartbeats and drops it after the silence', async () => {
       const watcherToken = await login('kefu_b');
       const watcher = await ws(watcherToken);
