@@ -54,7 +54,7 @@ export function compatRoutes(rt: Runtime, q: PresenceQueries) {
 
     app.get<{ Querystring: { user_type?: string } }>(
       '/auth/online',
-      { config: { auth: 'jwt', requires: 'presence:read' }, schema: { tags, security, summary: 'Users online now', querystring: onlineQuery, response: seedResponses(seedBody(onlineSchema), ['401', '403']) } },
+      { config: { auth: 'jwt', requires: 'presence:read' }, schema: { tags, security, summary: 'Users online now', querystring: onlineQuery, response: seedResponses(seedBody(onlineSchema), ['401', '403', '503']) } },
       async (req, reply) => done(req, reply, await q.online(req.auth!, req.query.user_type)),
     );
 

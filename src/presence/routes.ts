@@ -30,7 +30,7 @@ export function presenceRoutes(q: PresenceQueries) {
       '/auth/online',
       {
         config: { auth: 'jwt', requires: 'presence:read' },
-        schema: { tags, security, summary: 'Users online now (own user type; every type for administrators)', querystring: onlineQuery, response: responses({ 200: envelope(onlineSchema) }, ['401', '403']) },
+        schema: { tags, security, summary: 'Users online now (own user type; every type for administrators)', querystring: onlineQuery, response: responses({ 200: envelope(onlineSchema) }, ['401', '403', '503']) },
       },
       async (req, reply) => ok(req, reply, await q.online(req.auth!, req.query.user_type)),
     );

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
+import { fail } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PresenceStore } from './store/store.js';
 import { PRESENCE_CHANNEL, type OnlineUser, type PresenceFrame, type PresenceStatus } from './types.js';
@@ -46,10 +47,19 @@ export function createPresenceService(d: PresenceDeps) {
   const local = new Map<string, LocalUser>();
   let queue: Promise<unknown> = Promise.resolve();
 
+  /** Runs after every earlier store call; the result (or failure) is the caller's. */
   function serial<T>(fn: () => Promise<T>): Promise<T> {
     const r = queue.then(fn);
-    queue = r.catch((err: unknown) => d.log.warn({ err }, 'presence store call failed'));
+    queue = r.then(
+      () => undefined,
+      () => undefined,
+    );
     return r;
+  }
+
+  /** Fire-and-forget store call: a failure (Redis down) is logged, never an unhandled rejection. */
+  function background(fn: () => Promise<void>): Promise<void> {
+    return serial(fn).catch((err: unknown) => d.log.warn({ err }, 'presence store call failed'));
   }
 
   function announce(u: { user_id: string; user_type: string }, status: PresenceStatus): Promise<void> {
@@ -63,7 +73,7 @@ export function createPresenceService(d: PresenceDeps) {
     lu = { entry: { user_id: who.id, username: who.name, user_type: who.type, since: d.clock.now() }, sockets: 0, beatAt: 0, beatSid: null };
     local.set(who.id, lu);
     const entry = lu.entry;
-    void serial(async () => {
+    void background(async () => {
       if (await d.store.join(entry)) await announce(entry, 'online');
     });
     return lu;
@@ -73,7 +83,7 @@ export function createPresenceService(d: PresenceDeps) {
     if (local.get(lu.entry.user_id) !== lu) return;
     local.delete(lu.entry.user_id);
     const entry = lu.entry;
-    void serial(async () => {
+    void background(async () => {
       if (await d.store.leave(entry.user_id)) await announce(entry, 'offline');
     });
   }
@@ -119,27 +129,31 @@ export function createPresenceService(d: PresenceDeps) {
 
     /** Node liveness in the store, and offline announcements for reaped nodes. */
     keepAlive(): Promise<void> {
-      return serial(async () => {
+      return background(async () => {
         const gone = await d.store.keepAlive([...local.values()].map((l) => l.entry));
         for (const u of gone) await announce(u, 'offline');
       });
     },
 
-    /** Everyone online in the cluster now. */
-    list: (): Promise<OnlineUser[]> => serial(() => d.store.list()),
+    /** Everyone online in the cluster now; UNAVAILABLE (503) when the store cannot answer. */
+    list: (): Promise<OnlineUser[]> =>
+      serial(() => d.store.list()).catch((err: unknown) => {
+        d.log.warn({ err }, 'presence list failed');
+        fail('UNAVAILABLE');
+      }),
 
     /** Users this node holds online (tests, metrics). */
     localCount: () => local.size,
 
     /** Settles queued store calls (tests). */
-    flush: (): Promise<void> => serial(async () => {}),
+    flush: (): Promise<void> => background(async () => {}),
 
     /** Clean shutdown: this node's users go offline unless another node holds them. */
     async stop(): Promise<void> {
       local.clear();
-      await serial(async () => {
+      await background(async () => {
         for (const u of await d.store.close()) await announce(u, 'offline');
-      }).catch(() => {});
+      });
     },
   };
 }
