@@ -48,7 +48,7 @@ export function sessionRoutes(rt: Runtime) {
     app.post<{ Body: { current_password: string; new_password: string } }>(
       '/password',
       {
-        config: { auth: 'jwt' },
+        config: { auth: 'jwt', ipRateLimit: 'password-change' },
         schema: {
           tags,
           security,
