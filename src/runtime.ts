@@ -125,7 +125,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await revocations.start();
     closers.push(() => revocations.stop());
     const sessionStore = createSessionStore(k);
-    const lastSeen = createLastSeen(sessionStore, clock, () => settings.get().lastSeenInterval);
+    // last-seen is written at most once per interval, but at least twice per idle
+    // timeout, so a session in use through its access tokens never looks idle.
+    const lastSeen = createLastSeen(sessionStore, clock, () => {
+      const s = settings.get();
+      return Math.max(1, Math.min(s.lastSeenInterval, Math.floor(s.sessionIdleTimeout / 2)));
+    });
     lastSeen.start();
     closers.push(() => lastSeen.stop());
     const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
