@@ -61,7 +61,7 @@ const REVOKED_GRACE_MS = 900;
 
 const PONG = Buffer.from('{"type":"pong"}');
 const BAD_FRAME = Buffer.from('{"type":"error","error":"VALIDATION_FAILED","message":"frames are JSON objects with a type"}');
-const UNKNOWN_TYPE = Buffer.from('{"type":"error","error":"UNKNOWN_TYPE","message":"supported: ping"}');
+const UNKNOWN_TYPE = Buffer.from('{"type":"error","error":"VALIDATION_FAILED","message":"unknown type; supported: ping"}');
 
 /**
  * The sockets this node holds: presence fan-out by visibility, session-end
