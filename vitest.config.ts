@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real servers and worker threads: files run in parallel processes.
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './vitest.summary.ts'],
   },
 });
