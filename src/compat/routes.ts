@@ -25,12 +25,12 @@ export function compatRoutes(rt: Runtime, q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
     installSeedErrors(app);
 
-    app.post<{ Body: { username: string; password: string; user_type?: string; device_id?: string; device_name?: string } }>(
+    app.post<{ Body: { username: string; password: string; user_type?: string; device_id?: string; device_name?: string; captcha?: string } }>(
       '/auth/login',
       { schema: { tags, summary: 'Seed 000 login: {username, password, user_type}', body: seedLoginBody, response: seedResponses(loginSchema, ['401', '403', '409', '423', '429', '503']) } },
       async (req, reply) => {
         const b = req.body;
-        const r = await rt.auth.login({ username: b.username, password: b.password, user_type: b.user_type }, requestMeta(req, b));
+        const r = await rt.auth.login({ username: b.username, password: b.password, user_type: b.user_type, captcha: b.captcha }, requestMeta(req, b));
         const data = loginData(r.tokens, userView(r.user));
         // `token` also at the top level: the seed's own frontend reads `const { token } = await res.json()`.
         return reply.send({ success: true, message: successMessage('LOGIN', localeOf(req)), token: data.token, data });

@@ -24,6 +24,7 @@ export const seedLoginBody = {
     user_type: { type: 'string', maxLength: 32 },
     device_id: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
     device_name: { type: 'string', maxLength: 128 },
+    captcha: { type: 'string', maxLength: 8192, description: 'Human-verification solution, required after repeated failures (GET /api/public/captcha/challenge)' },
   },
 } as const;
 
