@@ -25,8 +25,8 @@ async function call(url, init) {
 /** Tessera's public auth contract (also spoken by the Express peer). `xff`: vary X-Forwarded-For per call. */
 export function contractClient(base, { xff = false } = {}) {
   let n = 0;
-  const hdr = (extra = {}) => {
-    const h = { ...json, ...extra };
+  const hdr = (extra = {}, body = true) => {
+    const h = { ...(body ? json : {}), ...extra };
     if (xff) {
       const i = n++;
       h['x-forwarded-for'] = `10.${200 + ((i >> 16) & 31)}.${(i >> 8) & 255}.${i & 255}`;
@@ -58,7 +58,8 @@ export function contractClient(base, { xff = false } = {}) {
       return { access: d.access_token, refresh: d.refresh_token };
     },
     async logout(at) {
-      const r = await call(`${api}/logout`, { method: 'POST', headers: hdr({ authorization: `Bearer ${at}` }) });
+      // No body, so no content-type: an empty JSON body is a 400, as in Fastify generally.
+      const r = await call(`${api}/logout`, { method: 'POST', headers: hdr({ authorization: `Bearer ${at}` }, false) });
       return r.status === 200 || r.status === 204;
     },
     async me(at, onBase = base) {

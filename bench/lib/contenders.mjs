@@ -10,6 +10,9 @@ import { freePort, makeTempDir, startProcess, stopProcess, waitForHttp } from '.
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'bench');
 
+/** Access-token lifetime for every contender: longer than a full run (Better Auth sessions last 7 days). */
+const ACCESS_TTL_S = 3600;
+
 /** A scenario or contender that cannot run here; the reason goes into the report. */
 export class Skip extends Error {}
 
@@ -59,10 +62,18 @@ function tesseraEnv(def, ns) {
     TESSERA_DATA_DIR: tmp,
     TESSERA_ADMIN_PASSWORD: 'bench-admin-' + randomBytes(8).toString('hex'),
     TESSERA_LOG_LEVEL: 'warn',
+    // Tokens are minted at the start and used up to ~15 min later (revocation, WebSocket): the
+    // default 900 s lifetime would expire them mid-run. Every contender gets the same hour.
+    TESSERA_ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_S),
     // Sessions are minted in bulk per user; the default cap (10) would end the older ones.
     TESSERA_MAX_SESSIONS_PER_USER: '1000',
     // Set-up and the login storm vary X-Forwarded-For so per-IP login limits see many clients.
     TESSERA_TRUST_PROXY: '127.0.0.1',
+    // Every /api/public/** route (me and refresh included) has a per-IP budget of
+    // max(120, this) requests per minute; all bench traffic comes from 127.0.0.1. 1,000,000 is the
+    // schema's maximum: at most ~16,700 req/s per minute window for one IP.
+    TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '1000000',
+    TESSERA_RSA_KEY_REQUESTS_PER_IP_PER_MINUTE: '1000000',
     ...(def.alg === 'HS256' ? { TESSERA_JWT_ALGORITHM: 'HS256', TESSERA_JWT_SECRET: HS_SECRET } : {}),
     ...(ns
       ? { TESSERA_DATABASE_URL: PG_URL, TESSERA_DATABASE_SCHEMA: ns.schema, TESSERA_REDIS_URL: REDIS_URL, TESSERA_REDIS_PREFIX: ns.redisPrefix }
@@ -98,6 +109,7 @@ async function startExpress(def) {
       JWT_PRIVATE_KEY: PEER_RSA.privateKey,
       JWT_PUBLIC_KEY: PEER_RSA.publicKey,
       BCRYPT_COST: '10',
+      ACCESS_TTL_SECONDS: String(ACCESS_TTL_S),
       NODE_ENV: 'production',
     }),
   });

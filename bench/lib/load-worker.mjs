@@ -1,6 +1,6 @@
 // Load-generator process (pinned to its own core by load.mjs): runs one autocannon run
 // described by a JSON spec file and prints a summary as JSON on stdout.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -37,8 +37,10 @@ function makeVaryFn(v) {
 }
 
 /** Refresh rotation: a shared queue of live refresh tokens; each answer puts its successor back. */
+/** With `collectFile`, every minted access token is kept; with `liveFile`, the live refresh tokens at the end. */
 function makeChain(chain) {
   const queue = lines(chain.file);
+  const minted = [];
   let lost = 0;
   return {
     setup(req) {
@@ -48,26 +50,49 @@ function makeChain(chain) {
     onResponse(status, body) {
       if (status !== 200) return;
       try {
-        queue.push(JSON.parse(body).data.refresh_token);
+        const data = JSON.parse(body).data;
+        queue.push(data.refresh_token);
+        if (chain.collectFile) minted.push(data.access_token);
       } catch {
         /* counted by autocannon as a 2xx with a body we could not use */
       }
     },
+    save() {
+      if (chain.collectFile) writeFileSync(chain.collectFile, `${minted.join('\n')}\n`);
+      if (chain.liveFile) writeFileSync(chain.liveFile, `${queue.join('\n')}\n`);
+    },
+  };
+}
+
+/** Keeps `access<TAB>refresh` of every successful login, for later scenarios. */
+function makeCollector(file) {
+  const rows = [];
+  return {
+    onResponse(status, body) {
+      if (status !== 200) return;
+      try {
+        const d = JSON.parse(body).data;
+        if (d?.access_token && d.refresh_token) rows.push(`${d.access_token}\t${d.refresh_token}`);
+      } catch {
+        /* not the contract's shape (Better Auth): nothing to keep */
+      }
+    },
+    save: () => writeFileSync(file, `${rows.join('\n')}\n`),
   };
 }
 
 const varies = (spec.vary ?? []).map(makeVaryFn);
-const chain = spec.chain ? makeChain(spec.chain) : undefined;
+const chain = spec.chain ? makeChain(spec.chain) : spec.collectSessions ? makeCollector(spec.collectSessions) : undefined;
 const request = {
   method: spec.method ?? 'GET',
   path: spec.path,
   headers: spec.headers ?? {},
   body: spec.body,
 };
-if (varies.length || chain) {
+if (varies.length || chain?.setup) {
   request.setupRequest = (req) => {
     for (const fn of varies) fn(req);
-    chain?.setup(req);
+    chain?.setup?.(req);
     return req;
   };
 }
@@ -75,17 +100,21 @@ if (chain) request.onResponse = chain.onResponse;
 
 const cpuStart = process.cpuUsage();
 const t0 = process.hrtime.bigint();
+let lastAt = t0;
 const bound = spec.amount ? { amount: spec.amount } : { duration: spec.duration };
-const result = await autocannon({
-  url: spec.url,
-  connections: spec.connections ?? 50,
-  pipelining: 1,
-  ...bound,
-  timeout: spec.timeout ?? 10,
-  requests: [request],
+const result = await new Promise((resolve, reject) => {
+  const tracker = autocannon(
+    { url: spec.url, connections: spec.connections ?? 50, pipelining: 1, ...bound, timeout: spec.timeout ?? 10, requests: [request] },
+    (err, res) => (err ? reject(err) : resolve(res)),
+  );
+  // autocannon only notices the end of a count-bounded run on its 1 s tick: time the last answer instead.
+  tracker.on('response', () => {
+    lastAt = process.hrtime.bigint();
+  });
 });
-const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+const wallS = Number(lastAt - t0) / 1e9;
 const cpu = process.cpuUsage(cpuStart);
+chain?.save();
 
 const statusCodes = {};
 for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count.count;

@@ -75,6 +75,33 @@ function targets(results) {
   return ['| Target | Measured | Result | Note |', '| --- | --- | --- | --- |', ...lines].join('\n');
 }
 
+/** Every Tessera figure against its ceiling and each peer, from the same run. */
+function ratios(results) {
+  const s = results.scenarios;
+  const pairs = [
+    ['validate', 'tessera', ['bare', 'crypto-rs', 'express', 'better-auth', 'tessera-multi']],
+    ['validate', 'tessera-hs', ['bare', 'crypto-hs', 'express-hs', 'better-auth']],
+    ['validate', 'tessera-multi', ['bare', 'crypto-rs', 'express', 'better-auth']],
+    ['validate-b', 'tessera', ['crypto-rs']],
+    ['login', 'tessera', ['express', 'better-auth', 'tessera-multi']],
+    ['refresh', 'tessera', ['express', 'tessera-multi']],
+    ['revocation', 'tessera', ['express', 'better-auth', 'tessera-multi']],
+    ['revocation', 'tessera-multi', ['express', 'better-auth']],
+  ];
+  const lines = ['| Scenario | Tessera variant | compared with | ratio (2xx/s) | ratio per hash cost |', '| --- | --- | --- | --- | --- |'];
+  for (const [sid, t, others] of pairs) {
+    const a = s[sid]?.[t];
+    if (!ok(a)) continue;
+    for (const o of others) {
+      const b = s[sid]?.[o];
+      if (!ok(b)) continue;
+      const perHash = a.hashCoresBusy && b.hashCoresBusy ? `${f2(a.hashCoresBusy / b.hashCoresBusy)}×` : '';
+      lines.push(`| ${sid} | ${results.contenderLabels[t]} | ${results.contenderLabels[o]} | ${f2(ratio(goodRps(a), goodRps(b)))}× | ${perHash} |`);
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') : '- no pair measured';
+}
+
 function skipped(results) {
   const out = [];
   for (const [sid, rows] of Object.entries(results.scenarios)) {
@@ -120,12 +147,20 @@ export function renderMarkdown(results) {
 - Run: ${results.startedAt} (${o.mode}, ${results.elapsedS} s), commit ${m.gitCommit ?? '?'}
 - Machine: ${m.nproc} cores, ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}, ${m.platform}
 - Pinning: ${m.pinning}
+- Load average (1, 5, 15 min) at start ${m.loadAvgStart}, at end ${m.loadAvgEnd}: other work on the machine shows up here
 - Each measurement: ${o.warmupS} s warm-up, then ${o.repeats} × ${o.durationS} s run(s), median reported (p50/p99 from the median run); ${o.connections} connections unless noted
 - "2xx/s" counts successful answers only; "Tessera ÷ this" compares with Tessera (RS256 rows with Tessera RS256, HS256 rows with Tessera HS256); ⚠ = the load generator used ≥ ${CLIENT_BOUND_PCT}% of its core, so that figure is a floor set by the client
 
 ## Targets
 
 ${targets(results)}
+
+## Ratios (same run)
+
+"ratio per hash cost" compares logins/s × one hash's time (cores kept busy hashing), which removes the
+difference in hash strength between argon2id, bcrypt and scrypt.
+
+${ratios(results)}
 
 ## Scenarios
 
@@ -134,7 +169,8 @@ ${sec('validate-b', `Bounded by count: ${f0(Object.values(results.scenarios['val
 ${sec('login', `8 connections (2 × libuv's 4 threads), 1.5 s pause before each run so the previous backlog drains.\n\n${throughputTable(results, 'login', () => 'tessera', loginExtras())}`)}
 ${sec('refresh', `16 connections, each answer's refresh token feeds the next request.\n\n${throughputTable(results, 'refresh', () => 'tessera')}`)}
 ${sec('revocation', `${o.logoutsPerSecond} logouts/s in parallel with the validate load; refusal time over ${o.revocationProbes} logouts, polling right after the logout answers.\n\n${throughputTable(results, 'revocation', () => 'tessera', revocationExtras())}`)}
-${sec('public-key', throughputTable(results, 'public-key', () => 'tessera'))}
+${sec('public-key', `503 = pool empty (the server refuses rather than generate a key on the request path).\n\n${throughputTable(results, 'public-key', () => 'tessera')}`)}
+${sec('public-key-oaep', throughputTable(results, 'public-key-oaep', () => 'tessera'))}
 ${sec('websocket', websocketSection(results))}
 ## Skipped
 

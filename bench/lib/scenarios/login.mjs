@@ -1,5 +1,7 @@
 // Scenario 2: sign-in with the right password, users rotated. The server may use both cores here
 // (hashing runs on libuv's thread pool); autocannon stays on core 1.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventLoopHooks } from '../eventloop.mjs';
 import { hashCost } from '../hashcost.mjs';
 import { writeLines } from '../mint.mjs';
@@ -22,8 +24,22 @@ export const login = {
       cpus: '0,1',
       settleMs: 1500,
       hooks: eventLoopHooks(h, def),
-      specFor: () => ({ url: h.url, method: 'POST', path: h.client.loginPath, headers, connections: CONNECTIONS, duration: opts.durationS, vary }),
+      specFor: (i) => ({
+        url: h.url,
+        method: 'POST',
+        path: h.client.loginPath,
+        headers,
+        connections: CONNECTIONS,
+        duration: opts.durationS,
+        vary,
+        // The sessions this storm creates serve later as refresh seeds and logout targets.
+        collectSessions: state.addSpareSessions ? join(h.tmp, `login-sessions-${i + 1}.tsv`) : undefined,
+      }),
       async finalize(r) {
+        for (let i = 0; i <= opts.repeats; i++) {
+          const file = join(h.tmp, `login-sessions-${i}.tsv`);
+          if (state.addSpareSessions && existsSync(file)) state.addSpareSessions(file);
+        }
         const hash = await hashCost(def.kind);
         const loginsPerS = r.ok2xx / r.durationS;
         // logins/s × one hash's seconds = cores' worth of hashing sustained (2 is the most on 2 cores).

@@ -52,7 +52,7 @@ export const revocation = {
   contenders: ['tessera', 'tessera-multi', 'express', 'better-auth'],
   async prepare(h, def, state, { opts }) {
     const tokens = await state.tokensA();
-    const perRun = Math.ceil(opts.logoutsPerSecond * opts.durationS * 1.2);
+    const perRun = Math.ceil(opts.logoutsPerSecond * opts.durationS * 1.05);
     const pools = [];
     for (let i = 0; i < opts.repeats; i++) pools.push(await state.logoutPool(perRun));
     const probes = await state.logoutPool(opts.revocationProbes);

@@ -10,7 +10,7 @@ import { takeEventLoopP99 } from '../eventloop.mjs';
 const port = Number(process.env.PORT ?? 3001);
 const alg = process.env.JWT_ALG ?? 'RS256';
 const cost = Number(process.env.BCRYPT_COST ?? 10);
-const ACCESS_TTL = 900;
+const ACCESS_TTL = Number(process.env.ACCESS_TTL_SECONDS ?? 900);
 const REFRESH_TTL = 604800;
 
 // Typical code keeps PEM strings in env vars and passes them straight to jsonwebtoken.
