@@ -3,47 +3,18 @@
  * schema and one Redis prefix share failure counts, locks, the per-IP
  * budget, the ALTCHA key and the used-captcha records.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { solveChallenge, type Challenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../infra/redis.js';
 import { dropSchema } from '../test-support/db.js';
+import { ensureBuilt, freePort, MAIN, ROOT } from '../test-support/processes.js';
 import { deletePrefix } from '../test-support/redis.js';
 import { havePostgres, haveRedis, pgUrl, redisUrl, uniqueName } from '../test-support/services.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'main.js');
-
-function newest(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) n = Math.max(n, newest(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) n = Math.max(n, statSync(p).mtimeMs);
-  }
-  return n;
-}
-
-function ensureBuilt(): void {
-  const info = join(ROOT, 'dist', '.tsbuildinfo');
-  if (existsSync(MAIN) && existsSync(info) && statSync(info).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (!existsSync(MAIN)) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function startNode(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
   const port = await freePort();
