@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditEventsTable, Database } from '../db/types.js';
 
 export interface AuditFilter {
   userId?: number | undefined;
@@ -14,21 +14,8 @@ export interface AuditFilter {
   offset: number;
 }
 
-export interface AuditRow {
-  id: number;
-  at: number;
-  event: string;
-  outcome: string;
-  user_id: number | null;
-  username: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  device_id: string | null;
-  session_id: string | null;
-  reason: string | null;
-  actor_id: number | null;
-  data: Record<string, unknown> | null;
-}
+/** An audit row as the API shows it: `data` parsed from its JSON text. */
+export type AuditRow = Omit<Selectable<AuditEventsTable>, 'data'> & { data: Record<string, unknown> | null };
 
 /** Reads of the audit log (newest first) and its retention delete. */
 export function createAuditQuery(db: Kysely<Database>) {
