@@ -19,7 +19,7 @@ import { createPasswordHasher, type PasswordHasher } from './passwords/hasher.js
 import { createLimiterFactory, type LimiterFactory } from './rate-limit/limiter.js';
 import { createRoleService, type RoleService } from './roles/service.js';
 import { createRoleStore } from './roles/store.js';
-import { createLastSeen, type LastSeen } from './sessions/last-seen.js';
+import { createLastSeen, lastSeenIntervalSec, type LastSeen } from './sessions/last-seen.js';
 import { createRevocationList, type RevocationList } from './sessions/revocation.js';
 import { createSessionService, type SessionService } from './sessions/service.js';
 import { createSessionStore } from './sessions/store.js';
@@ -125,12 +125,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await revocations.start();
     closers.push(() => revocations.stop());
     const sessionStore = createSessionStore(k);
-    // last-seen is written at most once per interval, but at least twice per idle
-    // timeout, so a session in use through its access tokens never looks idle.
-    const lastSeen = createLastSeen(sessionStore, clock, () => {
-      const s = settings.get();
-      return Math.max(1, Math.min(s.lastSeenInterval, Math.floor(s.sessionIdleTimeout / 2)));
-    });
+    const lastSeen = createLastSeen(sessionStore, clock, () => lastSeenIntervalSec(settings.get()));
     lastSeen.start();
     closers.push(() => lastSeen.stop());
     const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });

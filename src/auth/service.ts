@@ -4,6 +4,7 @@ import type { Database } from '../db/types.js';
 import { fail, isTesseraError } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
+import { lastSeenIntervalSec } from '../sessions/last-seen.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { AccessClaims } from '../tokens/claims.js';
@@ -189,7 +190,10 @@ export function createAuthService(d: AuthDeps) {
         }
         const exp = Math.min(now + s.refreshTokenTtl * 1000, session.expires_at);
         await d.refresh.insert({ token_hash: hashRefreshToken(successor), session_id: session.id, user_id: row.user_id, issued_at: now, expires_at: exp, used_at: null, successor: null }, tx);
-        await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
+        // A refresh is activity; written only when last-seen is older than its interval.
+        if (now - session.last_seen_at >= lastSeenIntervalSec(s) * 1000) {
+          await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
+        }
         return { fresh: { successor, exp, session } };
       });
       const audit = { ip: meta.ip, userAgent: meta.userAgent };

@@ -33,7 +33,7 @@ function openSqlite(path: string): Db {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -41,6 +41,31 @@ function openSqlite(path: string): Db {
       raw.prepare('select 1').get();
     },
     close: () => kysely.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query anew; preparing is a good part of a simple
+ * statement's cost in better-sqlite3. Statements are reusable (the driver is
+ * synchronous, so none is in use twice at once), so keep the recent ones.
+ * (Kysely's `.stream()` iterates a statement; Tessera never streams.)
+ */
+function withStatementCache(raw: SqliteDatabase.Database, max = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (stmt) {
+        // Refresh its place: the map's order is the eviction order.
+        cache.delete(sqlText);
+      } else {
+        stmt = raw.prepare(sqlText);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, stmt);
+      return stmt;
+    },
   };
 }
 

@@ -7,6 +7,15 @@ import type { SessionStore } from './store.js';
  * sessions in one UPDATE, whose WHERE clause (last_seen_at older than the
  * interval) keeps it to one write per session per interval across all nodes.
  */
+/**
+ * How often a session's last-seen is written: at most once per configured
+ * interval (seed 002: once a day), but at least twice per idle timeout so a
+ * session in use never looks idle.
+ */
+export function lastSeenIntervalSec(s: { lastSeenInterval: number; sessionIdleTimeout: number }): number {
+  return Math.max(1, Math.min(s.lastSeenInterval, Math.floor(s.sessionIdleTimeout / 2)));
+}
+
 export function createLastSeen(store: SessionStore, clock: Clock, intervalSec: () => number, flushEveryMs = 5000) {
   const written = new Map<string, number>();
   let pending = new Set<string>();
