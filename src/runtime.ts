@@ -134,7 +134,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const sqlAudit = createSqlAudit(k, clock, (e) => log.error({ err: e }, 'audit write failed'));
     closers.push(() => sqlAudit.stop());
     const audit: Audit = sqlAudit;
-    const sessions = createSessionService({ db: k, dialect: db.dialect, store: sessionStore, revocations, settings, bus, audit, clock, clockSkewSec: config.clockSkew });
+    const sessions = createSessionService({ db: k, dialect: db.dialect, store: sessionStore, revocations, settings, bus, audit, clock, clockSkewSec: config.clockSkew, lastSeen });
     revocations.onRevoke((r) => {
       if (r.kind === 'sid') lastSeen.forget(r.value);
     });

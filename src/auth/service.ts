@@ -193,6 +193,7 @@ export function createAuthService(d: AuthDeps) {
         // A refresh is activity; written only when last-seen is older than its interval.
         if (now - session.last_seen_at >= lastSeenIntervalSec(s) * 1000) {
           await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
+          d.sessions.noteActivity(session.id, now);
         }
         return { fresh: { successor, exp, session } };
       });

@@ -32,6 +32,8 @@ export function createLastSeen(store: SessionStore, clock: Clock, intervalSec: (
       const chunk = ids.slice(i, i + 500);
       await store.touch(chunk, now, now - interval);
       for (const id of chunk) written.set(id, now);
+      // SQLite runs on this thread: let requests through between chunks.
+      if (i + 500 < ids.length) await new Promise((r) => setImmediate(r));
     }
     if (written.size > MAX_TRACKED) {
       for (const [id, at] of written) if (now - at >= interval) written.delete(id);

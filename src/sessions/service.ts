@@ -8,6 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import { randomId } from '../lib/crypto.js';
 import type { SettingsService } from '../settings/service.js';
 import { policyFor } from '../settings/policy.js';
+import type { LastSeen } from './last-seen.js';
 import type { RevocationList } from './revocation.js';
 import type { SessionRow, SessionStore } from './store.js';
 
@@ -32,6 +33,8 @@ export interface SessionDeps {
   audit: Audit;
   clock: Clock;
   clockSkewSec: number;
+  /** Told when a session's last-seen was just written, so the hot path does not mark it again. */
+  lastSeen?: Pick<LastSeen, 'noteWritten'>;
 }
 
 /**
@@ -100,11 +103,17 @@ export function createSessionService(d: SessionDeps) {
         }
         await store.insert(row, tx);
       });
+      d.lastSeen?.noteWritten(row.id, now);
       for (const e of ended) await announce([e], e.reason);
       return row;
     },
 
     get: (sid: string, q?: Transaction<Database>) => store.get(sid, q),
+
+    /** A refresh wrote the session's last-seen. */
+    noteActivity(sid: string, at: number): void {
+      d.lastSeen?.noteWritten(sid, at);
+    },
 
     /** Is this session usable now? (Used by refresh, not by the hot path.) */
     usable(row: SessionRow | undefined, now = clock.now()): row is SessionRow {
