@@ -98,8 +98,9 @@ if (varies.length || chain?.setup) {
 }
 if (chain) request.onResponse = chain.onResponse;
 
-const cpuStart = process.cpuUsage();
+let cpuStart = process.cpuUsage();
 const t0 = process.hrtime.bigint();
+let startAt = t0;
 let lastAt = t0;
 const bound = spec.amount ? { amount: spec.amount } : { duration: spec.duration };
 const result = await new Promise((resolve, reject) => {
@@ -108,11 +109,16 @@ const result = await new Promise((resolve, reject) => {
     (err, res) => (err ? reject(err) : resolve(res)),
   );
   // autocannon only notices the end of a count-bounded run on its 1 s tick: time the last answer instead.
+  // 'start' fires once the clients are built: time (and the generator's CPU) from there.
+  tracker.once('start', () => {
+    startAt = process.hrtime.bigint();
+    cpuStart = process.cpuUsage();
+  });
   tracker.on('response', () => {
     lastAt = process.hrtime.bigint();
   });
 });
-const wallS = Number(lastAt - t0) / 1e9;
+const wallS = Number(lastAt - startAt) / 1e9;
 const cpu = process.cpuUsage(cpuStart);
 chain?.save();
 
@@ -121,6 +127,7 @@ for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) status
 const done = result.requests.total;
 process.stdout.write(
   JSON.stringify({
+    setupS: Number(startAt - t0) / 1e9,
     requests: done,
     durationS: wallS,
     rps: done / wallS,

@@ -1,6 +1,7 @@
 // Scenario 4: validate throughput while logouts run at a fixed rate in parallel, then the time
 // from a logout's answer until the old token is refused (multi-node: logout on node A, poll node B).
 import { sleep } from '../procs.mjs';
+import { cycleSpec } from './validate.mjs';
 
 const MAX_IN_FLIGHT = 100;
 const POLL_LIMIT_MS = 5000;
@@ -49,7 +50,9 @@ const percentile = (xs, p) => {
 export const revocation = {
   id: 'revocation',
   title: 'Revocation: validate req/s with 50 logouts/s in parallel; time until a revoked token is refused',
-  contenders: ['tessera', 'tessera-multi', 'express', 'better-auth'],
+  // Better Auth is left out to keep a full run under 15 min: its get-session reads the session row on
+  // every request, so a sign-out is refused at once, and its validate rate is scenario 1's.
+  contenders: ['tessera', 'tessera-multi', 'express'],
   async prepare(h, def, state, { opts }) {
     const tokens = await state.tokensA();
     const perRun = Math.ceil(opts.logoutsPerSecond * opts.durationS * 1.05);
@@ -59,13 +62,7 @@ export const revocation = {
     let stop;
     return {
       cpus: '0',
-      specFor: () => ({
-        url: h.url,
-        path: h.client.validate.path,
-        connections: opts.connections,
-        duration: opts.durationS,
-        vary: [{ kind: 'header-from-file', header: h.client.validate.header, prefix: h.client.validate.prefix, file: tokens.file }],
-      }),
+      specFor: () => cycleSpec(h, opts, tokens),
       hooks: {
         before: (i) => {
           stop = logoutLoad(h.client, pools[i], opts.logoutsPerSecond);

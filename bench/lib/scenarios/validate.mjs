@@ -2,13 +2,22 @@
 // (b) every request carries a token never sent before (bounded by count, not time).
 // Server pinned to core 0, autocannon to core 1.
 
-const spec = (h, opts, tokens, extra = {}) => ({
+/** (a): a shared counter cycles the token list, one token per request, across all connections. */
+export const cycleSpec = (h, opts, tokens) => ({
   url: h.url,
   path: h.client.validate.path,
   connections: opts.connections,
   duration: opts.durationS,
   vary: [{ kind: 'header-from-file', header: h.client.validate.header, prefix: h.client.validate.prefix, file: tokens.file }],
-  ...extra,
+});
+
+/** (b): one shared counter over the pool, so no token is ever sent twice. */
+const onceSpec = (h, opts, tokens) => ({
+  url: h.url,
+  path: h.client.validate.path,
+  connections: opts.connections,
+  amount: tokens.count,
+  vary: [{ kind: 'header-from-file', header: h.client.validate.header, prefix: h.client.validate.prefix, file: tokens.file }],
 });
 
 export const validate = {
@@ -19,7 +28,7 @@ export const validate = {
     const tokens = await state.tokensA();
     return {
       cpus: '0',
-      specFor: () => spec(h, opts, tokens),
+      specFor: () => cycleSpec(h, opts, tokens),
       finalize: () => ({ tokens: tokens.count, tokenSource: tokens.source }),
     };
   },
@@ -35,7 +44,7 @@ export const validateNeverSeen = {
     return {
       cpus: '0',
       // Warm-up on already-seen tokens; each repeat then spends its own never-seen pool once.
-      specFor: (i) => (i < 0 ? spec(h, opts, a) : spec(h, opts, pools[i], { duration: undefined, amount: pools[i].count })),
+      specFor: (i) => (i < 0 ? { ...onceSpec(h, opts, a), amount: undefined, duration: opts.warmupS } : onceSpec(h, opts, pools[i])),
       finalize: () => ({ tokens: pools[0].count, tokenSource: a.source }),
     };
   },
