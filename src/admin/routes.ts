@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { envelope, ok, responses } from '../http/envelope.js';
+import { actorMeta } from '../http/request-meta.js';
 import { fail } from '../http/errors.js';
 import { PERMISSIONS } from '../roles/catalog.js';
 import type { Runtime } from '../runtime.js';
@@ -19,8 +20,7 @@ const settingsSchema = {
 
 /** Everything under `<context-path>/admin`, each route permission-checked. */
 export function adminRoutes(rt: Runtime) {
-  const audit = (req: { auth?: { sub: string }; ip: string }, event: string, data: Record<string, unknown>) =>
-    rt.audit.record({ event: `admin.${event}`, outcome: 'success', actorId: Number(req.auth!.sub), ip: req.ip, data });
+  const audit = (req: FastifyRequest, event: string, data: Record<string, unknown>) => rt.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
 
   return async function routes(app: FastifyInstance): Promise<void> {
     await app.register(adminUserRoutes(rt));
@@ -31,7 +31,7 @@ export function adminRoutes(rt: Runtime) {
       async (req, reply) => {
         const s = await rt.sessions.get(req.params.id);
         if (!s || s.ended_at !== null) fail('NOT_FOUND');
-        await rt.sessions.end(s.id, 'FORCE_LOGOUT', { actorId: Number(req.auth!.sub) });
+        await rt.sessions.end(s.id, 'FORCE_LOGOUT', actorMeta(req));
         audit(req, 'session.force_logout', { session_id: s.id, user_id: s.user_id });
         return ok(req, reply, null);
       },

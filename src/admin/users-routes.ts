@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { fail } from '../http/errors.js';
-import { requestMeta } from '../http/request-meta.js';
+import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import { sessionView, viewSession } from '../sessions/schemas.js';
 import { checkEmail, checkPhone } from '../users/identity.js';
@@ -16,8 +16,8 @@ type UpdateBody = { display_name?: string | null; email?: string | null; phoneNu
 /** User administration (seed 000 "用户管理", seed 003 forced logout). */
 export function adminUserRoutes(rt: Runtime) {
   const store = rt.users.store;
-  const audit = (req: Parameters<typeof requestMeta>[0], event: string, userId: number | null, data?: Record<string, unknown>) =>
-    rt.audit.record({ event: `admin.${event}`, outcome: 'success', userId, actorId: Number(req.auth!.sub), ip: req.ip, userAgent: requestMeta(req).userAgent, data: data ?? null });
+  const audit = (req: FastifyRequest, event: string, userId: number | null, data?: Record<string, unknown>) =>
+    rt.audit.record({ event: `admin.${event}`, outcome: 'success', userId, ...actorMeta(req), data: data ?? null });
 
   async function found(id: number) {
     const u = await store.byId(id);
@@ -91,8 +91,8 @@ export function adminUserRoutes(rt: Runtime) {
         }
         if (b.password !== undefined) await rt.users.setPassword(u.id, b.password);
         const changedIdentity = b.user_type !== undefined && b.user_type !== u.user_type;
-        if (b.status === 'disabled') await rt.sessions.endAll(u.id, 'USER_DISABLED', { actorId: Number(req.auth!.sub) });
-        else if (b.password !== undefined) await rt.sessions.endAll(u.id, 'PASSWORD_CHANGED', { actorId: Number(req.auth!.sub) });
+        if (b.status === 'disabled') await rt.sessions.endAll(u.id, 'USER_DISABLED', actorMeta(req));
+        else if (b.password !== undefined) await rt.sessions.endAll(u.id, 'PASSWORD_CHANGED', actorMeta(req));
         else if (changedIdentity) await revokeUserTokens(rt, u.id);
         audit(req, 'user.update', u.id, { fields: Object.keys(b).map((k) => (k === 'password' ? 'password' : k)) });
         return ok(req, reply, viewUser((await store.byId(u.id))!, await store.roles(u.id)));
@@ -105,7 +105,7 @@ export function adminUserRoutes(rt: Runtime) {
       async (req, reply) => {
         const u = await found(req.params.id);
         if (u.id === Number(req.auth!.sub)) fail('CONFLICT', { detail: 'you cannot delete yourself' });
-        await rt.sessions.endAll(u.id, 'USER_DISABLED', { actorId: Number(req.auth!.sub) });
+        await rt.sessions.endAll(u.id, 'USER_DISABLED', actorMeta(req));
         await store.delete(u.id);
         audit(req, 'user.delete', u.id, { username: u.username });
         return ok(req, reply, null);
@@ -139,7 +139,7 @@ export function adminUserRoutes(rt: Runtime) {
       { config: { auth: 'jwt', requires: 'sessions:write' }, schema: { tags, security, summary: 'Force logout: end every session of the user (seed 003)', params: idParams, response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, E) } },
       async (req, reply) => {
         await found(req.params.id);
-        const ended = await rt.sessions.endAll(req.params.id, 'FORCE_LOGOUT', { actorId: Number(req.auth!.sub) });
+        const ended = await rt.sessions.endAll(req.params.id, 'FORCE_LOGOUT', actorMeta(req));
         audit(req, 'user.force_logout', req.params.id, { ended });
         return ok(req, reply, { ended });
       },

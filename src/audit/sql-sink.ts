@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
-import type { Audit, AuditEntry, RecordedEntry } from './audit.js';
-import { currentRequest } from './context.js';
+import type { Audit, RecordedEntry } from './audit.js';
 
 const MAX_BUFFER = 10_000;
 const BATCH = 200;
@@ -74,7 +73,7 @@ export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: 
         buf.shift();
         dropped++;
       }
-      const e = withRequest(entry, clock.now());
+      const e: RecordedEntry = { ...entry, at: clock.now() };
       buf.push(e);
       if (buf.length >= BATCH) void flush();
       else schedule();
@@ -100,8 +99,3 @@ export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: 
   };
 }
 
-function withRequest(entry: AuditEntry, at: number): RecordedEntry {
-  const req = currentRequest();
-  if (!req) return { ...entry, at };
-  return { ...entry, ip: entry.ip ?? req.ip, userAgent: entry.userAgent ?? req.userAgent, deviceId: entry.deviceId ?? req.deviceId, at };
-}

@@ -10,6 +10,9 @@ export interface LoginAttempt {
   ip: string;
   captcha?: string | undefined;
   userId?: number | undefined;
+  /** For the audit rows and alerts the guard writes. */
+  userAgent?: string | null | undefined;
+  deviceId?: string | null | undefined;
 }
 
 export interface LoginGuard {
@@ -22,7 +25,7 @@ export interface LoginGuard {
 /** Human verification for other flows (register). */
 export interface CaptchaCheck {
   /** Throws CAPTCHA_REQUIRED when missing, CAPTCHA_FAILED when wrong or reused. */
-  require(solution: string | undefined, purpose: string, ip: string): Promise<void>;
+  require(solution: string | undefined, purpose: string, from: { ip: string; userAgent?: string | null | undefined; deviceId?: string | null | undefined }): Promise<void>;
 }
 
 export const noGuard: LoginGuard = { before: async () => {}, failed: async () => {}, succeeded: async () => {} };

@@ -103,7 +103,7 @@ export function createAuthService(d: AuthDeps) {
   return {
     async login(input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
       const key = accountKey(input.username);
-      const attempt = { accountKey: key, ip: meta.ip, captcha: input.captcha };
+      const attempt = { accountKey: key, ip: meta.ip, captcha: input.captcha, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
       const base = { username: input.username.slice(0, 64), ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
       // Looked up first so a refused attempt (locked, captcha) is audited against the user; the answer does not depend on it.
       const user = await d.users.byLoginName(input.username);
@@ -150,7 +150,7 @@ export function createAuthService(d: AuthDeps) {
     },
 
     async register(input: { username: string; email: string; password: string; phoneNumber?: string | undefined; captcha?: string | undefined }, meta: RequestMeta): Promise<UserRow> {
-      if (d.settings.get().registerCaptcha) await d.hooks.captcha.require(input.captcha, 'register', meta.ip);
+      if (d.settings.get().registerCaptcha) await d.hooks.captcha.require(input.captcha, 'register', meta);
       try {
         const user = await d.users.create({ username: input.username, email: input.email, password: input.password, phoneNumber: input.phoneNumber ?? null });
         d.audit.record({ event: 'register', outcome: 'success', userId: user.id, username: user.username, ip: meta.ip, userAgent: meta.userAgent });
@@ -197,10 +197,10 @@ export function createAuthService(d: AuthDeps) {
         }
         return { fresh: { successor, exp, session } };
       });
-      const audit = { ip: meta.ip, userAgent: meta.userAgent };
+      const audit = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
       if ('unusable' in rotated) {
         const row = rotated.unusable!;
-        await d.sessions.end(row.session_id, 'EXPIRED');
+        await d.sessions.end(row.session_id, 'EXPIRED', audit);
         d.audit.record({ ...audit, event: 'refresh', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'SESSION_ENDED' });
         fail('SESSION_ENDED');
       }
@@ -219,14 +219,14 @@ export function createAuthService(d: AuthDeps) {
             }
           }
         }
-        await d.sessions.end(row.session_id, 'REFRESH_REUSE');
+        await d.sessions.end(row.session_id, 'REFRESH_REUSE', audit);
         d.audit.record({ ...audit, event: 'refresh.reuse', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'TOKEN_REVOKED' });
         fail('TOKEN_REVOKED');
       }
       const { successor, exp, session } = rotated.fresh!;
       const user = await d.users.byId(session.user_id);
       if (!user || user.status !== 'active') {
-        await d.sessions.end(session.id, 'USER_DISABLED');
+        await d.sessions.end(session.id, 'USER_DISABLED', audit);
         fail('SESSION_ENDED');
       }
       d.audit.record({ ...audit, event: 'refresh', outcome: 'success', userId: user.id, sessionId: session.id });
@@ -234,8 +234,8 @@ export function createAuthService(d: AuthDeps) {
     },
 
     async logout(claims: AccessClaims, meta: RequestMeta): Promise<void> {
-      await d.sessions.end(claims.sid, 'LOGGED_OUT');
-      d.audit.record({ event: 'logout', outcome: 'success', userId: Number(claims.sub), sessionId: claims.sid, ip: meta.ip, userAgent: meta.userAgent });
+      await d.sessions.end(claims.sid, 'LOGGED_OUT', { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null });
+      d.audit.record({ event: 'logout', outcome: 'success', userId: Number(claims.sub), sessionId: claims.sid, ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null });
     },
   };
 }

@@ -1,5 +1,4 @@
 import type { Audit } from '../audit/audit.js';
-import { currentRequest } from '../audit/context.js';
 import type { Alerts } from '../alerts/service.js';
 import type { CaptchaCheck, LoginAttempt, LoginGuard } from '../auth/guard.js';
 import { rateLimited } from '../http/errors.js';
@@ -70,8 +69,7 @@ export function createLoginPolicy(d: LoginPolicyDeps): LoginPolicy {
   async function lock(a: LoginAttempt, key: string, acct: string, failures: number, s: PolicySettings, now: number): Promise<void> {
     const until = now + s.lockSeconds * 1000;
     await store.put(key, now, until, now);
-    const req = currentRequest();
-    const facts = { userId: a.userId ?? null, username: a.accountKey.slice(0, 64), ip: a.ip, userAgent: req?.userAgent ?? null, deviceId: req?.deviceId ?? null };
+    const facts = { userId: a.userId ?? null, username: a.accountKey.slice(0, 64), ip: a.ip, userAgent: a.userAgent ?? null, deviceId: a.deviceId ?? null };
     const data = { mode: s.lockoutMode, failures, until: new Date(until).toISOString(), account: acct };
     d.audit.record({ ...facts, event: 'account.lock', outcome: 'info', reason: 'too_many_failures', data });
     d.alerts.raise({ ...facts, kind: 'account_locked', data });
@@ -89,7 +87,7 @@ export function createLoginPolicy(d: LoginPolicyDeps): LoginPolicy {
       if (until > now) rateLimited(until - now, 'ACCOUNT_LOCKED');
       const failures = (await store.peek(`fa:${acct}`, now))?.value ?? 0;
       const stuffing = failures < s.captchaAfterFailures && (await store.countDistinct(`di:${ip}`, HOUR, now)) >= STUFFING_ACCOUNTS_PER_HOUR;
-      if (failures >= s.captchaAfterFailures || stuffing) await d.captcha.require(a.captcha, 'login', a.ip);
+      if (failures >= s.captchaAfterFailures || stuffing) await d.captcha.require(a.captcha, 'login', a);
     },
 
     async failed(a) {
@@ -103,7 +101,7 @@ export function createLoginPolicy(d: LoginPolicyDeps): LoginPolicy {
         store.addDistinct(`di:${ip}`, acct, HOUR, now),
       ]);
       if (accounts >= STUFFING_ACCOUNTS_PER_HOUR && (await store.claim(`as:${ip}:${Math.floor(now / HOUR)}`, HOUR, now))) {
-        d.alerts.raise({ kind: 'credential_stuffing', ip: a.ip, userAgent: currentRequest()?.userAgent ?? null, data: { distinct_accounts: accounts, window: 'PT1H' } });
+        d.alerts.raise({ kind: 'credential_stuffing', ip: a.ip, userAgent: a.userAgent ?? null, data: { distinct_accounts: accounts, window: 'PT1H' } });
       }
       if (s.lockoutMode === 'account') {
         if (failures < s.lockAfterFailures) return;

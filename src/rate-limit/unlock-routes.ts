@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { fail } from '../http/errors.js';
+import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import type { LoginPolicy } from './policy.js';
 
@@ -24,7 +25,7 @@ export function unlockRoutes(rt: Runtime, policy: LoginPolicy) {
         if (!u) fail('NOT_FOUND');
         // Counters are keyed by the login name as typed and folded: a user can be locked under either name.
         await policy.unlock([u.username_key, ...(u.email_key ? [u.email_key] : [])]);
-        rt.audit.record({ event: 'admin.user.unlock', outcome: 'success', userId: u.id, username: u.username, actorId: Number(req.auth!.sub) });
+        rt.audit.record({ event: 'admin.user.unlock', outcome: 'success', userId: u.id, username: u.username, ...actorMeta(req) });
         return ok(req, reply, null);
       },
     );

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { fail } from '../http/errors.js';
-import { requestMeta } from '../http/request-meta.js';
+import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import { sessionIdParams, sessionView, viewSession } from './schemas.js';
 
@@ -29,7 +29,7 @@ export function sessionRoutes(rt: Runtime) {
         const s = await rt.sessions.get(req.params.id);
         // Someone else's session id answers like an unknown one.
         if (!s || s.user_id !== Number(me.sub) || s.ended_at !== null) fail('NOT_FOUND');
-        await rt.sessions.end(s.id, 'LOGGED_OUT');
+        await rt.sessions.end(s.id, 'LOGGED_OUT', actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -39,8 +39,8 @@ export function sessionRoutes(rt: Runtime) {
       { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End every session of the caller, this one included', response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, ['401']) } },
       async (req, reply) => {
         const me = req.auth!;
-        const ended = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT');
-        rt.audit.record({ event: 'logout.all', outcome: 'success', userId: Number(me.sub), sessionId: me.sid, ...pick(requestMeta(req)) });
+        const ended = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT', actorMeta(req));
+        rt.audit.record({ event: 'logout.all', outcome: 'success', userId: Number(me.sub), sessionId: me.sid, ...actorMeta(req) });
         return ok(req, reply, { ended }, { message: 'LOGOUT' });
       },
     );
@@ -61,18 +61,14 @@ export function sessionRoutes(rt: Runtime) {
         const me = req.auth!;
         const user = await rt.users.byId(Number(me.sub));
         if (!user || !(await rt.hasher.verify(user.password_hash, req.body.current_password))) {
-          rt.audit.record({ event: 'password.change', outcome: 'failure', userId: Number(me.sub), reason: 'bad_password', ...pick(requestMeta(req)) });
+          rt.audit.record({ event: 'password.change', outcome: 'failure', userId: Number(me.sub), reason: 'bad_password', ...actorMeta(req) });
           fail('INVALID_CREDENTIALS');
         }
         await rt.users.setPassword(user.id, req.body.new_password);
-        await rt.sessions.endAll(user.id, 'PASSWORD_CHANGED', { keep: me.sid });
-        rt.audit.record({ event: 'password.change', outcome: 'success', userId: user.id, sessionId: me.sid, ...pick(requestMeta(req)) });
+        await rt.sessions.endAll(user.id, 'PASSWORD_CHANGED', { ...actorMeta(req), keep: me.sid });
+        rt.audit.record({ event: 'password.change', outcome: 'success', userId: user.id, sessionId: me.sid, ...actorMeta(req) });
         return ok(req, reply, null);
       },
     );
   };
-}
-
-function pick(m: { ip: string; userAgent: string | null }) {
-  return { ip: m.ip, userAgent: m.userAgent };
 }

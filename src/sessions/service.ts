@@ -23,6 +23,14 @@ export interface SessionEndedEvent {
 
 export const SESSION_ENDED_CHANNEL = 'session-ended';
 
+/** Who ended a session, for the audit row: the administrator, and the request's origin. */
+export interface EndMeta {
+  actorId?: number | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  deviceId?: string | null;
+}
+
 export interface SessionDeps {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -56,12 +64,12 @@ export function createSessionService(d: SessionDeps) {
   }
 
   /** After the transaction: revoke and tell everyone (presence closes sockets). */
-  async function announce(ended: { id: string; user_id: number }[], reason: EndReason, meta?: { actorId?: number | null }): Promise<void> {
+  async function announce(ended: { id: string; user_id: number }[], reason: EndReason, meta?: EndMeta): Promise<void> {
     for (const s of ended) {
       await d.revocations.revoke({ kind: 'sid', value: s.id, expiresAt: accessHorizon() });
       const ev: SessionEndedEvent = { sid: s.id, userId: s.user_id, reason };
       await d.bus.publish(SESSION_ENDED_CHANNEL, ev);
-      d.audit.record({ event: 'session.end', outcome: 'info', userId: s.user_id, sessionId: s.id, reason, actorId: meta?.actorId ?? null });
+      d.audit.record({ event: 'session.end', outcome: 'info', userId: s.user_id, sessionId: s.id, reason, actorId: meta?.actorId ?? null, ip: meta?.ip ?? null, userAgent: meta?.userAgent ?? null, deviceId: meta?.deviceId ?? null });
     }
   }
 
@@ -104,7 +112,7 @@ export function createSessionService(d: SessionDeps) {
         await store.insert(row, tx);
       });
       d.lastSeen?.noteWritten(row.id, now);
-      for (const e of ended) await announce([e], e.reason);
+      for (const e of ended) await announce([e], e.reason, { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null });
       return row;
     },
 
@@ -120,7 +128,7 @@ export function createSessionService(d: SessionDeps) {
       return !!row && row.ended_at === null && row.expires_at > now && row.last_seen_at > idleSince(now);
     },
 
-    async end(sid: string, reason: EndReason, meta?: { actorId?: number | null }): Promise<boolean> {
+    async end(sid: string, reason: EndReason, meta?: EndMeta): Promise<boolean> {
       const row = await store.get(sid);
       if (!row) return false;
       if (!(await endRow(row, reason))) return false;
@@ -129,7 +137,7 @@ export function createSessionService(d: SessionDeps) {
     },
 
     /** Ends every live session of a user, except `keep` (e.g. the caller's own). */
-    async endAll(userId: number, reason: EndReason, opts: { keep?: string; actorId?: number | null } = {}): Promise<number> {
+    async endAll(userId: number, reason: EndReason, opts: EndMeta & { keep?: string } = {}): Promise<number> {
       const now = clock.now();
       const rows = await d.db.selectFrom('sessions').select(['id', 'user_id']).where('user_id', '=', userId).where('ended_at', 'is', null).execute();
       const ended: { id: string; user_id: number }[] = [];
