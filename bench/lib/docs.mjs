@@ -14,8 +14,8 @@ export function updateDocs(markdown) {
   const a = doc.indexOf(START);
   const b = doc.indexOf(END);
   if (a < 0 || b < a) return false;
-  // Demote the report's headings by one level to nest under the doc's own section.
-  const body = markdown.replace(/^(#+) /gm, '#$1 ');
+  // Demote the report's headings by two levels to nest under the doc's "## Latest run".
+  const body = markdown.replace(/^(#+) /gm, '##$1 ');
   writeFileSync(file, `${doc.slice(0, a + START.length)}\n\n${body}\n${doc.slice(b)}`);
   return true;
 }

@@ -179,7 +179,7 @@ ${ratios(results)}
 
 ${sec('validate', `${f0(results.scenarios.validate && Object.values(results.scenarios.validate).find(ok)?.tokens)} tokens per contender, cycled by all connections.\n\n${throughputTable(results, 'validate', refByAlg(results))}`)}
 ${sec('validate-b', `Bounded by count: ${f0(Object.values(results.scenarios['validate-b'] ?? {}).find(ok)?.tokens)} never-seen tokens per run.\n\n${throughputTable(results, 'validate-b', () => 'tessera')}`)}
-${sec('login', `8 connections (2 × libuv's 4 threads), 1.5 s pause before each run so the previous backlog drains.\n\n${throughputTable(results, 'login', () => 'tessera', loginExtras())}`)}
+${sec('login', `8 connections (2 × libuv's 4 threads), 1 s pause before each run so the previous backlog drains.\n\n${throughputTable(results, 'login', () => 'tessera', loginExtras())}`)}
 ${sec('refresh', `16 connections, each answer's refresh token feeds the next request.\n\n${throughputTable(results, 'refresh', () => 'tessera')}`)}
 ${sec('revocation', `${o.logoutsPerSecond} logouts/s in parallel with the validate load; refusal time over ${o.revocationProbes} logouts, polling right after the logout answers.\n\n${throughputTable(results, 'revocation', () => 'tessera', revocationExtras())}`)}
 ${sec('public-key', `503 = pool empty (the server refuses rather than generate a key on the request path).\n\n${throughputTable(results, 'public-key', () => 'tessera')}`)}

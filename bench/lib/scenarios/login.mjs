@@ -22,7 +22,7 @@ export const login = {
     const headers = { 'content-type': 'application/json', origin: h.url };
     return {
       cpus: '0,1',
-      settleMs: 1500,
+      settleMs: 1000,
       hooks: eventLoopHooks(h, def),
       specFor: (i) => ({
         url: h.url,
