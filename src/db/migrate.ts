@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import type { Db, Dialect } from './types.js';
 import * as m0001 from './migrations/0001_init.js';
 import * as m0003 from './migrations/0003_security.js';
+import * as m0004 from './migrations/0004_sessions_alive_index.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -9,6 +10,7 @@ type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 const STEPS: Record<string, Step> = {
   '0001_init': m0001,
   '0003_security': m0003,
+  '0004_sessions_alive_index': m0004,
 };
 
 class CodeProvider implements MigrationProvider {

@@ -102,9 +102,16 @@ export function createSessionService(d: SessionDeps) {
         if (d.dialect === 'postgres') {
           await sql`select id from users where id = ${user.id} for update`.execute(tx);
         }
-        const alive = await store.alive(user.id, now, idleSince(now), tx);
-        if (policy === 'reject' && alive.length > 0) fail('LOGIN_REJECTED');
-        const toEnd: SessionRow[] = policy === 'single' ? alive : alive.slice(0, Math.max(0, alive.length - s.maxSessions + 1));
+        // Only ids leave SQL: under the `multi` policy a user may hold many sessions.
+        const since = idleSince(now);
+        let toEnd: { id: string; user_id: number }[] = [];
+        if (policy === 'reject') {
+          if ((await store.oldestAlive(user.id, now, since, 1, tx)).length > 0) fail('LOGIN_REJECTED');
+        } else if (policy === 'single') toEnd = await store.oldestAlive(user.id, now, since, undefined, tx);
+        else {
+          const over = (await store.aliveCount(user.id, now, since, tx)) - s.maxSessions + 1;
+          if (over > 0) toEnd = await store.oldestAlive(user.id, now, since, over, tx);
+        }
         for (const old of toEnd) {
           const reason: EndReason = policy === 'single' ? 'LOGGED_IN_ELSEWHERE' : 'SESSION_LIMIT';
           if (await endRow(old, reason, tx)) ended.push({ id: old.id, user_id: old.user_id, reason });

@@ -20,6 +20,31 @@ export function createSessionStore(db: Kysely<Database>) {
     get: (id: string, q: Q = db) => q.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst(),
     /** Sessions that are still usable, oldest first. */
     alive: (userId: number, now: number, idleSince: number, q: Q = db) => alive(q, userId, now, idleSince).execute(),
+    /** How many usable sessions the user holds (counted in SQL: a user may hold many). */
+    async aliveCount(userId: number, now: number, idleSince: number, q: Q = db): Promise<number> {
+      const r = await q
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('ended_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('last_seen_at', '>', idleSince)
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    /** The ids of the `limit` oldest usable sessions (all of them without a limit). */
+    oldestAlive: (userId: number, now: number, idleSince: number, limit: number | undefined, q: Q = db) => {
+      const sel = q
+        .selectFrom('sessions')
+        .select(['id', 'user_id'])
+        .where('user_id', '=', userId)
+        .where('ended_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('last_seen_at', '>', idleSince)
+        .orderBy('created_at')
+        .orderBy('id');
+      return (limit === undefined ? sel : sel.limit(limit)).execute();
+    },
     /** Marks ended; returns true only for the caller that ended it (idempotent across nodes). */
     async end(id: string, at: number, reason: string, q: Q = db): Promise<boolean> {
       const r = await q.updateTable('sessions').set({ ended_at: at, end_reason: reason }).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst();
