@@ -46,6 +46,15 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     return503OnClosing: true,
   });
   setDefaultLocale(cfg.defaultLocale as 'en' | 'zh');
+  // An empty body sent as application/json (common on POST /logout) is no body,
+  // not malformed JSON; routes that need a body still fail their schema.
+  // Otherwise Fastify's own parser, which refuses __proto__ and constructor.prototype.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    return json(req, body as string, done);
+  });
   installErrorHandling(app);
   installAuthGuards(app, {
     authenticator: rt.authenticator,

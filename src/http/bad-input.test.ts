@@ -119,3 +119,20 @@ describe('an unexpected failure', () => {
     }
   });
 });
+
+describe('an empty JSON body', () => {
+  it('is no body: logout with content-type json and nothing else works; login still needs its fields', async () => {
+    const s = await createTestServer();
+    try {
+      await s.register('emptybody');
+      const t = await s.login('emptybody');
+      const out = await s.app.inject({ method: 'POST', url: '/api/public/auth/logout', headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/json' }, payload: '' });
+      expect(out.statusCode).toBe(200);
+      const login = await s.app.inject({ method: 'POST', url: '/api/public/auth/login', headers: { 'content-type': 'application/json' }, payload: '' });
+      expect(login.statusCode).toBe(400);
+      expect(JSON.parse(login.body).error).toBe('VALIDATION_FAILED');
+    } finally {
+      await s.close();
+    }
+  });
+});
