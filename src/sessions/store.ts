@@ -1,10 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, SessionsTable } from '../db/types.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 export type SessionRow = SessionsTable;
 
 export function createSessionStore(db: Kysely<Database>) {
+  const byId = prepared((id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id));
   const alive = (q: Q, userId: number, now: number, idleSince: number) =>
     q
       .selectFrom('sessions')
@@ -17,7 +19,7 @@ export function createSessionStore(db: Kysely<Database>) {
       .orderBy('id');
   return {
     insert: (row: SessionRow, q: Q = db) => q.insertInto('sessions').values(row).execute(),
-    get: (id: string, q: Q = db) => q.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst(),
+    get: (id: string, q: Q = db) => byId.first(q, id),
     /** Sessions that are still usable, oldest first. */
     alive: (userId: number, now: number, idleSince: number, q: Q = db) => alive(q, userId, now, idleSince).execute(),
     /** How many usable sessions the user holds (counted in SQL: a user may hold many). */

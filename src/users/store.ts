@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, UsersTable } from '../db/types.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -9,13 +10,16 @@ type Q = Kysely<Database> | Transaction<Database>;
 
 /** SQL access to users and their roles. Both dialects. */
 export function createUserStore(db: Kysely<Database>) {
+  // Read on every login and refresh: compiled once (see db/prepared.ts).
+  const userById = prepared((id: number) => db.selectFrom('users').selectAll().where('id', '=', id));
+  const rolesOf = prepared((id: number) => db.selectFrom('user_roles').select('role').where('user_id', '=', id).orderBy('role'));
   return {
     async insert(u: NewUser, roles: string[], q: Q = db): Promise<number> {
       const row = await q.insertInto('users').values(u).returning('id').executeTakeFirstOrThrow();
       if (roles.length) await q.insertInto('user_roles').values(roles.map((role) => ({ user_id: row.id, role }))).execute();
       return row.id;
     },
-    byId: (id: number, q: Q = db) => q.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() as Promise<UserRow | undefined>,
+    byId: (id: number, q: Q = db) => userById.first(q, id),
     /** By username key, or by e-mail key (seed 001 logs in with an e-mail as username). */
     byLogin: (key: string, q: Q = db) =>
       q
@@ -47,7 +51,7 @@ export function createUserStore(db: Kysely<Database>) {
         .execute(),
     update: (id: number, patch: Partial<NewUser>, q: Q = db) => q.updateTable('users').set(patch).where('id', '=', id).execute(),
     delete: (id: number, q: Q = db) => q.deleteFrom('users').where('id', '=', id).executeTakeFirst(),
-    roles: async (id: number, q: Q = db) => (await q.selectFrom('user_roles').select('role').where('user_id', '=', id).orderBy('role').execute()).map((r) => r.role),
+    roles: async (id: number, q: Q = db) => (await rolesOf.rows(q, id)).map((r) => r.role),
     setRoles: async (id: number, roles: string[], q: Q = db) => {
       await q.deleteFrom('user_roles').where('user_id', '=', id).execute();
       if (roles.length) await q.insertInto('user_roles').values(roles.map((role) => ({ user_id: id, role }))).execute();
