@@ -138,7 +138,7 @@ export function createVerifier(opts: VerifierOptions) {
       }
       if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return { ok: false, code: 'TOKEN_INVALID', reason: 'payload' };
       const res = checkClaims(payload, Math.floor(now / 1000));
-      if (res.ok) cache.set(token, res.claims, res.claims.exp * 1000);
+      if (res.ok && cache.seenBefore(sSeg)) cache.set(token, res.claims, res.claims.exp * 1000);
       return res;
     },
     /** Drops every cached verification (a key was withdrawn). */
