@@ -17,7 +17,7 @@ describe('password hasher', () => {
   });
 
   it('verifies imported bcrypt hashes and asks for a rehash', async () => {
-    const stored = await bcryptHash('imported-password', { cost: 4 });
+    const stored = await bcryptHash('imported-password', 4);
     expect(isBcrypt(stored)).toBe(true);
     expect(await h.verify(stored, 'imported-password')).toBe(true);
     expect(await h.verify(stored, 'imported-passwordX')).toBe(false);
@@ -26,7 +26,7 @@ describe('password hasher', () => {
 
   it('never lets a bcrypt hash accept a password by its first 72 bytes only', async () => {
     const long = 'x'.repeat(72) + 'the-rest-matters';
-    const stored = await bcryptHash(long, { cost: 4 });
+    const stored = await bcryptHash(long, 4);
     // bcrypt itself would accept any suffix; Tessera refuses > 72 bytes outright.
     expect(await h.verify(stored, 'x'.repeat(72))).toBe(false);
     expect(await h.verify(stored, 'x'.repeat(72) + 'something-else')).toBe(false);
@@ -59,7 +59,7 @@ describe.each(dialects())('bcrypt import and rehash on %s', (dialect) => {
   it('logs in with the bcrypt hash, then stores argon2id', async () => {
     await s.register('legacy');
     const k = s.rt.db.kysely;
-    await k.updateTable('users').set({ password_hash: await bcryptHash('legacy-secret-pw', { cost: 4 }) }).where('username_key', '=', 'legacy').execute();
+    await k.updateTable('users').set({ password_hash: await bcryptHash('legacy-secret-pw', 4) }).where('username_key', '=', 'legacy').execute();
     const t = await s.login('legacy', 'legacy-secret-pw');
     expect(t.access_token).toBeTruthy();
     let stored = '';
