@@ -69,9 +69,9 @@ function tesseraEnv(def, ns) {
     TESSERA_MAX_SESSIONS_PER_USER: '1000',
     // Set-up and the login storm vary X-Forwarded-For so per-IP login limits see many clients.
     TESSERA_TRUST_PROXY: '127.0.0.1',
-    // Every /api/public/** route (me and refresh included) has a per-IP budget of
-    // max(120, this) requests per minute; all bench traffic comes from 127.0.0.1. 1,000,000 is the
-    // schema's maximum: at most ~16,700 req/s per minute window for one IP.
+    // Every anonymous /api/public/** route (login, refresh, register, public key; not the
+    // token-checked /me) has a per-IP budget of max(120, this) requests per minute; all bench
+    // traffic comes from 127.0.0.1. 1,000,000 is the schema's maximum.
     TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '1000000',
     TESSERA_RSA_KEY_REQUESTS_PER_IP_PER_MINUTE: '1000000',
     ...(def.alg === 'HS256' ? { TESSERA_JWT_ALGORITHM: 'HS256', TESSERA_JWT_SECRET: HS_SECRET } : {}),
