@@ -7,16 +7,10 @@ export type SessionRow = SessionsTable;
 
 export function createSessionStore(db: Kysely<Database>) {
   const byId = prepared((id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id));
-  const alive = (q: Q, userId: number, now: number, idleSince: number) =>
-    q
-      .selectFrom('sessions')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('ended_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where('last_seen_at', '>', idleSince)
-      .orderBy('created_at')
-      .orderBy('id');
+  /** A user's sessions that are still usable: not ended, not past their absolute end, not idle. */
+  const usable = (q: Q, userId: number, now: number, idleSince: number) =>
+    q.selectFrom('sessions').where('user_id', '=', userId).where('ended_at', 'is', null).where('expires_at', '>', now).where('last_seen_at', '>', idleSince);
+  const alive = (q: Q, userId: number, now: number, idleSince: number) => usable(q, userId, now, idleSince).selectAll().orderBy('created_at').orderBy('id');
   return {
     insert: (row: SessionRow, q: Q = db) => q.insertInto('sessions').values(row).execute(),
     get: (id: string, q: Q = db) => byId.first(q, id),
@@ -24,27 +18,14 @@ export function createSessionStore(db: Kysely<Database>) {
     alive: (userId: number, now: number, idleSince: number, q: Q = db) => alive(q, userId, now, idleSince).execute(),
     /** How many usable sessions the user holds (counted in SQL: a user may hold many). */
     async aliveCount(userId: number, now: number, idleSince: number, q: Q = db): Promise<number> {
-      const r = await q
-        .selectFrom('sessions')
+      const r = await usable(q, userId, now, idleSince)
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', userId)
-        .where('ended_at', 'is', null)
-        .where('expires_at', '>', now)
-        .where('last_seen_at', '>', idleSince)
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
     /** The ids of the `limit` oldest usable sessions (all of them without a limit). */
     oldestAlive: (userId: number, now: number, idleSince: number, limit: number | undefined, q: Q = db) => {
-      const sel = q
-        .selectFrom('sessions')
-        .select(['id', 'user_id'])
-        .where('user_id', '=', userId)
-        .where('ended_at', 'is', null)
-        .where('expires_at', '>', now)
-        .where('last_seen_at', '>', idleSince)
-        .orderBy('created_at')
-        .orderBy('id');
+      const sel = usable(q, userId, now, idleSince).select(['id', 'user_id']).orderBy('created_at').orderBy('id');
       return (limit === undefined ? sel : sel.limit(limit)).execute();
     },
     /** Marks ended; returns true only for the caller that ended it (idempotent across nodes). */
