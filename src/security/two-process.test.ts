@@ -3,7 +3,6 @@
  * schema and one Redis prefix share failure counts, locks, the per-IP
  * budget, the ALTCHA key and the used-captcha records.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,38 +11,9 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../infra/redis.js';
 import { dropSchema } from '../test-support/db.js';
-import { ensureBuilt, freePort, MAIN, ROOT } from '../test-support/processes.js';
+import { ensureBuilt, NodeProcess } from '../test-support/processes.js';
 import { deletePrefix } from '../test-support/redis.js';
 import { havePostgres, haveRedis, pgUrl, redisUrl, uniqueName } from '../test-support/services.js';
-
-async function startNode(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
-  const port = await freePort();
-  let out = '';
-  const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, TESSERA_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`node exited ${proc.exitCode}:\n${out}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return { proc, base };
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`not ready in 30 s:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stopNode(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
 
 describe.skipIf(!(havePostgres() && haveRedis()))('two server processes share the brute-force state', () => {
   const schema = uniqueName('sx').toLowerCase();
@@ -62,8 +32,8 @@ describe.skipIf(!(havePostgres() && haveRedis()))('two server processes share th
     TESSERA_LOCK_AFTER_FAILURES: '4',
     TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '9',
   };
-  let a: Awaited<ReturnType<typeof startNode>> | undefined;
-  let b: Awaited<ReturnType<typeof startNode>> | undefined;
+  const a = new NodeProcess(env);
+  const b = new NodeProcess(env);
 
   const post = async (base: string, path: string, body: object) => {
     const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6' }, body: JSON.stringify(body) });
@@ -77,11 +47,11 @@ describe.skipIf(!(havePostgres() && haveRedis()))('two server processes share th
 
   beforeAll(async () => {
     ensureBuilt();
-    a = await startNode(env);
-    b = await startNode(env);
+    await a.start();
+    await b.start();
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([stopNode(a?.proc), stopNode(b?.proc)]);
+    await Promise.all([a.stop(), b.stop()]);
     await dropSchema(schema);
     const r = createRedis(redisUrl!, 'cleanup');
     await deletePrefix(r, prefix);
@@ -90,8 +60,8 @@ describe.skipIf(!(havePostgres() && haveRedis()))('two server processes share th
   });
 
   it('captcha, lock and IP budget hold across processes', async () => {
-    const A = a!.base;
-    const B = b!.base;
+    const A = a.url('');
+    const B = b.url('');
     expect((await post(A, '/api/public/auth/register', { username: 'sam', email: 'sam@example.com', password: 'a-strong-passphrase' })).status).toBe(201);
     expect((await login(A, 'wrong')).status).toBe(401); // attempt 1
     expect((await login(B, 'wrong')).status).toBe(401); // 2
