@@ -11,7 +11,8 @@ import type { Config } from './config/schema.js';
 import { openDb } from './db/kysely.js';
 import { migrate } from './db/migrate.js';
 import type { Db } from './db/types.js';
-import { createRedis } from './infra/redis.js';
+import { createDependencyHealth, outageOf, type DependencyHealth } from './infra/health.js';
+import { createRedis, redisReady } from './infra/redis.js';
 import { createKeyStore } from './keys/store.js';
 import { createKeyring, type Keyring } from './keys/keyring.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -40,6 +41,10 @@ export interface Runtime {
   log: Logger;
   db: Db;
   redis: Redis | undefined;
+  /** Outages of the database and Redis: logged once each way, answered with 503. */
+  health: DependencyHealth;
+  /** Reports a failure of a background or after-commit step: an outage goes to `health`, anything else is logged. */
+  report: (err: unknown, what: string) => void;
   bus: Bus;
   limiters: LimiterFactory;
   settings: SettingsService;
@@ -82,20 +87,31 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const log = opts.log ?? pino({ level: config.logLevel, base: { svc: 'tessera' } });
   const db = await openDb({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir, ...(opts.sqlitePath ? { sqlitePath: opts.sqlitePath } : {}) });
   const closers: (() => Promise<void> | void)[] = [];
+  const health = createDependencyHealth(log.child({ mod: 'health' }));
+  const dbDep = db.dialect === 'postgres' ? 'postgres' : 'sqlite';
+  health.setProbe(dbDep, () => db.ping());
+  const report = (err: unknown, what: string) => {
+    const dep = outageOf(err);
+    if (dep) health.failed(dep, err);
+    else log.error({ err, what }, 'background step failed');
+  };
   try {
     await migrate(db);
     let redis: Redis | undefined;
     let bus: Bus;
     if (config.redisUrl) {
-      redis = createRedis(config.redisUrl, 'cmd');
+      redis = createRedis(config.redisUrl, 'cmd', { failFast: true, health });
       const sub = createRedis(config.redisUrl, 'sub');
-      bus = createRedisBus(redis, sub, config.redisPrefix);
+      bus = createRedisBus(redis, sub, config.redisPrefix, (e) => report(e, 'pub/sub'));
       closers.push(() => {
         sub.disconnect();
         redis!.disconnect();
       });
+      await redisReady(redis);
       await redis.ping();
     } else bus = createMemoryBus();
+    // Runs before the connections close at shutdown: a closing connection is no outage.
+    closers.push(() => health.stop());
     const k = db.kysely;
     const limiters = createLimiterFactory(redis, config.redisPrefix);
     const settings = createSettingsService(config, k, bus, clock);
@@ -121,7 +137,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       maxAgeSec: () => settings.get().accessTokenTtl,
       cacheSize: config.tokenCacheSize,
     });
-    const revocations = createRevocationList(k, bus, clock);
+    const tokenLifeMs = () => (settings.get().accessTokenTtl + config.clockSkew) * 1000;
+    const revocations = createRevocationList(k, bus, clock, { dialect: db.dialect, pollMs: config.revocationPollMs, maxTokenLifetimeMs: tokenLifeMs, onError: (e) => report(e, 'revocations') });
     await revocations.start();
     closers.push(() => revocations.stop());
     const sessionStore = createSessionStore(k);
@@ -131,10 +148,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
     const hasher = createPasswordHasher();
     const users = createUserService({ db: k, store: createUserStore(k), hasher, roles, clock });
-    const sqlAudit = createSqlAudit(k, clock, (e) => log.error({ err: e }, 'audit write failed'));
+    const sqlAudit = createSqlAudit(k, clock, (e) => report(e, 'audit write'));
     closers.push(() => sqlAudit.stop());
     const audit: Audit = sqlAudit;
-    const sessions = createSessionService({ db: k, dialect: db.dialect, store: sessionStore, revocations, settings, bus, audit, clock, clockSkewSec: config.clockSkew, lastSeen });
+    const sessions = createSessionService({ db: k, dialect: db.dialect, store: sessionStore, revocations, settings, bus, audit, clock, clockSkewSec: config.clockSkew, lastSeen, onEffectError: (e) => report(e, 'session end') });
     revocations.onRevoke((r) => {
       if (r.kind === 'sid') lastSeen.forget(r.value);
     });
@@ -154,9 +171,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       hooks,
       plainLogin: config.plainLogin,
       refreshGraceSec: config.refreshReuseGrace,
+      onEffectError: (e) => report(e, 'login'),
     });
     const rt: Runtime = {
-      config, clock, log, db, redis, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, hooks,
+      config, clock, log, db, redis, health, report, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, hooks,
       onClose: (fn) => closers.push(fn),
       async close() {
         for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
@@ -168,6 +186,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     if (!opts.noHousekeeping) closers.push(startHousekeeping(rt));
     return rt;
   } catch (e) {
+    health.stop();
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
     await db.close().catch(() => {});
     throw e;

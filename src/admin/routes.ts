@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { inUnit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { actorMeta } from '../http/request-meta.js';
 import { fail } from '../http/errors.js';
@@ -31,8 +32,10 @@ export function adminRoutes(rt: Runtime) {
       async (req, reply) => {
         const s = await rt.sessions.get(req.params.id);
         if (!s || s.ended_at !== null) fail('NOT_FOUND');
-        await rt.sessions.end(s.id, 'FORCE_LOGOUT', actorMeta(req));
-        audit(req, 'session.force_logout', { session_id: s.id, user_id: s.user_id });
+        await inUnit(rt.db.kysely, async (u) => {
+          await rt.sessions.end(s.id, 'FORCE_LOGOUT', actorMeta(req), u);
+          await rt.audit.write(u, { event: 'admin.session.force_logout', outcome: 'success', ...actorMeta(req), data: { session_id: s.id, user_id: s.user_id } });
+        });
         return ok(req, reply, null);
       },
     );
@@ -52,8 +55,10 @@ export function adminRoutes(rt: Runtime) {
       async (req, reply) => {
         const horizon = rt.clock.now() + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000;
         const expiresAt = req.body.exp ? Math.min(req.body.exp * 1000 + rt.config.clockSkew * 1000, horizon) : horizon;
-        await rt.revocations.revoke({ kind: 'jti', value: req.body.jti, expiresAt });
-        audit(req, 'token.deny', { jti: req.body.jti });
+        await inUnit(rt.db.kysely, async (u) => {
+          await rt.revocations.revoke({ kind: 'jti', value: req.body.jti, expiresAt }, u);
+          await rt.audit.write(u, { event: 'admin.token.deny', outcome: 'success', ...actorMeta(req), data: { jti: req.body.jti } });
+        });
         return ok(req, reply, null);
       },
     );

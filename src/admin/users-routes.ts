@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { inUnit, type Unit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { fail } from '../http/errors.js';
 import { actorMeta } from '../http/request-meta.js';
@@ -16,8 +17,10 @@ type UpdateBody = { display_name?: string | null; email?: string | null; phoneNu
 /** User administration (seed 000 "用户管理", seed 003 forced logout). */
 export function adminUserRoutes(rt: Runtime) {
   const store = rt.users.store;
-  const audit = (req: FastifyRequest, event: string, userId: number | null, data?: Record<string, unknown>) =>
-    rt.audit.record({ event: `admin.${event}`, outcome: 'success', userId, ...actorMeta(req), data: data ?? null });
+  /** The admin action's audit row, in the action's own transaction. */
+  const audit = (u: Unit, req: FastifyRequest, event: string, userId: number | null, data?: Record<string, unknown>) =>
+    rt.audit.write(u, { event: `admin.${event}`, outcome: 'success', userId, ...actorMeta(req), data: data ?? null });
+  const unit = <T>(fn: (u: Unit) => Promise<T>) => inUnit(rt.db.kysely, fn);
 
   async function found(id: number) {
     const u = await store.byId(id);
@@ -42,8 +45,9 @@ export function adminUserRoutes(rt: Runtime) {
       { config: { auth: 'jwt', requires: 'users:write' }, schema: { tags, security, summary: 'Create a user (any user type and roles)', body: createUserBody, response: responses({ 201: envelope(userView) }, E) } },
       async (req, reply) => {
         const b = req.body;
-        const u = await rt.users.create({ username: b.username, email: b.email, password: b.password, phoneNumber: b.phoneNumber, displayName: b.display_name, userType: b.user_type, roles: b.roles });
-        audit(req, 'user.create', u.id, { username: u.username, user_type: u.user_type, roles: b.roles ?? ['user'] });
+        const u = await rt.users.create({ username: b.username, email: b.email, password: b.password, phoneNumber: b.phoneNumber, displayName: b.display_name, userType: b.user_type, roles: b.roles }, (tx, created) =>
+          audit(tx, req, 'user.create', created.id, { username: created.username, user_type: created.user_type, roles: b.roles ?? ['user'] }),
+        );
         return ok(req, reply, viewUser(u, await store.roles(u.id)), { status: 201, message: 'CREATED' });
       },
     );
@@ -83,18 +87,21 @@ export function adminUserRoutes(rt: Runtime) {
         }
         if (b.user_type !== undefined) patch.user_type = b.user_type;
         if (b.status !== undefined) patch.status = b.status;
+        const hash = b.password !== undefined ? await rt.users.newPasswordHash(u, b.password) : undefined;
+        const changedIdentity = b.user_type !== undefined && b.user_type !== u.user_type;
         try {
-          await store.update(u.id, patch);
+          await unit(async (tx) => {
+            await store.update(u.id, patch, tx.tx);
+            if (hash !== undefined) await store.setPasswordHash(u.id, hash, rt.clock.now(), true, tx.tx);
+            if (b.status === 'disabled') await rt.sessions.endAll(u.id, 'USER_DISABLED', actorMeta(req), tx);
+            else if (hash !== undefined) await rt.sessions.endAll(u.id, 'PASSWORD_CHANGED', actorMeta(req), tx);
+            else if (changedIdentity) await revokeUserTokens(rt, u.id, tx);
+            await audit(tx, req, 'user.update', u.id, { fields: Object.keys(b).map((k) => (k === 'password' ? 'password' : k)) });
+          });
         } catch (e) {
           if (/unique|23505/i.test(String((e as { code?: string }).code ?? (e as Error).message))) fail('USER_EXISTS');
           throw e;
         }
-        if (b.password !== undefined) await rt.users.setPassword(u.id, b.password);
-        const changedIdentity = b.user_type !== undefined && b.user_type !== u.user_type;
-        if (b.status === 'disabled') await rt.sessions.endAll(u.id, 'USER_DISABLED', actorMeta(req));
-        else if (b.password !== undefined) await rt.sessions.endAll(u.id, 'PASSWORD_CHANGED', actorMeta(req));
-        else if (changedIdentity) await revokeUserTokens(rt, u.id);
-        audit(req, 'user.update', u.id, { fields: Object.keys(b).map((k) => (k === 'password' ? 'password' : k)) });
         return ok(req, reply, viewUser((await store.byId(u.id))!, await store.roles(u.id)));
       },
     );
@@ -105,9 +112,11 @@ export function adminUserRoutes(rt: Runtime) {
       async (req, reply) => {
         const u = await found(req.params.id);
         if (u.id === Number(req.auth!.sub)) fail('CONFLICT', { detail: 'you cannot delete yourself' });
-        await rt.sessions.endAll(u.id, 'USER_DISABLED', actorMeta(req));
-        await store.delete(u.id);
-        audit(req, 'user.delete', u.id, { username: u.username });
+        await unit(async (tx) => {
+          await rt.sessions.endAll(u.id, 'USER_DISABLED', actorMeta(req), tx);
+          await store.delete(u.id, tx.tx);
+          await audit(tx, req, 'user.delete', u.id, { username: u.username });
+        });
         return ok(req, reply, null);
       },
     );
@@ -118,9 +127,11 @@ export function adminUserRoutes(rt: Runtime) {
       async (req, reply) => {
         const u = await found(req.params.id);
         for (const r of req.body.roles) if (!rt.roles.get(r)) fail('VALIDATION_FAILED', { detail: `unknown role ${r}` });
-        await store.setRoles(u.id, req.body.roles);
-        await revokeUserTokens(rt, u.id);
-        audit(req, 'user.roles', u.id, { roles: req.body.roles });
+        await unit(async (tx) => {
+          await store.setRoles(u.id, req.body.roles, tx.tx);
+          await revokeUserTokens(rt, u.id, tx);
+          await audit(tx, req, 'user.roles', u.id, { roles: req.body.roles });
+        });
         return ok(req, reply, viewUser(u, await store.roles(u.id)));
       },
     );
@@ -139,8 +150,11 @@ export function adminUserRoutes(rt: Runtime) {
       { config: { auth: 'jwt', requires: 'sessions:write' }, schema: { tags, security, summary: 'Force logout: end every session of the user (seed 003)', params: idParams, response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, E) } },
       async (req, reply) => {
         await found(req.params.id);
-        const ended = await rt.sessions.endAll(req.params.id, 'FORCE_LOGOUT', actorMeta(req));
-        audit(req, 'user.force_logout', req.params.id, { ended });
+        const ended = await unit(async (tx) => {
+          const n = await rt.sessions.endAll(req.params.id, 'FORCE_LOGOUT', actorMeta(req), tx);
+          await audit(tx, req, 'user.force_logout', req.params.id, { ended: n });
+          return n;
+        });
         return ok(req, reply, { ended });
       },
     );
@@ -152,7 +166,7 @@ export function adminUserRoutes(rt: Runtime) {
  * claims. They are refused (TOKEN_REVOKED) so clients refresh and get new ones;
  * the sessions stay alive.
  */
-export async function revokeUserTokens(rt: Runtime, userId: number): Promise<void> {
+export async function revokeUserTokens(rt: Runtime, userId: number, u?: Unit): Promise<void> {
   const notBefore = rt.revocations.nextUserCutoff(String(userId));
-  await rt.revocations.revoke({ kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000 });
+  await rt.revocations.revoke({ kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000 }, u);
 }

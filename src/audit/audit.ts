@@ -1,7 +1,16 @@
+import type { Unit } from '../db/unit.js';
+
 /**
  * The audit trail (seed 004: "log every login attempt"; seed 003: "log failed
- * authentications"). Events are written to SQL in small batches off the
- * request path; recording never throws into a request and never blocks it.
+ * authentications"). Two ways in:
+ *  - `write(unit, entry)`: the row of a state change (login, logout, session
+ *    end, refresh, password change, admin action) goes into the change's own
+ *    transaction, so an answered request never loses its trail and a crash
+ *    never leaves a change without one;
+ *  - `record(entry)`: events that change no SQL state (failed logins, captcha
+ *    failures, alerts) are buffered and written in batches off the request
+ *    path; recording never throws into a request and never blocks it, and a
+ *    database outage delays them (bounded buffer) instead of dropping them.
  */
 export type AuditOutcome = 'success' | 'failure' | 'info';
 
@@ -27,6 +36,8 @@ export type RecordedEntry = AuditEntry & { at: number };
 
 export interface Audit {
   record(entry: AuditEntry): void;
+  /** Inserts the entry inside `unit`'s transaction; observers hear of it after the commit. */
+  write(unit: Unit, entry: AuditEntry): Promise<void>;
   /** Writes what is buffered (shutdown, tests). */
   flush(): Promise<void>;
   /**

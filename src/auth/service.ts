@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Audit, RequestMeta } from '../audit/audit.js';
 import type { Database } from '../db/types.js';
+import { inUnit, type Unit } from '../db/unit.js';
 import { fail, isTesseraError } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
@@ -54,6 +55,8 @@ export interface AuthDeps {
   hooks: AuthHooks;
   plainLogin: boolean;
   refreshGraceSec: number;
+  /** An after-commit effect (publish) failed: reported, never thrown. */
+  onEffectError?: (e: unknown) => void;
 }
 
 /** Canonical account key for counters: what the user typed, folded like usernames. */
@@ -72,6 +75,7 @@ function accountKey(name: string): string {
  */
 export function createAuthService(d: AuthDeps) {
   const { clock } = d;
+  const unit = <T>(fn: (u: Unit) => Promise<T>) => inUnit(d.db, fn, undefined, d.onEffectError);
 
   async function issuePair(user: UserRow, roles: string[], session: { id: string; expires_at: number }, refreshToken: string, refreshExp: number): Promise<{ tokens: TokenPair; claims: AccessClaims }> {
     const access = await d.issuer.issue(user, roles, session);
@@ -139,22 +143,27 @@ export function createAuthService(d: AuthDeps) {
       await d.hooks.guard.succeeded({ ...attempt, userId: user.id });
       // An imported bcrypt hash becomes argon2id now that we know the password.
       void d.users.rehashIfNeeded(user, password!).catch(() => {});
-      const session = await d.sessions.open(user, meta);
-      const roles = await d.users.roles(user.id);
       const refreshToken = newRefreshToken();
-      const refreshExp = Math.min(clock.now() + d.settings.get().refreshTokenTtl * 1000, session.expires_at);
-      await d.refresh.insert({ token_hash: hashRefreshToken(refreshToken), session_id: session.id, user_id: user.id, issued_at: clock.now(), expires_at: refreshExp, used_at: null, successor: null });
+      // The session (and the ones the policy ends), its first refresh token and
+      // the audit row commit together.
+      const { session, refreshExp } = await unit(async (u) => {
+        const session = await d.sessions.open(user, meta, u);
+        const refreshExp = Math.min(clock.now() + d.settings.get().refreshTokenTtl * 1000, session.expires_at);
+        await d.refresh.insert({ token_hash: hashRefreshToken(refreshToken), session_id: session.id, user_id: user.id, issued_at: clock.now(), expires_at: refreshExp, used_at: null, successor: null }, u.tx);
+        await d.audit.write(u, { ...base, event: 'login.success', outcome: 'success', userId: user.id, sessionId: session.id, data: { method: input.encryptedPassword ? 'rsa' : 'password' } });
+        return { session, refreshExp };
+      });
+      const roles = await d.users.roles(user.id);
       const pair = await issuePair(user, roles, session, refreshToken, refreshExp);
-      d.audit.record({ ...base, event: 'login.success', outcome: 'success', userId: user.id, sessionId: session.id, data: { method: input.encryptedPassword ? 'rsa' : 'password' } });
       return { ...pair, user, roles };
     },
 
     async register(input: { username: string; email: string; password: string; phoneNumber?: string | undefined; captcha?: string | undefined }, meta: RequestMeta): Promise<UserRow> {
       if (d.settings.get().registerCaptcha) await d.hooks.captcha.require(input.captcha, 'register', meta);
       try {
-        const user = await d.users.create({ username: input.username, email: input.email, password: input.password, phoneNumber: input.phoneNumber ?? null });
-        d.audit.record({ event: 'register', outcome: 'success', userId: user.id, username: user.username, ip: meta.ip, userAgent: meta.userAgent });
-        return user;
+        return await d.users.create({ username: input.username, email: input.email, password: input.password, phoneNumber: input.phoneNumber ?? null }, (u, user) =>
+          d.audit.write(u, { event: 'register', outcome: 'success', userId: user.id, username: user.username, ip: meta.ip, userAgent: meta.userAgent }),
+        );
       } catch (e) {
         if (isTesseraError(e)) d.audit.record({ event: 'register', outcome: 'failure', username: input.username.slice(0, 64), ip: meta.ip, userAgent: meta.userAgent, reason: e.code });
         throw e;
@@ -172,7 +181,9 @@ export function createAuthService(d: AuthDeps) {
       const now = clock.now();
       const graceMs = d.refreshGraceSec * 1000;
       const s = d.settings.get();
-      const rotated = await d.db.transaction().execute(async (tx) => {
+      const audit = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
+      const rotated = await unit(async (u) => {
+        const tx = u.tx;
         const row = await d.refresh.get(hash, tx);
         if (!row) fail('TOKEN_INVALID');
         if (row.used_at !== null) return { used: row };
@@ -195,13 +206,15 @@ export function createAuthService(d: AuthDeps) {
           await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
           d.sessions.noteActivity(session.id, now);
         }
+        await d.audit.write(u, { ...audit, event: 'refresh', outcome: 'success', userId: row.user_id, sessionId: session.id });
         return { fresh: { successor, exp, session } };
       });
-      const audit = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
       if ('unusable' in rotated) {
         const row = rotated.unusable!;
-        await d.sessions.end(row.session_id, 'EXPIRED', audit);
-        d.audit.record({ ...audit, event: 'refresh', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'SESSION_ENDED' });
+        await unit(async (u) => {
+          await d.sessions.end(row.session_id, 'EXPIRED', audit, u);
+          await d.audit.write(u, { ...audit, event: 'refresh', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'SESSION_ENDED' });
+        });
         fail('SESSION_ENDED');
       }
       if ('used' in rotated) {
@@ -219,8 +232,10 @@ export function createAuthService(d: AuthDeps) {
             }
           }
         }
-        await d.sessions.end(row.session_id, 'REFRESH_REUSE', audit);
-        d.audit.record({ ...audit, event: 'refresh.reuse', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'TOKEN_REVOKED' });
+        await unit(async (u) => {
+          await d.sessions.end(row.session_id, 'REFRESH_REUSE', audit, u);
+          await d.audit.write(u, { ...audit, event: 'refresh.reuse', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'TOKEN_REVOKED' });
+        });
         fail('TOKEN_REVOKED');
       }
       const { successor, exp, session } = rotated.fresh!;
@@ -229,13 +244,17 @@ export function createAuthService(d: AuthDeps) {
         await d.sessions.end(session.id, 'USER_DISABLED', audit);
         fail('SESSION_ENDED');
       }
-      d.audit.record({ ...audit, event: 'refresh', outcome: 'success', userId: user.id, sessionId: session.id });
       return (await issuePair(user, await d.users.roles(user.id), session, successor, exp)).tokens;
     },
 
     async logout(claims: AccessClaims, meta: RequestMeta): Promise<void> {
-      await d.sessions.end(claims.sid, 'LOGGED_OUT', { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null });
-      d.audit.record({ event: 'logout', outcome: 'success', userId: Number(claims.sub), sessionId: claims.sid, ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null });
+      const facts = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
+      // Ending, revoking and both audit rows commit together; a repeated
+      // logout of an ended session makes sure of its revocation again.
+      await unit(async (u) => {
+        await d.sessions.end(claims.sid, 'LOGGED_OUT', facts, u);
+        await d.audit.write(u, { ...facts, event: 'logout', outcome: 'success', userId: Number(claims.sub), sessionId: claims.sid });
+      });
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Bus } from './bus.js';
  * Redis pub/sub bus. One subscriber connection per node; channels are
  * prefixed so deployments sharing a Redis stay apart.
  */
-export function createRedisBus(pub: Redis, sub: Redis, prefix: string): Bus {
+export function createRedisBus(pub: Redis, sub: Redis, prefix: string, onError: (e: unknown) => void = () => {}): Bus {
   const handlers = new Map<string, Set<(m: unknown) => void>>();
   const resync = new Set<() => void>();
   let everReady = sub.status === 'ready';
@@ -30,22 +30,31 @@ export function createRedisBus(pub: Redis, sub: Redis, prefix: string): Bus {
   });
 
   return {
+    /**
+     * Never rejects: a message that cannot be sent (Redis down) is reported
+     * and dropped. Every listener has a durable source to converge from
+     * (revocations are polled from SQL; settings, roles and keys reload on
+     * resync), so losing a broadcast delays it, it never loses the state.
+     */
     async publish(channel, message) {
-      await pub.publish(prefix + channel, JSON.stringify(message));
+      await pub.publish(prefix + channel, JSON.stringify(message)).then(
+        () => undefined,
+        (e: unknown) => onError(e),
+      );
     },
     subscribe(channel, handler) {
       let set = handlers.get(channel);
       if (!set) {
         handlers.set(channel, (set = new Set()));
         // Queued by ioredis until the connection is up; ready() waits for it.
-        pending.push(sub.subscribe(prefix + channel).catch(() => {}));
+        pending.push(sub.subscribe(prefix + channel).catch(onError));
       }
       set.add(handler);
       return () => {
         set.delete(handler);
         if (set.size === 0) {
           handlers.delete(channel);
-          sub.unsubscribe(prefix + channel).catch(() => {});
+          sub.unsubscribe(prefix + channel).catch(onError);
         }
       };
     },

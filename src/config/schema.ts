@@ -66,6 +66,7 @@ export const FIELDS = {
   sessionIdleTimeout: { env: 'TESSERA_SESSION_IDLE_TIMEOUT_SECONDS', kind: int(60, 365 * DAY), default: 3 * DAY, example: '1800', doc: 'A session not refreshed for this long ends (dynamic).' },
   sessionMaxLifetime: { env: 'TESSERA_SESSION_MAX_LIFETIME_SECONDS', kind: int(300, 365 * DAY), default: 30 * DAY, example: '43200', doc: 'Absolute session lifetime, whatever the activity (dynamic).' },
   lastSeenInterval: { env: 'TESSERA_LAST_SEEN_INTERVAL_SECONDS', kind: int(1, 30 * DAY), default: DAY, example: '86400', doc: 'last-seen is written at most this often per session (seed 002; dynamic).' },
+  revocationPollMs: { env: 'TESSERA_REVOCATION_POLL_MS', kind: int(0, 60_000), default: 500, example: '500', doc: 'How often each node reads the revocations written since its last look (SQL, indexed): revocations reach every node within this even when pub/sub is down (0 = off).' },
   publicApiTokens: { env: 'TESSERA_PUBLIC_API_TOKENS', kind: { t: 'list' }, default: [], secret: true, example: 'tok_1,tok_2', doc: 'Static tokens for service-to-service calls under the public-token paths (seed 002).' },
   publicTokenPaths: { env: 'TESSERA_PUBLIC_TOKEN_PATHS', kind: { t: 'list' }, default: ['/api/service/'], example: '/api/service/', doc: 'Path prefixes guarded by a public API token instead of a JWT.' },
   // ── brute force, captcha, audit (seeds 002, 004) ─────────────────────

@@ -3,6 +3,7 @@ import type { Db, Dialect } from './types.js';
 import * as m0001 from './migrations/0001_init.js';
 import * as m0003 from './migrations/0003_security.js';
 import * as m0004 from './migrations/0004_sessions_alive_index.js';
+import * as m0005 from './migrations/0005_revocation_changes.js';
 
 type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
@@ -11,6 +12,7 @@ const STEPS: Record<string, Step> = {
   '0001_init': m0001,
   '0003_security': m0003,
   '0004_sessions_alive_index': m0004,
+  '0005_revocation_changes': m0005,
 };
 
 class CodeProvider implements MigrationProvider {

@@ -84,6 +84,8 @@ export interface RevocationsTable {
   /** When every token the entry concerns has expired; the row can go. */
   expires_at: number;
   created_at: number;
+  /** Last time the row was written (insert or merge): what pollers read by. */
+  changed_at: number;
 }
 
 export interface SettingsTable {

@@ -4,6 +4,7 @@ import { ERRORS } from '../contract/errors.js';
 import { errorMessage } from './i18n.js';
 import { localeOf } from './envelope.js';
 import { isTesseraError } from './errors.js';
+import { outageOf, type Dependency } from '../infra/health.js';
 
 /** The body of every error answer: the seed envelope plus `error`. */
 export function errorBody(code: ErrorCode, req: FastifyRequest, detail?: string, data: Record<string, unknown> | null = null) {
@@ -47,13 +48,24 @@ export function frameworkError(err: FastifyError): { code: ErrorCode; detail?: s
  * errors become VALIDATION_FAILED & co.; anything else is logged and answered
  * INTERNAL without a stack trace or a library name.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+/** Seconds a client is told to wait when a dependency is down. */
+export const OUTAGE_RETRY_AFTER_SEC = 5;
+
+export function installErrorHandling(app: FastifyInstance, opts: { onOutage?: (dep: Dependency, err: unknown) => void } = {}): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isTesseraError(err)) {
       return sendError(reply, req, err.code, err.opts.detail, err.opts.data ?? null, err.opts.headers);
     }
     const mapped = frameworkError(err);
     if (mapped) return sendError(reply, req, mapped.code, mapped.detail);
+    // A known outage (database or Redis unreachable): 503 with Retry-After,
+    // logged once per outage by the health tracker, not once per request.
+    const dep = outageOf(err);
+    if (dep) {
+      opts.onOutage?.(dep, err);
+      const secs = String(OUTAGE_RETRY_AFTER_SEC);
+      return sendError(reply, req, 'UNAVAILABLE', undefined, { retry_after: OUTAGE_RETRY_AFTER_SEC }, { 'retry-after': secs });
+    }
     req.log.error({ err }, 'unhandled error');
     return sendError(reply, req, 'INTERNAL');
   });

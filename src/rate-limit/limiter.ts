@@ -24,6 +24,8 @@ export function createLimiterFactory(redis: Redis | undefined, prefix: string): 
       duration: spec.durationSec,
       blockDuration: spec.blockSec ?? 0,
     };
-    return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false }) : new RateLimiterMemory(opts);
+    // While Redis is not ready the limit is kept in this node's memory at once
+    // (no wait for a command to fail): budgets hold per node during an outage.
+    return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(opts) }) : new RateLimiterMemory(opts);
   };
 }

@@ -15,7 +15,7 @@ function setup(over: Partial<PolicySettings> = {}) {
     settings: () => settings,
     clock,
     captcha: { require: async (s) => void captchas.push(s ?? '') },
-    audit: { record: (e) => void audit.push(e), flush: async () => {} },
+    audit: { record: (e) => void audit.push(e), write: async (_u, e) => void audit.push(e), flush: async () => {} },
     alerts: { raise: () => {} },
   });
   const code = async (accountKey: string, ip = '192.0.2.1') =>

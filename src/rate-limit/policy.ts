@@ -27,6 +27,17 @@ export interface PolicySettings {
   loginAttemptsPerIpPerHour: number;
 }
 
+/**
+ * Thresholds while the brute-force counters are per node (Redis down): each
+ * node counts only what it sees, so an attacker spread over nodes gets more
+ * tries; halving every threshold keeps a two-node cluster at the budget
+ * it has with Redis (docs/reliability.md). 0 (captcha always) stays 0.
+ */
+export function degradedPolicy(s: PolicySettings): PolicySettings {
+  const half = (n: number) => Math.max(1, Math.ceil(n / 2));
+  return { ...s, captchaAfterFailures: Math.floor(s.captchaAfterFailures / 2), lockAfterFailures: half(s.lockAfterFailures), loginAttemptsPerIpPerHour: half(s.loginAttemptsPerIpPerHour) };
+}
+
 export interface LoginPolicyDeps {
   store: CounterStore;
   /** Read at every attempt: the thresholds are dynamic settings. */

@@ -13,9 +13,10 @@ import type { LoginAttempt, LoginGuard } from '../auth/guard.js';
 import { fail, isTesseraError } from '../http/errors.js';
 import type { TesseraModule } from '../modules.js';
 import { createMemoryCounters } from '../rate-limit/counters/memory.js';
+import { createFallbackCounters } from '../rate-limit/counters/fallback.js';
 import { createRedisCounters } from '../rate-limit/counters/redis.js';
 import type { CounterStore } from '../rate-limit/counters/store.js';
-import { createLoginPolicy, type LoginPolicy } from '../rate-limit/policy.js';
+import { createLoginPolicy, degradedPolicy, type LoginPolicy } from '../rate-limit/policy.js';
 import { unlockRoutes } from '../rate-limit/unlock-routes.js';
 import type { Runtime } from '../runtime.js';
 import { installSecurityHooks } from './hooks.js';
@@ -77,12 +78,14 @@ export const securityModule: TesseraModule = {
   async init(rt) {
     const { config, clock, log } = rt;
     const sdb = securityDb(rt.db.kysely);
-    const store = rt.redis ? createRedisCounters(rt.redis, `${config.redisPrefix}sec:`) : createMemoryCounters();
+    // With Redis: shared counters, and this node's memory while Redis is down.
+    const shared = rt.redis ? createFallbackCounters(createRedisCounters(rt.redis, `${config.redisPrefix}sec:`), createMemoryCounters(), rt.health) : undefined;
+    const store: CounterStore = shared ?? createMemoryCounters();
     const captchaProvider = await provider(rt);
     const captcha = createCaptchaCheck({ provider: captchaProvider, store, clock, audit: rt.audit });
     const webhooks = createWebhookSender({ urls: config.alertWebhookUrls, secret: config.alertWebhookSecret, clock, log: log.child({ mod: 'alerts' }) });
     const alerts = createAlerts({ audit: rt.audit, webhooks, clock });
-    const policy = createLoginPolicy({ store, settings: () => rt.settings.get(), clock, captcha, audit: rt.audit, alerts });
+    const policy = createLoginPolicy({ store, settings: () => (shared?.degraded() ? degradedPolicy(rt.settings.get()) : rt.settings.get()), clock, captcha, audit: rt.audit, alerts });
     rt.hooks.guard = failClosed(policy, log);
     rt.hooks.captcha = captcha;
 
@@ -99,7 +102,9 @@ export const securityModule: TesseraModule = {
     });
     services.set(rt, { store, policy, captcha: captchaProvider, alerts, webhooks, retention });
 
-    const onStoreError = (err: unknown) => log.warn({ err }, 'rate limiter store failed; request allowed');
+    // Per-IP request budgets fall back to this node's memory while Redis is
+    // down (rate-limiter-flexible's insurance limiter); anything else is logged.
+    const onStoreError = (err: unknown) => rt.report(err, 'rate limiter');
     return [
       {
         setup: (app) =>

@@ -18,7 +18,8 @@ describe.skipIf(!multi)('two nodes sharing PostgreSQL and Redis', () => {
   const late: TestServer[] = [];
   beforeAll(async () => {
     a = await createTestServer({ dialect: 'postgres', redis: true, config: { loginPolicy: 'kefu=single,*=multi' } });
-    b = await createTestServer({ dialect: 'postgres', redis: true, join: a.shared, config: { loginPolicy: 'kefu=single,*=multi' } });
+    // B does not poll SQL: what reaches it here comes by the bus (or the resync).
+    b = await createTestServer({ dialect: 'postgres', redis: true, join: a.shared, config: { loginPolicy: 'kefu=single,*=multi', revocationPollMs: 0 } });
     admin = await a.adminToken();
   });
   afterAll(async () => {
@@ -107,7 +108,7 @@ describe.skipIf(!multi)('two nodes sharing PostgreSQL and Redis', () => {
     const t = await a.login(name);
     expect(await me(b, t.access_token)).toBe('OK');
     // Simulate a message B never received: end the session on A's SQL without publishing.
-    await a.rt.db.kysely.insertInto('revocations').values({ id: `sid:${claimsOf(t.access_token).sid}`, kind: 'sid', value: claimsOf(t.access_token).sid, not_before: null, expires_at: Date.now() + 60_000, created_at: Date.now() }).execute();
+    await a.rt.db.kysely.insertInto('revocations').values({ id: `sid:${claimsOf(t.access_token).sid}`, kind: 'sid', value: claimsOf(t.access_token).sid, not_before: null, expires_at: Date.now() + 60_000, created_at: Date.now(), changed_at: Date.now() }).execute();
     expect(await me(b, t.access_token)).toBe('OK');
     await b.rt.revocations.load(); // what the Redis bus' onResync triggers after a reconnect
     expect(await me(b, t.access_token)).toBe('SESSION_ENDED');

@@ -140,7 +140,7 @@ describe.each(dialects())('revocation paths (%s)', (dialect) => {
     await s.call('POST', '/api/public/auth/logout', { token: t.access_token });
     const c = decode(denied.access_token);
     await s.call('POST', '/api/admin/denylist', { token: admin, body: { jti: c.jti } });
-    const fresh = createRevocationList(s.rt.db.kysely, createMemoryBus(), s.rt.clock);
+    const fresh = createRevocationList(s.rt.db.kysely, createMemoryBus(), s.rt.clock, { dialect: s.rt.db.dialect });
     await fresh.start();
     try {
       const a = decode(t.access_token);

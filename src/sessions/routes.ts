@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { inUnit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { fail } from '../http/errors.js';
 import { actorMeta } from '../http/request-meta.js';
@@ -39,8 +40,11 @@ export function sessionRoutes(rt: Runtime) {
       { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End every session of the caller, this one included', response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, ['401']) } },
       async (req, reply) => {
         const me = req.auth!;
-        const ended = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT', actorMeta(req));
-        rt.audit.record({ event: 'logout.all', outcome: 'success', userId: Number(me.sub), sessionId: me.sid, ...actorMeta(req) });
+        const ended = await inUnit(rt.db.kysely, async (u) => {
+          const n = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT', actorMeta(req), u);
+          await rt.audit.write(u, { event: 'logout.all', outcome: 'success', userId: Number(me.sub), sessionId: me.sid, ...actorMeta(req) });
+          return n;
+        });
         return ok(req, reply, { ended }, { message: 'LOGOUT' });
       },
     );
@@ -64,9 +68,12 @@ export function sessionRoutes(rt: Runtime) {
           rt.audit.record({ event: 'password.change', outcome: 'failure', userId: Number(me.sub), reason: 'bad_password', ...actorMeta(req) });
           fail('INVALID_CREDENTIALS');
         }
-        await rt.users.setPassword(user.id, req.body.new_password);
-        await rt.sessions.endAll(user.id, 'PASSWORD_CHANGED', { ...actorMeta(req), keep: me.sid });
-        rt.audit.record({ event: 'password.change', outcome: 'success', userId: user.id, sessionId: me.sid, ...actorMeta(req) });
+        const hash = await rt.users.newPasswordHash(user, req.body.new_password);
+        await inUnit(rt.db.kysely, async (u) => {
+          await rt.users.store.setPasswordHash(user.id, hash, rt.clock.now(), true, u.tx);
+          await rt.sessions.endAll(user.id, 'PASSWORD_CHANGED', { ...actorMeta(req), keep: me.sid }, u);
+          await rt.audit.write(u, { event: 'password.change', outcome: 'success', userId: user.id, sessionId: me.sid, ...actorMeta(req) });
+        });
         return ok(req, reply, null);
       },
     );

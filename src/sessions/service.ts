@@ -2,9 +2,11 @@ import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { Audit, RequestMeta } from '../audit/audit.js';
 import type { Bus } from '../bus/bus.js';
+import { inUnit, type Unit } from '../db/unit.js';
 import type { Database, Dialect } from '../db/types.js';
 import { fail } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
+import { failpoint } from '../lib/failpoint.js';
 import { randomId } from '../lib/crypto.js';
 import type { SettingsService } from '../settings/service.js';
 import { policyFor } from '../settings/policy.js';
@@ -43,6 +45,8 @@ export interface SessionDeps {
   clockSkewSec: number;
   /** Told when a session's last-seen was just written, so the hot path does not mark it again. */
   lastSeen?: Pick<LastSeen, 'noteWritten'>;
+  /** An after-commit effect (publish) failed: reported, never thrown. */
+  onEffectError?: (e: unknown) => void;
 }
 
 /**
@@ -55,22 +59,32 @@ export function createSessionService(d: SessionDeps) {
   const { store, clock } = d;
 
   /** How long an access token issued now may live: what a sid revocation must cover. */
-  const accessHorizon = () => clock.now() + (d.settings.get().accessTokenTtl + d.clockSkewSec) * 1000;
+  const tokenLifeMs = () => (d.settings.get().accessTokenTtl + d.clockSkewSec) * 1000;
   const idleSince = (now: number) => now - d.settings.get().sessionIdleTimeout * 1000;
+  const unit = <T>(fn: (u: Unit) => Promise<T>, outer?: Unit) => inUnit(d.db, fn, outer, d.onEffectError);
 
-  async function endRow(row: Pick<SessionRow, 'id' | 'user_id'>, reason: EndReason, q?: Transaction<Database>): Promise<boolean> {
-    const ended = await store.end(row.id, clock.now(), reason, q);
-    return ended;
-  }
-
-  /** After the transaction: revoke and tell everyone (presence closes sockets). */
-  async function announce(ended: { id: string; user_id: number }[], reason: EndReason, meta?: EndMeta): Promise<void> {
-    for (const s of ended) {
-      await d.revocations.revoke({ kind: 'sid', value: s.id, expiresAt: accessHorizon() });
-      const ev: SessionEndedEvent = { sid: s.id, userId: s.user_id, reason };
-      await d.bus.publish(SESSION_ENDED_CHANNEL, ev);
-      d.audit.record({ event: 'session.end', outcome: 'info', userId: s.user_id, sessionId: s.id, reason, actorId: meta?.actorId ?? null, ip: meta?.ip ?? null, userAgent: meta?.userAgent ?? null, deviceId: meta?.deviceId ?? null });
+  /**
+   * Ends a session inside `u`: the row, its revocation and its audit row
+   * commit together or not at all (issue 20). A session already ended
+   * (by another node, or by a version that could die between the two
+   * writes) still gets its revocation made sure of and published again:
+   * ending is idempotent, never a silent success without revocation.
+   * Returns true when this call ended it.
+   */
+  async function endIn(u: Unit, row: Pick<SessionRow, 'id' | 'user_id' | 'ended_at'>, reason: EndReason, meta?: EndMeta): Promise<boolean> {
+    const now = clock.now();
+    const endedNow = row.ended_at === null && (await store.end(row.id, now, reason, u.tx));
+    // Tokens of the session were issued before it ended; they live at most tokenLifeMs after.
+    const endedAt = endedNow || row.ended_at === null ? now : row.ended_at;
+    if (endedAt + tokenLifeMs() > now) await d.revocations.persist(u, { kind: 'sid', value: row.id, expiresAt: endedAt + tokenLifeMs() });
+    if (endedNow) {
+      await d.audit.write(u, { event: 'session.end', outcome: 'info', userId: row.user_id, sessionId: row.id, reason, actorId: meta?.actorId ?? null, ip: meta?.ip ?? null, userAgent: meta?.userAgent ?? null, deviceId: meta?.deviceId ?? null });
     }
+    failpoint('sessions.end.before-commit');
+    // Presence closes the session's sockets on every node (idempotent there).
+    const ev: SessionEndedEvent = { sid: row.id, userId: row.user_id, reason };
+    u.afterCommit(() => d.bus.publish(SESSION_ENDED_CHANNEL, ev).catch((e: unknown) => d.onEffectError?.(e)));
+    return endedNow;
   }
 
   return {
@@ -78,11 +92,10 @@ export function createSessionService(d: SessionDeps) {
      * Opens a session for a successful login, applying the user type's login
      * policy (multi / single / reject) and the per-user cap, atomically per user.
      */
-    async open(user: { id: number; user_type: string }, meta: RequestMeta): Promise<SessionRow> {
+    async open(user: { id: number; user_type: string }, meta: RequestMeta, outer?: Unit): Promise<SessionRow> {
       const s = d.settings.get();
       const policy = policyFor(s.loginPolicyMap, user.user_type);
       const now = clock.now();
-      const ended: { id: string; user_id: number; reason: EndReason }[] = [];
       const row: SessionRow = {
         id: randomId(18),
         user_id: user.id,
@@ -96,7 +109,8 @@ export function createSessionService(d: SessionDeps) {
         ended_at: null,
         end_reason: null,
       };
-      await d.db.transaction().execute(async (tx) => {
+      await unit(async (u) => {
+        const tx = u.tx;
         // Serialise logins of one user across nodes (PostgreSQL row lock;
         // SQLite transactions are serial already).
         if (d.dialect === 'postgres') {
@@ -112,14 +126,12 @@ export function createSessionService(d: SessionDeps) {
           const over = (await store.aliveCount(user.id, now, since, tx)) - s.maxSessions + 1;
           if (over > 0) toEnd = await store.oldestAlive(user.id, now, since, over, tx);
         }
-        for (const old of toEnd) {
-          const reason: EndReason = policy === 'single' ? 'LOGGED_IN_ELSEWHERE' : 'SESSION_LIMIT';
-          if (await endRow(old, reason, tx)) ended.push({ id: old.id, user_id: old.user_id, reason });
-        }
+        const reason: EndReason = policy === 'single' ? 'LOGGED_IN_ELSEWHERE' : 'SESSION_LIMIT';
+        const endMeta = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
+        for (const old of toEnd) await endIn(u, { ...old, ended_at: null }, reason, endMeta);
         await store.insert(row, tx);
-      });
+      }, outer);
       d.lastSeen?.noteWritten(row.id, now);
-      for (const e of ended) await announce([e], e.reason, { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null });
       return row;
     },
 
@@ -135,25 +147,26 @@ export function createSessionService(d: SessionDeps) {
       return !!row && row.ended_at === null && row.expires_at > now && row.last_seen_at > idleSince(now);
     },
 
-    async end(sid: string, reason: EndReason, meta?: EndMeta): Promise<boolean> {
-      const row = await store.get(sid);
-      if (!row) return false;
-      if (!(await endRow(row, reason))) return false;
-      await announce([row], reason, meta);
-      return true;
+    /**
+     * Ends one session (in `outer`'s transaction when given). Returns true
+     * when this call ended it; false when it was unknown or already ended
+     * (its revocation is then made sure of all the same).
+     */
+    end(sid: string, reason: EndReason, meta?: EndMeta, outer?: Unit): Promise<boolean> {
+      return unit(async (u) => {
+        const row = await store.get(sid, u.tx);
+        return row ? endIn(u, row, reason, meta) : false;
+      }, outer);
     },
 
     /** Ends every live session of a user, except `keep` (e.g. the caller's own). */
-    async endAll(userId: number, reason: EndReason, opts: EndMeta & { keep?: string } = {}): Promise<number> {
-      const now = clock.now();
-      const rows = await d.db.selectFrom('sessions').select(['id', 'user_id']).where('user_id', '=', userId).where('ended_at', 'is', null).execute();
-      const ended: { id: string; user_id: number }[] = [];
-      for (const r of rows) {
-        if (r.id === opts.keep) continue;
-        if (await store.end(r.id, now, reason)) ended.push(r);
-      }
-      await announce(ended, reason, opts);
-      return ended.length;
+    endAll(userId: number, reason: EndReason, opts: EndMeta & { keep?: string } = {}, outer?: Unit): Promise<number> {
+      return unit(async (u) => {
+        const rows = await u.tx.selectFrom('sessions').select(['id', 'user_id', 'ended_at']).where('user_id', '=', userId).where('ended_at', 'is', null).execute();
+        let n = 0;
+        for (const r of rows) if (r.id !== opts.keep && (await endIn(u, r, reason, opts))) n++;
+        return n;
+      }, outer);
     },
 
     /** The user's live sessions, newest first. */
@@ -166,10 +179,10 @@ export function createSessionService(d: SessionDeps) {
     async expireStale(limit = 500): Promise<number> {
       const now = clock.now();
       const rows = await store.expiredOpen(now, idleSince(now), limit);
-      const ended: { id: string; user_id: number }[] = [];
-      for (const r of rows) if (await store.end(r.id, now, 'EXPIRED')) ended.push(r);
-      await announce(ended, 'EXPIRED');
-      return ended.length;
+      let n = 0;
+      // One transaction per session: a sweep never holds a long write lock.
+      for (const r of rows) if (await unit((u) => endIn(u, { ...r, ended_at: null }, 'EXPIRED'))) n++;
+      return n;
     },
   };
 }

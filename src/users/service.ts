@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
+import { inUnit, type Unit } from '../db/unit.js';
 import { fail } from '../http/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
@@ -58,16 +59,27 @@ export function createUserService(d: { db: Kysely<Database>; store: UserStore; h
     return { u, email, phone, userType, roles };
   }
 
+  async function newPasswordHash(user: Pick<UserRow, 'username'>, password: string): Promise<string> {
+    const problem = passwordProblem(password, user.username);
+    if (problem) fail('VALIDATION_FAILED', { detail: problem });
+    return hasher.hash(password);
+  }
+
   return {
-    /** Creates a user; USER_EXISTS when the username or e-mail (in canonical form) is taken. */
-    async create(input: NewUserInput): Promise<UserRow> {
+    /**
+     * Creates a user; USER_EXISTS when the username or e-mail (in canonical
+     * form) is taken. `within` runs inside the creating transaction (the
+     * audit row); hashing happens before it, so no transaction waits on it.
+     */
+    async create(input: NewUserInput, within?: (u: Unit, user: UserRow) => Promise<void>): Promise<UserRow> {
       const v = validated(input);
       if (await store.existsKey(v.u.key, v.email?.key ?? null)) fail('USER_EXISTS');
       const hash = await hasher.hash(input.password);
       const now = clock.now();
       try {
-        const id = await d.db.transaction().execute((tx) =>
-          store.insert(
+        return await inUnit(d.db, async (u) => {
+          const tx = u.tx;
+          const id = await store.insert(
             {
               username: v.u.display,
               username_key: v.u.key,
@@ -84,22 +96,25 @@ export function createUserService(d: { db: Kysely<Database>; store: UserStore; h
             },
             v.roles,
             tx,
-          ),
-        );
-        return (await store.byId(id))!;
+          );
+          const user = (await store.byId(id, tx))!;
+          await within?.(u, user);
+          return user;
+        });
       } catch (e) {
         if (isUniqueViolation(e)) fail('USER_EXISTS');
         throw e;
       }
     },
 
-    /** Sets a new password (policy-checked) and returns the user. */
+    /** The hash of a new password for `user`, policy-checked (hashing stays outside any transaction). */
+    newPasswordHash,
+
+    /** Sets a new password (policy-checked). */
     async setPassword(userId: number, password: string): Promise<void> {
       const user = await store.byId(userId);
       if (!user) fail('NOT_FOUND');
-      const problem = passwordProblem(password, user.username);
-      if (problem) fail('VALIDATION_FAILED', { detail: problem });
-      await store.setPasswordHash(userId, await hasher.hash(password), clock.now(), true);
+      await store.setPasswordHash(userId, await newPasswordHash(user, password), clock.now(), true);
     },
 
     /** Replaces a bcrypt (imported) or weaker hash by current argon2id after a successful login. */
