@@ -65,7 +65,7 @@ export class NodeProcess {
 
   async stop(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGTERM');
     const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
