@@ -14,7 +14,7 @@ export function startHousekeeping(rt: Runtime): () => void {
   const keys = createKeyStore(k);
   const sessions = createSessionStore(k);
   const run = (name: string, fn: () => Promise<unknown>) => () =>
-    void fn().catch((err: unknown) => rt.log.warn({ err, job: name }, 'housekeeping job failed'));
+    void fn().catch((err: unknown) => rt.report(err, `housekeeping ${name}`));
 
   // Without Redis there is no bus between processes: the CLI (keys rotate,
   // user passwd) writes to SQL only, so re-read keys and revocations often.

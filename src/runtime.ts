@@ -142,7 +142,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await revocations.start();
     closers.push(() => revocations.stop());
     const sessionStore = createSessionStore(k);
-    const lastSeen = createLastSeen(sessionStore, clock, () => lastSeenIntervalSec(settings.get()));
+    const lastSeen = createLastSeen(sessionStore, clock, () => lastSeenIntervalSec(settings.get()), undefined, (e) => report(e, 'last-seen flush'));
     lastSeen.start();
     closers.push(() => lastSeen.stop());
     const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });

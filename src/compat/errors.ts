@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ERRORS, type ErrorCode } from '../contract/errors.js';
 import { localeOf } from '../http/envelope.js';
-import { frameworkError } from '../http/error-handler.js';
+import { frameworkError, OUTAGE_RETRY_AFTER_SEC } from '../http/error-handler.js';
 import { isTesseraError } from '../http/errors.js';
 import { errorMessage } from '../http/i18n.js';
+import { outageOf, type Dependency } from '../infra/health.js';
 
 /** Seed 000's error shape: `{ success: false, message: "CODE: text", error: "CODE", data: null }`. */
 export const seedErrorSchema = {
@@ -16,7 +17,7 @@ export const seedErrorSchema = {
  * Scoped to the seed-000 plugin: the same codes, statuses, messages and
  * headers as the main error handler (same classification), in the seed's shape.
  */
-export function installSeedErrors(app: FastifyInstance): void {
+export function installSeedErrors(app: FastifyInstance, onOutage?: (dep: Dependency, err: unknown) => void): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let code: ErrorCode = 'INTERNAL';
     let detail: string | undefined;
@@ -26,8 +27,13 @@ export function installSeedErrors(app: FastifyInstance): void {
       if (err.opts.headers) reply.headers(err.opts.headers);
     } else {
       const m = frameworkError(err);
+      const dep = m ? null : outageOf(err);
       if (m) ({ code, detail } = m);
-      else req.log.error({ err }, 'unhandled error');
+      else if (dep) {
+        onOutage?.(dep, err);
+        code = 'UNAVAILABLE';
+        reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SEC));
+      } else req.log.error({ err }, 'unhandled error');
     }
     return reply.code(ERRORS[code].status).send({ success: false, message: errorMessage(code, localeOf(req), detail), error: code, data: null });
   });

@@ -23,7 +23,7 @@ function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: 
  */
 export function compatRoutes(rt: Runtime, q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    installSeedErrors(app);
+    installSeedErrors(app, (dep, err) => rt.health.failed(dep, err));
 
     app.post<{ Body: { username: string; password: string; user_type?: string; device_id?: string; device_name?: string; captcha?: string } }>(
       '/auth/login',

@@ -29,6 +29,8 @@ export interface PresenceDeps {
   bus: Bus;
   clock: Clock;
   log: Logger;
+  /** A store or publish failure: an outage is logged once by the health tracker. @default log.warn */
+  report?: (err: unknown, what: string) => void;
   /** Heartbeat silence after which a user without sockets is offline (settings.presenceTimeout, dynamic). */
   timeoutMs: () => number;
 }
@@ -44,6 +46,7 @@ export interface PresenceDeps {
  * user reach Redis in order.
  */
 export function createPresenceService(d: PresenceDeps) {
+  const report = d.report ?? ((err: unknown, what: string) => d.log.warn({ err }, what));
   const local = new Map<string, LocalUser>();
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -59,12 +62,12 @@ export function createPresenceService(d: PresenceDeps) {
 
   /** Fire-and-forget store call: a failure (Redis down) is logged, never an unhandled rejection. */
   function background(fn: () => Promise<void>): Promise<void> {
-    return serial(fn).catch((err: unknown) => d.log.warn({ err }, 'presence store call failed'));
+    return serial(fn).catch((err: unknown) => report(err, 'presence store call failed'));
   }
 
   function announce(u: { user_id: string; user_type: string }, status: PresenceStatus): Promise<void> {
     const frame: PresenceFrame = { type: 'presence', user_id: u.user_id, user_type: u.user_type, status, at: d.clock.now() };
-    return d.bus.publish(PRESENCE_CHANNEL, frame).catch((err: unknown) => d.log.warn({ err }, 'presence publish failed'));
+    return d.bus.publish(PRESENCE_CHANNEL, frame).catch((err: unknown) => report(err, 'presence publish failed'));
   }
 
   function enter(who: Identity): LocalUser {
@@ -138,7 +141,7 @@ export function createPresenceService(d: PresenceDeps) {
     /** Everyone online in the cluster now; UNAVAILABLE (503) when the store cannot answer. */
     list: (): Promise<OnlineUser[]> =>
       serial(() => d.store.list()).catch((err: unknown) => {
-        d.log.warn({ err }, 'presence list failed');
+        report(err, 'presence list failed');
         fail('UNAVAILABLE');
       }),
 

@@ -16,7 +16,7 @@ export function lastSeenIntervalSec(s: { lastSeenInterval: number; sessionIdleTi
   return Math.max(1, Math.min(s.lastSeenInterval, Math.floor(s.sessionIdleTimeout / 2)));
 }
 
-export function createLastSeen(store: SessionStore, clock: Clock, intervalSec: () => number, flushEveryMs = 5000) {
+export function createLastSeen(store: SessionStore, clock: Clock, intervalSec: () => number, flushEveryMs = 5000, onError: (e: unknown) => void = () => {}) {
   const written = new Map<string, number>();
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -57,12 +57,12 @@ export function createLastSeen(store: SessionStore, clock: Clock, intervalSec: (
       pending.delete(sid);
     },
     start(): void {
-      timer = setInterval(() => void flush().catch(() => {}), flushEveryMs);
+      timer = setInterval(() => void flush().catch(onError), flushEveryMs);
       timer.unref();
     },
     async stop(): Promise<void> {
       if (timer) clearInterval(timer);
-      await flush().catch(() => {});
+      await flush().catch(onError);
     },
     flush,
     pendingCount: () => pending.size,
