@@ -38,7 +38,20 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     trustProxy: trust.length ? trust : false,
     // Bounded parsing: at most 100 query parameters, no prototype pollution.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
-    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: true,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+        allowUnionTypes: true,
+        // Coercion turns "1e999" and "Infinity" into ±Infinity without the finiteness check
+        // (ajv#2212), and under strictNumbers minimum/maximum then skip them as "not numbers":
+        // they reached SQL and answered 500. Off, the bounds judge them; every numeric input
+        // schema carries both (src/contract/numbers.ts), so what passes is finite.
+        strictNumbers: false,
+      },
+    },
     // Per-request log lines would cost more than the whole token check.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
@@ -55,7 +68,7 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
     return json(req, body as string, done);
   });
-  installErrorHandling(app);
+  installErrorHandling(app, { onOutage: (dep, err) => rt.health.failed(dep, err) });
   installAuthGuards(app, {
     authenticator: rt.authenticator,
     roles: rt.roles,

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { int } from '../contract/numbers.js';
 import { inUnit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { actorMeta } from '../http/request-meta.js';
@@ -48,7 +49,7 @@ export function adminRoutes(rt: Runtime) {
           tags: ['admin: users'],
           security,
           summary: 'Refuse one access token by its jti (seed 003 denylist)',
-          body: { type: 'object', required: ['jti'], additionalProperties: false, properties: { jti: { type: 'string', minLength: 1, maxLength: 128 }, exp: { type: 'integer', minimum: 0, description: "The token's exp (seconds); default: the longest an access token lives." } } },
+          body: { type: 'object', required: ['jti'], additionalProperties: false, properties: { jti: { type: 'string', minLength: 1, maxLength: 128 }, exp: int(0, 2 ** 40, { description: "The token's exp (seconds); default: the longest an access token lives." }) } },
           response: responses({ 200: envelope() }, E),
         },
       },

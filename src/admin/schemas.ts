@@ -1,3 +1,4 @@
+import { idSchema, int, pageSchema, pageSizeSchema } from '../contract/numbers.js';
 import type { UserRow } from '../users/store.js';
 
 export const userView = {
@@ -31,7 +32,7 @@ export function viewUser(u: UserRow, roles: string[]) {
   };
 }
 
-export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } } as const;
+export const idParams = { type: 'object', required: ['id'], properties: { id: idSchema } } as const;
 export const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } } } as const;
 
 const roleList = { type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } } as const;
@@ -82,8 +83,8 @@ export const listQuery = {
     search: { type: 'string', maxLength: 64 },
     user_type: { type: 'string', maxLength: 32 },
     status: { type: 'string', enum: ['active', 'disabled'] },
-    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
-    page_size: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
+    page: pageSchema,
+    page_size: pageSizeSchema(20),
   },
 } as const;
 
@@ -102,7 +103,7 @@ export const roleBody = {
   required: ['level', 'permissions'],
   additionalProperties: false,
   properties: {
-    level: { type: 'integer', minimum: 0, maximum: 1000 },
+    level: int(0, 1000),
     description: { type: 'string', maxLength: 256 },
     permissions: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,31}$' } },
   },

@@ -1,3 +1,5 @@
+import { idSchema, pageSchema, pageSizeSchema } from '../contract/numbers.js';
+
 /** JSON schemas of the audit API (they also generate /openapi.json). */
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
@@ -5,13 +7,13 @@ export const auditQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    user_id: { type: 'integer', minimum: 1, maximum: 2147483647 },
+    user_id: idSchema,
     ip: { type: 'string', maxLength: 64 },
     event: { type: 'string', maxLength: 64, pattern: '^[a-z0-9_.]+\\*?$', description: 'Exact event, or a prefix ending in "." or "*" (e.g. `login.*`, `admin.`).' },
     from: { type: 'string', maxLength: 40, description: 'Inclusive start: epoch milliseconds or an ISO 8601 date-time.' },
     to: { type: 'string', maxLength: 40, description: 'Exclusive end: epoch milliseconds or an ISO 8601 date-time.' },
-    page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
-    page_size: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    page: pageSchema,
+    page_size: pageSizeSchema(50),
   },
 } as const;
 
