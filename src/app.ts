@@ -5,7 +5,6 @@ import { authRoutes } from './auth/routes.js';
 import { installAuthGuards } from './http/auth.js';
 import { setDefaultLocale } from './http/envelope.js';
 import { installErrorHandling } from './http/error-handler.js';
-import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Runtime } from './runtime.js';
 import { sessionRoutes } from './sessions/routes.js';
@@ -77,7 +76,7 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
     publicTokenPaths: cfg.publicTokenPaths,
   });
   for (const ext of extensions) await ext.setup?.(app);
-  const metrics = createMetrics();
+  const metrics = rt.metrics;
   app.addHook('onResponse', (req, reply, done) => {
     if (reply.statusCode >= 400) metrics.httpErrors.inc({ code: String(reply.statusCode) });
     done();

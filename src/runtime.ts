@@ -13,6 +13,7 @@ import { migrate } from './db/migrate.js';
 import type { Db } from './db/types.js';
 import { createDependencyHealth, outageOf, type DependencyHealth } from './infra/health.js';
 import { createRedis, redisReady } from './infra/redis.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createKeyStore } from './keys/store.js';
 import { createKeyring, type Keyring } from './keys/keyring.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -26,6 +27,7 @@ import { createSessionService, type SessionService } from './sessions/service.js
 import { createSessionStore } from './sessions/store.js';
 import { createSettingsService, type SettingsService } from './settings/service.js';
 import { createAuthenticator, type Authenticator } from './tokens/authenticate.js';
+import { accessTokenLifeMs } from './tokens/horizon.js';
 import { createAccessIssuer, type AccessIssuer } from './tokens/issue.js';
 import { createRefreshStore, type RefreshStore } from './tokens/refresh-store.js';
 import { createSigner } from './tokens/signer.js';
@@ -43,6 +45,8 @@ export interface Runtime {
   redis: Redis | undefined;
   /** Outages of the database and Redis: logged once each way, answered with 503. */
   health: DependencyHealth;
+  /** Prometheus registry of this node (built per runtime: two apps in one process do not share it). */
+  metrics: Metrics;
   /** Reports a failure of a background or after-commit step: an outage goes to `health`, anything else is logged. */
   report: (err: unknown, what: string) => void;
   bus: Bus;
@@ -61,6 +65,8 @@ export interface Runtime {
   issuer: AccessIssuer;
   audit: Audit;
   auth: AuthService;
+  /** How long an access token issued now can be accepted (TTL + skew), in ms. */
+  tokenLifeMs: () => number;
   /** Login-flow steps modules plug in (brute-force guard, captcha, RSA decryptor). */
   hooks: AuthHooks;
   /** Stops timers and closes connections. */
@@ -90,8 +96,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const health = createDependencyHealth(log.child({ mod: 'health' }));
   const dbDep = db.dialect === 'postgres' ? 'postgres' : 'sqlite';
   health.setProbe(dbDep, () => db.ping());
+  const metrics = createMetrics();
   const report = (err: unknown, what: string) => {
     const dep = outageOf(err);
+    metrics.backgroundFailures.inc({ step: what, dependency: dep ?? 'none' });
     if (dep) health.failed(dep, err);
     else log.error({ err, what }, 'background step failed');
   };
@@ -114,9 +122,10 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     closers.push(() => health.stop());
     const k = db.kysely;
     const limiters = createLimiterFactory(redis, config.redisPrefix);
-    const settings = createSettingsService(config, k, bus, clock);
+    const settings = createSettingsService(config, k, bus, clock, (e) => report(e, 'settings reload'));
+    const tokenLifeMs = accessTokenLifeMs(settings, config.clockSkew);
     await settings.start();
-    const roles = createRoleService(createRoleStore(k), bus);
+    const roles = createRoleService(createRoleStore(k), bus, (e) => report(e, 'roles reload'));
     await roles.start();
     const keyring = createKeyring({
       alg: config.jwtAlgorithm as 'RS256',
@@ -125,7 +134,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       store: createKeyStore(k),
       bus,
       clock,
-      maxTokenLifetimeMs: () => (settings.get().accessTokenTtl + config.clockSkew) * 1000,
+      maxTokenLifetimeMs: tokenLifeMs,
+      onError: (e) => report(e, 'keys reload'),
     });
     await keyring.start();
     const verifier = createVerifier({
@@ -137,7 +147,6 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       maxAgeSec: () => settings.get().accessTokenTtl,
       cacheSize: config.tokenCacheSize,
     });
-    const tokenLifeMs = () => (settings.get().accessTokenTtl + config.clockSkew) * 1000;
     const revocations = createRevocationList(k, bus, clock, { dialect: db.dialect, pollMs: config.revocationPollMs, maxTokenLifetimeMs: tokenLifeMs, onError: (e) => report(e, 'revocations') });
     await revocations.start();
     closers.push(() => revocations.stop());
@@ -174,7 +183,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       onEffectError: (e) => report(e, 'login'),
     });
     const rt: Runtime = {
-      config, clock, log, db, redis, health, report, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, hooks,
+      config, clock, log, db, redis, health, metrics, report, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, hooks, tokenLifeMs,
       onClose: (fn) => closers.push(fn),
       async close() {
         for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});

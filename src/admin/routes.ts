@@ -3,7 +3,7 @@ import { int } from '../contract/numbers.js';
 import { inUnit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
 import { actorMeta } from '../http/request-meta.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import { PERMISSIONS } from '../roles/catalog.js';
 import type { Runtime } from '../runtime.js';
 import { sessionIdParams } from '../sessions/schemas.js';
@@ -54,7 +54,7 @@ export function adminRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        const horizon = rt.clock.now() + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000;
+        const horizon = rt.clock.now() + rt.tokenLifeMs();
         const expiresAt = req.body.exp ? Math.min(req.body.exp * 1000 + rt.config.clockSkew * 1000, horizon) : horizon;
         await inUnit(rt.db.kysely, async (u) => {
           await rt.revocations.revoke({ kind: 'jti', value: req.body.jti, expiresAt }, u);

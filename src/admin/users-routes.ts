@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { inUnit, type Unit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import { sessionView, viewSession } from '../sessions/schemas.js';
@@ -168,5 +168,5 @@ export function adminUserRoutes(rt: Runtime) {
  */
 export async function revokeUserTokens(rt: Runtime, userId: number, u?: Unit): Promise<void> {
   const notBefore = rt.revocations.nextUserCutoff(String(userId));
-  await rt.revocations.revoke({ kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + (rt.settings.get().accessTokenTtl + rt.config.clockSkew) * 1000 }, u);
+  await rt.revocations.revoke({ kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + rt.tokenLifeMs() }, u);
 }

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
-import { takeLease } from '../security/secrets.js';
-import { securityDb } from '../security/tables.js';
+import { takeLease } from '../infra/secrets.js';
+import { securityDb } from '../infra/tables.js';
 import { createAuditQuery } from './query.js';
 
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Audit, RequestMeta } from '../audit/audit.js';
 import type { Database } from '../db/types.js';
 import { inUnit, type Unit } from '../db/unit.js';
-import { fail, isTesseraError } from '../http/errors.js';
+import { fail, isTesseraError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import { lastSeenIntervalSec } from '../sessions/last-seen.js';

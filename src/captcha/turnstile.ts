@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import type { CaptchaProvider } from './provider.js';
 
 export interface TurnstileOptions {

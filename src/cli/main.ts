@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openDb } from '../db/kysely.js';
 import { migrate } from '../db/migrate.js';
-import { isTesseraError } from '../http/errors.js';
+import { isTesseraError } from '../lib/errors.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { opt, parseArgs, type Parsed } from './args.js';
 

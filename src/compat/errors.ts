@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { ERRORS, type ErrorCode } from '../contract/errors.js';
 import { localeOf } from '../http/envelope.js';
 import { frameworkError, OUTAGE_RETRY_AFTER_SEC } from '../http/error-handler.js';
-import { isTesseraError } from '../http/errors.js';
+import { isTesseraError } from '../lib/errors.js';
 import { errorMessage } from '../http/i18n.js';
 import { outageOf, type Dependency } from '../infra/health.js';
 

@@ -3,7 +3,7 @@ import { safeEqual } from '../lib/crypto.js';
 import type { RoleService } from '../roles/service.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import { bearerToken, type Authenticator } from '../tokens/authenticate.js';
-import { TesseraError } from './errors.js';
+import { TesseraError } from '../lib/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../contract/errors.js';
 import { ERRORS } from '../contract/errors.js';
 import { errorMessage } from './i18n.js';
 import { localeOf } from './envelope.js';
-import { isTesseraError } from './errors.js';
+import { isTesseraError } from '../lib/errors.js';
 import { outageOf, type Dependency } from '../infra/health.js';
 
 /** The body of every error answer: the seed envelope plus `error`. */

@@ -22,6 +22,8 @@ export interface SigningKey {
 }
 
 export interface KeyringOptions {
+  /** A reload after a broadcast or a resync failed: logged and counted by the caller. */
+  onError?: (e: unknown) => void;
   alg: SigningAlg;
   privateKeyFile?: string | undefined;
   secret?: string | undefined;
@@ -137,8 +139,8 @@ export function createKeyring(opts: KeyringOptions) {
         await reload();
       }
       if (!active) throw new Error('no signing key available');
-      opts.bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
-      opts.bus.onResync(() => void reload().catch(() => {}));
+      opts.bus.subscribe(CHANNEL, () => void reload().catch((e: unknown) => opts.onError?.(e)));
+      opts.bus.onResync(() => void reload().catch((e: unknown) => opts.onError?.(e)));
     },
     /** The key that signs new tokens. */
     active(): SigningKey {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isTesseraError } from '../http/errors.js';
+import { isTesseraError } from '../lib/errors.js';
 import { createRedis } from '../infra/redis.js';
 import { ManualClock } from '../lib/clock.js';
 import { createLimiterFactory, type LimiterFactory } from '../rate-limit/limiter.js';

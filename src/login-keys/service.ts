@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { fail, rateLimited, TesseraError } from '../http/errors.js';
+import { fail, rateLimited, TesseraError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import { randomId } from '../lib/crypto.js';
 import type { LimiterFactory } from '../rate-limit/limiter.js';

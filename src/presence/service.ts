@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PresenceStore } from './store/store.js';
 import { PRESENCE_CHANNEL, type OnlineUser, type PresenceFrame, type PresenceStatus } from './types.js';

@@ -1,4 +1,4 @@
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { UserRow } from '../users/store.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { fail, TesseraError } from '../http/errors.js';
+import { fail, TesseraError } from '../lib/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Hub } from './hub.js';
 import { scopeOf } from './visibility.js';

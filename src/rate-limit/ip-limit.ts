@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { rateLimited } from '../http/errors.js';
+import { rateLimited } from '../lib/errors.js';
 import { ipKey } from './ip-key.js';
 import type { LimiterFactory } from './limiter.js';
 

@@ -9,7 +9,7 @@ const CHANNEL = 'roles';
  * protected request is a Set lookup. A change is written to SQL and broadcast;
  * every node reloads within the bus latency.
  */
-export function createRoleService(store: RoleStore, bus: Bus) {
+export function createRoleService(store: RoleStore, bus: Bus, onError: (e: unknown) => void = () => {}) {
   let byName = new Map<string, RoleDef>();
   // Permission sets per `roles` claim value, memoised: tokens repeat few combinations.
   let scopeCache = new Map<string, ReadonlySet<string>>();
@@ -22,8 +22,8 @@ export function createRoleService(store: RoleStore, bus: Bus) {
   const svc = {
     async start(): Promise<void> {
       // Subscribe first: a change another node makes during the load is not missed.
-      bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
-      bus.onResync(() => void reload().catch(() => {}));
+      bus.subscribe(CHANNEL, () => void reload().catch(onError));
+      bus.onResync(() => void reload().catch(onError));
       await bus.ready?.();
       await reload();
       if (byName.size === 0) {

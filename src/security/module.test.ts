@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTesseraError } from '../http/errors.js';
+import { isTesseraError } from '../lib/errors.js';
 import { ManualClock } from '../lib/clock.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 import { failClosed, securityOf } from './module.js';

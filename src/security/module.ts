@@ -10,18 +10,18 @@ import type { CaptchaProvider } from '../captcha/provider.js';
 import { captchaRoutes } from '../captcha/routes.js';
 import { createTurnstileProvider } from '../captcha/turnstile.js';
 import type { LoginAttempt, LoginGuard } from '../auth/guard.js';
-import { fail, isTesseraError } from '../http/errors.js';
+import { fail, isTesseraError } from '../lib/errors.js';
 import type { TesseraModule } from '../modules.js';
-import { createMemoryCounters } from '../rate-limit/counters/memory.js';
-import { createFallbackCounters } from '../rate-limit/counters/fallback.js';
-import { createRedisCounters } from '../rate-limit/counters/redis.js';
-import type { CounterStore } from '../rate-limit/counters/store.js';
-import { createLoginPolicy, degradedPolicy, type LoginPolicy } from '../rate-limit/policy.js';
-import { unlockRoutes } from '../rate-limit/unlock-routes.js';
+import { createMemoryCounters } from '../brute-force/counters/memory.js';
+import { createFallbackCounters } from '../brute-force/counters/fallback.js';
+import { createRedisCounters } from '../brute-force/counters/redis.js';
+import type { CounterStore } from '../brute-force/counters/store.js';
+import { createLoginPolicy, degradedPolicy, type LoginPolicy } from '../brute-force/policy.js';
+import { unlockRoutes } from '../brute-force/unlock-routes.js';
 import type { Runtime } from '../runtime.js';
 import { installSecurityHooks } from './hooks.js';
-import { sharedSecret } from './secrets.js';
-import { securityDb } from './tables.js';
+import { sharedSecret } from '../infra/secrets.js';
+import { securityDb } from '../infra/tables.js';
 
 /** Floor of the per-IP, per-endpoint public request budget (requests per minute). */
 export const PUBLIC_REQUESTS_PER_MINUTE = 120;

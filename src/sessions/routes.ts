@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { inUnit } from '../db/unit.js';
 import { envelope, ok, responses } from '../http/envelope.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import { sessionIdParams, sessionView, viewSession } from './schemas.js';

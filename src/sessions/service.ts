@@ -4,12 +4,13 @@ import type { Audit, RequestMeta } from '../audit/audit.js';
 import type { Bus } from '../bus/bus.js';
 import { inUnit, type Unit } from '../db/unit.js';
 import type { Database, Dialect } from '../db/types.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import { failpoint } from '../lib/failpoint.js';
 import { randomId } from '../lib/crypto.js';
 import type { SettingsService } from '../settings/service.js';
 import { policyFor } from '../settings/policy.js';
+import { accessTokenLifeMs } from '../tokens/horizon.js';
 import type { LastSeen } from './last-seen.js';
 import type { RevocationList } from './revocation.js';
 import type { SessionRow, SessionStore } from './store.js';
@@ -59,7 +60,7 @@ export function createSessionService(d: SessionDeps) {
   const { store, clock } = d;
 
   /** How long an access token issued now may live: what a sid revocation must cover. */
-  const tokenLifeMs = () => (d.settings.get().accessTokenTtl + d.clockSkewSec) * 1000;
+  const tokenLifeMs = accessTokenLifeMs(d.settings, d.clockSkewSec);
   const idleSince = (now: number) => now - d.settings.get().sessionIdleTimeout * 1000;
   const unit = <T>(fn: (u: Unit) => Promise<T>, outer?: Unit) => inUnit(d.db, fn, outer, d.onEffectError);
 

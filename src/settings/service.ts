@@ -59,7 +59,7 @@ export function validateSetting(key: DynamicKey, value: unknown): { ok: true; va
  * table. Every node holds the merged snapshot in memory (reads are free) and
  * reloads it when any node broadcasts a change.
  */
-export function createSettingsService(config: Config, db: Kysely<Database>, bus: Bus, clock: Clock) {
+export function createSettingsService(config: Config, db: Kysely<Database>, bus: Bus, clock: Clock, onError: (e: unknown) => void = () => {}) {
   const base = Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, config[k]])) as Record<DynamicKey, unknown>;
   const listeners = new Set<(s: DynamicSettings) => void>();
   let current = build(base);
@@ -88,8 +88,8 @@ export function createSettingsService(config: Config, db: Kysely<Database>, bus:
 
   return {
     async start(): Promise<void> {
-      bus.subscribe(CHANNEL, () => void reload().catch(() => {}));
-      bus.onResync(() => void reload().catch(() => {}));
+      bus.subscribe(CHANNEL, () => void reload().catch(onError));
+      bus.onResync(() => void reload().catch(onError));
       await bus.ready?.();
       await reload();
     },

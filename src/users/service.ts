@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import { inUnit, type Unit } from '../db/unit.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import { passwordProblem } from '../passwords/policy.js';

@@ -1,5 +1,5 @@
 // Measures the figures quoted in docs/decisions/0003-encrypted-login.md.
-// Run after `npm run build`:   node src/login-keys/measure.mjs [--quick]
+// Run after `npm run build`:   node scripts/measure-login-keys.mjs [--quick]
 // Imports the compiled modules from dist/ (no tsx needed).
 import {
   constants,
@@ -12,7 +12,7 @@ import {
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
-const dist = new URL('../../dist/', import.meta.url);
+const dist = new URL('../dist/', import.meta.url);
 const { createKeyPairPool } = await import(new URL('login-keys/pool.js', dist).href);
 const { decryptOneTime, decryptSharedOaep, importPrivateKey } = await import(new URL('login-keys/rsa.js', dist).href);
 const { createLoginKeyService } = await import(new URL('login-keys/service.js', dist).href);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../audit/audit.js';
-import { isTesseraError } from '../http/errors.js';
+import { isTesseraError } from '../lib/errors.js';
 import { ManualClock } from '../lib/clock.js';
 import { createMemoryCounters } from './counters/memory.js';
 import { createLoginPolicy, type PolicySettings } from './policy.js';

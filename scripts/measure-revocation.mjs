@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Cross-node revocation delay, measured on two real server processes.
 //
-//   npm run build && node src/sessions/measure-revocation.mjs [count=100]
+//   npm run build && node scripts/measure-revocation.mjs [count=100]
 //
 // Starts two `node dist/main.js` on a fresh PostgreSQL schema and Redis prefix
 // (TESSERA_TEST_DATABASE_URL / TESSERA_TEST_REDIS_URL, default 127.0.0.1),
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'main.js');
 const COUNT = Number(process.argv[2] ?? 100);
 const PG = process.env.TESSERA_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';

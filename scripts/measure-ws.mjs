@@ -2,7 +2,7 @@
 /**
  * Measures the `/ws` hub of a real server (issue 5), standalone:
  *
- *   npm run build && node src/presence/measure-ws.mjs [--sockets 19000] [--subscribers 1000] [--changes 60]
+ *   npm run build && node scripts/measure-ws.mjs [--sockets 19000] [--subscribers 1000] [--changes 60]
  *
  * 1. Starts `node dist/main.js` (embedded SQLite, fresh data dir, free port).
  * 2. Creates users through the admin API: `watch1..watch20` (user type `bench`),
@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
+const root = join(here, '..');
 const PER_CHILD = 5000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,10 +1,10 @@
 import type { Audit } from '../audit/audit.js';
 import type { Alerts } from '../alerts/service.js';
 import type { CaptchaCheck, LoginAttempt, LoginGuard } from '../auth/guard.js';
-import { rateLimited } from '../http/errors.js';
+import { rateLimited } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { CounterStore } from './counters/store.js';
-import { accountHash, ipKey } from './ip-key.js';
+import { accountHash, ipKey } from '../rate-limit/ip-key.js';
 
 const HOUR = 3_600_000;
 /** Consecutive failures are forgotten after a day without a new one. */
@@ -106,11 +106,7 @@ export function createLoginPolicy(d: LoginPolicyDeps): LoginPolicy {
       const now = clock.now();
       const ip = ipKey(a.ip);
       const acct = accountHash(a.accountKey);
-      const [failures, , accounts] = await Promise.all([
-        store.incr(`fa:${acct}`, FAILURE_MEMORY_MS, now),
-        store.incr(`fi:${ip}`, HOUR, now),
-        store.addDistinct(`di:${ip}`, acct, HOUR, now),
-      ]);
+      const [failures, accounts] = await Promise.all([store.incr(`fa:${acct}`, FAILURE_MEMORY_MS, now), store.addDistinct(`di:${ip}`, acct, HOUR, now)]);
       if (accounts >= STUFFING_ACCOUNTS_PER_HOUR && (await store.claim(`as:${ip}:${Math.floor(now / HOUR)}`, HOUR, now))) {
         d.alerts.raise({ kind: 'credential_stuffing', ip: a.ip, userAgent: a.userAgent ?? null, data: { distinct_accounts: accounts, window: 'PT1H' } });
       }

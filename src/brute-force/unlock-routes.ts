@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../http/envelope.js';
-import { fail } from '../http/errors.js';
+import { fail } from '../lib/errors.js';
 import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import type { LoginPolicy } from './policy.js';
