@@ -5,13 +5,14 @@ import { inUnit, type Unit } from '../db/unit.js';
 import { fail, isTesseraError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import { lastSeenIntervalSec } from '../sessions/last-seen.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SettingsService } from '../settings/service.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { AccessIssuer } from '../tokens/issue.js';
+import { createPairIssuer, type TokenPair } from '../tokens/pair.js';
 import type { RefreshStore } from '../tokens/refresh-store.js';
-import { hashRefreshToken, isRefreshTokenShape, newRefreshToken, openSuccessor, sealSuccessor } from '../tokens/refresh-token.js';
+import { hashRefreshToken, newRefreshToken } from '../tokens/refresh-token.js';
+import { createRefreshRotation } from '../tokens/rotation.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
 import type { UserRow } from '../users/store.js';
 import type { UserService } from '../users/service.js';
@@ -26,13 +27,7 @@ export interface LoginInput {
   user_type?: string | undefined;
 }
 
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  refresh_expires_in: number;
-}
+export type { TokenPair } from '../tokens/pair.js';
 
 export interface LoginResult {
   tokens: TokenPair;
@@ -68,7 +63,8 @@ function accountKey(name: string): string {
 }
 
 /**
- * Login, register, refresh and logout: the token lifecycle of seed 001.
+ * Login, register and logout (refresh rotation: src/tokens/rotation.ts),
+ * the token lifecycle of seed 001.
  * Every failed login answers INVALID_CREDENTIALS whatever the cause (unknown
  * user, wrong password, undecryptable ciphertext, wrong user type) after the
  * same amount of hashing work, so the answer says nothing about which.
@@ -76,20 +72,8 @@ function accountKey(name: string): string {
 export function createAuthService(d: AuthDeps) {
   const { clock } = d;
   const unit = <T>(fn: (u: Unit) => Promise<T>) => inUnit(d.db, fn, undefined, d.onEffectError);
-
-  async function issuePair(user: UserRow, roles: string[], session: { id: string; expires_at: number }, refreshToken: string, refreshExp: number): Promise<{ tokens: TokenPair; claims: AccessClaims }> {
-    const access = await d.issuer.issue(user, roles, session);
-    return {
-      claims: access.claims,
-      tokens: {
-        access_token: access.token,
-        refresh_token: refreshToken,
-        token_type: 'Bearer',
-        expires_in: access.expiresIn,
-        refresh_expires_in: Math.max(0, Math.round((refreshExp - clock.now()) / 1000)),
-      },
-    };
-  }
+  const issuePair = createPairIssuer(d.issuer, clock);
+  const rotation = createRefreshRotation({ ...d, issuePair });
 
   async function resolvePassword(input: LoginInput): Promise<string | null> {
     if (input.encryptedPassword !== undefined || input.keyId !== undefined) {
@@ -170,82 +154,8 @@ export function createAuthService(d: AuthDeps) {
       }
     },
 
-    /**
-     * Rotates a refresh token (RFC 9700 §4.14): single use; a reused token
-     * ends its whole session, unless it is a retry within the grace window,
-     * which gets the same successor back.
-     */
-    async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
-      if (!isRefreshTokenShape(token)) fail('TOKEN_INVALID');
-      const hash = hashRefreshToken(token);
-      const now = clock.now();
-      const graceMs = d.refreshGraceSec * 1000;
-      const s = d.settings.get();
-      const audit = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
-      const rotated = await unit(async (u) => {
-        const tx = u.tx;
-        const row = await d.refresh.get(hash, tx);
-        if (!row) fail('TOKEN_INVALID');
-        if (row.used_at !== null) return { used: row };
-        if (row.expires_at <= now) {
-          // A refresh token expires with its session at the latest: past the
-          // session's own end (absolute, idle, or ended), say so and end it.
-          if (!d.sessions.usable(await d.sessions.get(row.session_id, tx), now)) return { unusable: row };
-          fail('TOKEN_EXPIRED');
-        }
-        const session = await d.sessions.get(row.session_id, tx);
-        if (!d.sessions.usable(session, now)) return { unusable: row };
-        const successor = newRefreshToken();
-        if (!(await d.refresh.markUsed(hash, now, graceMs > 0 ? sealSuccessor(token, successor) : null, tx))) {
-          return { used: { ...row, used_at: now, successor: null } };
-        }
-        const exp = Math.min(now + s.refreshTokenTtl * 1000, session.expires_at);
-        await d.refresh.insert({ token_hash: hashRefreshToken(successor), session_id: session.id, user_id: row.user_id, issued_at: now, expires_at: exp, used_at: null, successor: null }, tx);
-        // A refresh is activity; written only when last-seen is older than its interval.
-        if (now - session.last_seen_at >= lastSeenIntervalSec(s) * 1000) {
-          await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
-          d.sessions.noteActivity(session.id, now);
-        }
-        await d.audit.write(u, { ...audit, event: 'refresh', outcome: 'success', userId: row.user_id, sessionId: session.id });
-        return { fresh: { successor, exp, session } };
-      });
-      if ('unusable' in rotated) {
-        const row = rotated.unusable!;
-        await unit(async (u) => {
-          await d.sessions.end(row.session_id, 'EXPIRED', audit, u);
-          await d.audit.write(u, { ...audit, event: 'refresh', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'SESSION_ENDED' });
-        });
-        fail('SESSION_ENDED');
-      }
-      if ('used' in rotated) {
-        const row = rotated.used!;
-        const latest = await d.refresh.get(hash);
-        if (graceMs > 0 && latest?.successor && latest.used_at !== null && now - latest.used_at <= graceMs) {
-          const successor = openSuccessor(token, latest.successor);
-          const session = await d.sessions.get(row.session_id);
-          const next = successor ? await d.refresh.get(hashRefreshToken(successor)) : undefined;
-          if (successor && next && d.sessions.usable(session, now)) {
-            const user = await d.users.byId(row.user_id);
-            if (user && user.status === 'active') {
-              d.audit.record({ ...audit, event: 'refresh', outcome: 'success', userId: user.id, sessionId: row.session_id, reason: 'grace_retry' });
-              return (await issuePair(user, await d.users.roles(user.id), session, successor, next.expires_at)).tokens;
-            }
-          }
-        }
-        await unit(async (u) => {
-          await d.sessions.end(row.session_id, 'REFRESH_REUSE', audit, u);
-          await d.audit.write(u, { ...audit, event: 'refresh.reuse', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'TOKEN_REVOKED' });
-        });
-        fail('TOKEN_REVOKED');
-      }
-      const { successor, exp, session } = rotated.fresh!;
-      const user = await d.users.byId(session.user_id);
-      if (!user || user.status !== 'active') {
-        await d.sessions.end(session.id, 'USER_DISABLED', audit);
-        fail('SESSION_ENDED');
-      }
-      return (await issuePair(user, await d.users.roles(user.id), session, successor, exp)).tokens;
-    },
+    /** Rotates a refresh token: src/tokens/rotation.ts. */
+    refresh: (token: string, meta: RequestMeta): Promise<TokenPair> => rotation.rotate(token, meta),
 
     async logout(claims: AccessClaims, meta: RequestMeta): Promise<void> {
       const facts = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };

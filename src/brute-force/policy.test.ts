@@ -3,14 +3,14 @@ import type { AuditEntry } from '../audit/audit.js';
 import { isTesseraError } from '../lib/errors.js';
 import { ManualClock } from '../lib/clock.js';
 import { createMemoryCounters } from './counters/memory.js';
-import { createLoginPolicy, type PolicySettings } from './policy.js';
+import { createBruteForcePolicy, type PolicySettings } from './policy.js';
 
 function setup(over: Partial<PolicySettings> = {}) {
   const clock = new ManualClock();
   const settings: PolicySettings = { captchaAfterFailures: 3, lockAfterFailures: 5, lockSeconds: 60, lockoutMode: 'account', loginAttemptsPerIpPerHour: 1000, ...over };
   const audit: AuditEntry[] = [];
   const captchas: string[] = [];
-  const policy = createLoginPolicy({
+  const policy = createBruteForcePolicy({
     store: createMemoryCounters(),
     settings: () => settings,
     clock,

@@ -38,7 +38,7 @@ export function degradedPolicy(s: PolicySettings): PolicySettings {
   return { ...s, captchaAfterFailures: Math.floor(s.captchaAfterFailures / 2), lockAfterFailures: half(s.lockAfterFailures), loginAttemptsPerIpPerHour: half(s.loginAttemptsPerIpPerHour) };
 }
 
-export interface LoginPolicyDeps {
+export interface BruteForcePolicyDeps {
   store: CounterStore;
   /** Read at every attempt: the thresholds are dynamic settings. */
   settings: () => PolicySettings;
@@ -48,7 +48,7 @@ export interface LoginPolicyDeps {
   alerts: Alerts;
 }
 
-export interface LoginPolicy extends LoginGuard {
+export interface BruteForcePolicy extends LoginGuard {
   /** Admin unlock: clears the account's failures and locks for each of its login names. */
   unlock(accountKeys: string[]): Promise<void>;
 }
@@ -67,7 +67,7 @@ export interface LoginPolicy extends LoginGuard {
  *  4. `lockAfterFailures` failures → lock for `lockSeconds`;
  *  5. a success clears the account's count (and the pair's).
  */
-export function createLoginPolicy(d: LoginPolicyDeps): LoginPolicy {
+export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolicy {
   const { store, clock } = d;
 
   async function lockedUntil(acct: string, ip: string, mode: string, now: number): Promise<number> {

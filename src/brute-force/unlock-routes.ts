@@ -3,10 +3,10 @@ import { envelope, ok, responses } from '../http/envelope.js';
 import { fail } from '../lib/errors.js';
 import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
-import type { LoginPolicy } from './policy.js';
+import type { BruteForcePolicy } from './policy.js';
 
 /** `POST <ctx>/admin/users/:id/unlock` (users:write): ends a brute-force lock early. */
-export function unlockRoutes(rt: Runtime, policy: LoginPolicy) {
+export function unlockRoutes(rt: Runtime, policy: BruteForcePolicy) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.post<{ Params: { id: number } }>(
       '/admin/users/:id/unlock',

@@ -16,7 +16,7 @@ import { createMemoryCounters } from '../brute-force/counters/memory.js';
 import { createFallbackCounters } from '../brute-force/counters/fallback.js';
 import { createRedisCounters } from '../brute-force/counters/redis.js';
 import type { CounterStore } from '../brute-force/counters/store.js';
-import { createLoginPolicy, degradedPolicy, type LoginPolicy } from '../brute-force/policy.js';
+import { createBruteForcePolicy, degradedPolicy, type BruteForcePolicy } from '../brute-force/policy.js';
 import { unlockRoutes } from '../brute-force/unlock-routes.js';
 import type { Runtime } from '../runtime.js';
 import { installSecurityHooks } from './hooks.js';
@@ -28,7 +28,7 @@ export const PUBLIC_REQUESTS_PER_MINUTE = 120;
 
 export interface SecurityServices {
   store: CounterStore;
-  policy: LoginPolicy;
+  policy: BruteForcePolicy;
   captcha: CaptchaProvider;
   alerts: Alerts;
   webhooks: WebhookSender;
@@ -85,7 +85,7 @@ export const securityModule: TesseraModule = {
     const captcha = createCaptchaCheck({ provider: captchaProvider, store, clock, audit: rt.audit });
     const webhooks = createWebhookSender({ urls: config.alertWebhookUrls, secret: config.alertWebhookSecret, clock, log: log.child({ mod: 'alerts' }) });
     const alerts = createAlerts({ audit: rt.audit, webhooks, clock });
-    const policy = createLoginPolicy({ store, settings: () => (shared?.degraded() ? degradedPolicy(rt.settings.get()) : rt.settings.get()), clock, captcha, audit: rt.audit, alerts });
+    const policy = createBruteForcePolicy({ store, settings: () => (shared?.degraded() ? degradedPolicy(rt.settings.get()) : rt.settings.get()), clock, captcha, audit: rt.audit, alerts });
     rt.hooks.guard = failClosed(policy, log);
     rt.hooks.captcha = captcha;
 
