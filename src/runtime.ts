@@ -32,6 +32,7 @@ import { createAccessIssuer, type AccessIssuer } from './tokens/issue.js';
 import { createRefreshStore, type RefreshStore } from './tokens/refresh-store.js';
 import { createSigner } from './tokens/signer.js';
 import { createVerifier, type Verifier } from './tokens/verifier.js';
+import { createAccountService, type AccountService } from './users/account.js';
 import { createUserService, type UserService } from './users/service.js';
 import { createUserStore } from './users/store.js';
 import { startHousekeeping } from './housekeeping.js';
@@ -65,6 +66,8 @@ export interface Runtime {
   issuer: AccessIssuer;
   audit: Audit;
   auth: AuthService;
+  /** Account changes and what they do to sessions and tokens (admin and self-service). */
+  accounts: AccountService;
   /** How long an access token issued now can be accepted (TTL + skew), in ms. */
   tokenLifeMs: () => number;
   /** Login-flow steps modules plug in (brute-force guard, captcha, RSA decryptor). */
@@ -182,8 +185,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       refreshGraceSec: config.refreshReuseGrace,
       onEffectError: (e) => report(e, 'login'),
     });
+    const accounts = createAccountService({ db: k, users, sessions, revocations, roles, hasher, audit, clock, tokenLifeMs, onEffectError: (e) => report(e, 'account change') });
     const rt: Runtime = {
-      config, clock, log, db, redis, health, metrics, report, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, hooks, tokenLifeMs,
+      config, clock, log, db, redis, health, metrics, report, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, accounts, hooks, tokenLifeMs,
       onClose: (fn) => closers.push(fn),
       async close() {
         for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});

@@ -10,7 +10,7 @@ import { sessionIdParams } from '../sessions/schemas.js';
 import { DYNAMIC_KEYS, validateSetting, type DynamicKey } from '../settings/service.js';
 import { formatLoginPolicy } from '../settings/policy.js';
 import { nameParams, REFUSE_UNKNOWN, roleBody, roleView } from './schemas.js';
-import { adminUserRoutes, revokeUserTokens } from './users-routes.js';
+import { adminUserRoutes } from './users-routes.js';
 
 const security = [{ bearer: [] }];
 const E = ['401', '403', '404', '409'] as const;
@@ -88,13 +88,7 @@ export function adminRoutes(rt: Runtime) {
       '/roles/:name',
       { config: { auth: 'jwt', requires: 'roles:write' }, schema: { tags: ['admin: roles'], security, summary: 'Delete a role', params: nameParams, response: responses({ 200: envelope() }, E) } },
       async (req, reply) => {
-        if (req.params.name === 'admin' || req.params.name === 'user') fail('CONFLICT', { detail: 'built-in roles cannot be deleted' });
-        const holders = await rt.db.kysely.selectFrom('user_roles').select('user_id').where('role', '=', req.params.name).execute();
-        if (!(await rt.roles.remove(req.params.name))) fail('NOT_FOUND');
-        // Their assignments are gone (cascade) but live tokens still name the role:
-        // refuse them, or a role re-created under the same name would empower them again.
-        for (const h of holders) await revokeUserTokens(rt, h.user_id);
-        audit(req, 'role.delete', { name: req.params.name });
+        await rt.accounts.deleteRole(req.params.name, actorMeta(req));
         return ok(req, reply, null);
       },
     );

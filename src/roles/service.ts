@@ -60,6 +60,7 @@ export function createRoleService(store: RoleStore, bus: Bus, onError: (e: unkno
       await reload();
       await bus.publish(CHANNEL, { at: Date.now() });
     },
+    holders: (name: string) => store.holders(name),
     async remove(name: string): Promise<boolean> {
       const ok = await store.remove(name);
       await reload();

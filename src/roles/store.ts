@@ -25,6 +25,8 @@ export function createRoleStore(db: Kysely<Database>) {
         }
       });
     },
+    /** Ids of the users that hold the role. */
+    holders: async (name: string): Promise<number[]> => (await db.selectFrom('user_roles').select('user_id').where('role', '=', name).execute()).map((r) => r.user_id),
     async remove(name: string): Promise<boolean> {
       const r = await db.deleteFrom('roles').where('name', '=', name).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;

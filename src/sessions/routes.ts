@@ -63,17 +63,7 @@ export function sessionRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         const me = req.auth!;
-        const user = await rt.users.byId(Number(me.sub));
-        if (!user || !(await rt.hasher.verify(user.password_hash, req.body.current_password))) {
-          rt.audit.record({ event: 'password.change', outcome: 'failure', userId: Number(me.sub), reason: 'bad_password', ...actorMeta(req) });
-          fail('INVALID_CREDENTIALS');
-        }
-        const hash = await rt.users.newPasswordHash(user, req.body.new_password);
-        await inUnit(rt.db.kysely, async (u) => {
-          await rt.users.store.setPasswordHash(user.id, hash, rt.clock.now(), true, u.tx);
-          await rt.sessions.endAll(user.id, 'PASSWORD_CHANGED', { ...actorMeta(req), keep: me.sid }, u);
-          await rt.audit.write(u, { event: 'password.change', outcome: 'success', userId: user.id, sessionId: me.sid, ...actorMeta(req) });
-        });
+        await rt.accounts.changePassword(Number(me.sub), me.sid, req.body.current_password, req.body.new_password, actorMeta(req));
         return ok(req, reply, null);
       },
     );
