@@ -29,6 +29,13 @@ import { createSettingsService, type SettingsService } from './settings/service.
 import { createAuthenticator, type Authenticator } from './tokens/authenticate.js';
 import { accessTokenLifeMs } from './tokens/horizon.js';
 import { createAccessIssuer, type AccessIssuer } from './tokens/issue.js';
+import { createPairIssuer } from './tokens/pair.js';
+import { createLoginFlow } from './login/flow.js';
+import { accountStateStep } from './login/steps/account-state.js';
+import { guardStep } from './login/steps/guard.js';
+import { passwordStep } from './login/steps/password.js';
+import { sessionStep } from './login/steps/session.js';
+import { tokensStep } from './login/steps/tokens.js';
 import { createRefreshStore, type RefreshStore } from './tokens/refresh-store.js';
 import { createSigner } from './tokens/signer.js';
 import { createVerifier, type Verifier } from './tokens/verifier.js';
@@ -170,10 +177,19 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const refresh = createRefreshStore(k);
     const issuer = createAccessIssuer({ signer: createSigner(keyring), roles, settings, clock, issuer: config.issuer, audience: config.audience, notBefore: revocations.userNotBefore });
     const hooks: AuthHooks = { guard: opts.guard ?? noGuard, captcha: opts.captcha ?? noCaptcha, decryptor: opts.decryptor };
+    const guard = () => hooks.guard;
+    // The login pipeline, in order (src/login/steps/, one file each).
+    const loginFlow = createLoginFlow([
+      guardStep({ guard, users, audit }),
+      passwordStep({ hasher, guard, decryptor: () => hooks.decryptor, audit, plainLogin: config.plainLogin }),
+      accountStateStep({ guard, users, audit, report }),
+      sessionStep({ db: k, sessions, refresh, settings, audit, clock, onEffectError: (e) => report(e, 'login') }),
+      tokensStep({ users, issuePair: createPairIssuer(issuer, clock) }),
+    ]);
     const auth = createAuthService({
+      loginFlow,
       db: k,
       users,
-      hasher,
       sessions,
       refresh,
       issuer,
@@ -181,7 +197,6 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       audit,
       clock,
       hooks,
-      plainLogin: config.plainLogin,
       refreshGraceSec: config.refreshReuseGrace,
       onEffectError: (e) => report(e, 'login'),
     });
