@@ -18,6 +18,8 @@ export default class SummaryReporter implements Reporter {
       }
       if (m.state() === 'failed' && ![...m.children.allTests()].length) failed++;
     }
-    console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+    console.log(
+      `\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    );
   }
 }

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { FIELDS } from '../dist/config/schema.js';
 import { DYNAMIC_KEYS } from '../dist/settings/service.js';
 
-const fmt = (v) => (v === undefined ? 'unset' : Array.isArray(v) ? (v.length ? v.join(',') : 'empty') : String(v));
+const fmt = (v) =>
+  v === undefined ? 'unset' : Array.isArray(v) ? (v.length ? v.join(',') : 'empty') : String(v);
 const rows = Object.entries(FIELDS).map(([name, f]) => {
   const env = [f.env, ...(f.aliases ?? [])].map((e) => `\`${e}\``).join(' / ');
   const dyn = DYNAMIC_KEYS.includes(name) ? ' ✱' : '';

@@ -4,7 +4,6 @@
 import {
   constants,
   createPrivateKey,
-  generateKeyPair,
   generateKeyPairSync,
   publicEncrypt,
   randomBytes,
@@ -14,15 +13,20 @@ import { Worker } from 'node:worker_threads';
 
 const dist = new URL('../dist/', import.meta.url);
 const { createKeyPairPool } = await import(new URL('login-keys/pool.js', dist).href);
-const { decryptOneTime, decryptSharedOaep, importPrivateKey } = await import(new URL('login-keys/rsa.js', dist).href);
+const { decryptOneTime, decryptSharedOaep, importPrivateKey } = await import(
+  new URL('login-keys/rsa.js', dist).href
+);
 const { createLoginKeyService } = await import(new URL('login-keys/service.js', dist).href);
-const { createMemoryLoginKeyStore } = await import(new URL('login-keys/store/memory.js', dist).href);
+const { createMemoryLoginKeyStore } = await import(
+  new URL('login-keys/store/memory.js', dist).href
+);
 const { createLimiterFactory } = await import(new URL('rate-limit/limiter.js', dist).href);
 const { systemClock } = await import(new URL('lib/clock.js', dist).href);
 
 const quick = process.argv.includes('--quick');
 const ms = (x) => Math.round(x * 100) / 100;
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const out = {};
 
@@ -42,7 +46,13 @@ for (const bits of [2048, 3072]) {
     genSync(bits);
     t.push(performance.now() - t0);
   }
-  out[`keygen_${bits}_ms`] = { n, mean: ms(mean(t)), p50: ms(pct(t, 50)), p90: ms(pct(t, 90)), max: ms(Math.max(...t)) };
+  out[`keygen_${bits}_ms`] = {
+    n,
+    mean: ms(mean(t)),
+    p50: ms(pct(t, 50)),
+    p90: ms(pct(t, 90)),
+    max: ms(Math.max(...t)),
+  };
 }
 
 // 2. Decryption per padding (one RSA private operation each; import cost separate).
@@ -53,8 +63,19 @@ for (const bits of [2048, 3072]) {
   const label = Buffer.from('AAAAAAAAAAAAAAAAAAAAAAAA');
   const cts = {
     pkcs1_one_time: publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, pw),
-    oaep_one_time: publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, pw),
-    oaep_shared_label: publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label }, pw),
+    oaep_one_time: publicEncrypt(
+      { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      pw,
+    ),
+    oaep_shared_label: publicEncrypt(
+      {
+        key: publicKey,
+        padding: constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: 'sha256',
+        oaepLabel: label,
+      },
+      pw,
+    ),
     garbage: randomBytes(bits / 8).fill(0, 0, 1),
   };
   const n = quick ? 50 : 400;
@@ -87,7 +108,12 @@ async function loopDelay(label, work) {
   await work();
   const wall = performance.now() - t0;
   h.disable();
-  out[`event_loop_delay_${label}`] = { wall_ms: Math.round(wall), p50_ms: ms(h.percentile(50) / 1e6), p99_ms: ms(h.percentile(99) / 1e6), max_ms: ms(h.max / 1e6) };
+  out[`event_loop_delay_${label}`] = {
+    wall_ms: Math.round(wall),
+    p50_ms: ms(h.percentile(50) / 1e6),
+    p99_ms: ms(h.percentile(99) / 1e6),
+    max_ms: ms(h.max / 1e6),
+  };
 }
 const pairs = quick ? 6 : 20;
 await loopDelay('idle', () => new Promise((r) => setTimeout(r, 1000)));
@@ -102,7 +128,9 @@ for (const concurrency of [1, 2]) {
     const t0 = performance.now();
     const pool = createKeyPairPool({ keySize: 2048, capacity: pairs, concurrency, warmup: pairs });
     await pool.start();
-    out[`pool_refill_pairs_per_s_concurrency_${concurrency}`] = ms((pool.stats().generated / (performance.now() - t0)) * 1000);
+    out[`pool_refill_pairs_per_s_concurrency_${concurrency}`] = ms(
+      (pool.stats().generated / (performance.now() - t0)) * 1000,
+    );
     await pool.close();
   });
 }
@@ -134,7 +162,8 @@ async function serviceRate(label, seconds, alg, fill = false) {
   });
   await svc.start();
   // One-time mode: start from a full pool to see how large a burst it absorbs.
-  for (let i = 0; fill && i < 600 && svc.stats().pool.size < 63; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; fill && i < 600 && svc.stats().pool.size < 63; i++)
+    await new Promise((r) => setTimeout(r, 100));
   let burst;
   const pw = Buffer.from('correct horse battery staple');
   const t0 = performance.now();
@@ -156,8 +185,17 @@ async function serviceRate(label, seconds, alg, fill = false) {
       continue;
     }
     const good = ok % 2 === 0;
-    const opts = alg ? { key: k.public_key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(k.key_id) } : { key: k.public_key, padding: constants.RSA_PKCS1_PADDING };
-    const ct = good ? publicEncrypt(opts, pw).toString('base64') : randomBytes(256).toString('base64');
+    const opts = alg
+      ? {
+          key: k.public_key,
+          padding: constants.RSA_PKCS1_OAEP_PADDING,
+          oaepHash: 'sha256',
+          oaepLabel: Buffer.from(k.key_id),
+        }
+      : { key: k.public_key, padding: constants.RSA_PKCS1_PADDING };
+    const ct = good
+      ? publicEncrypt(opts, pw).toString('base64')
+      : randomBytes(256).toString('base64');
     const c0 = performance.now();
     const r = await svc.consume(k.key_id, ct);
     (good ? okTimes : badTimes).push(performance.now() - c0);

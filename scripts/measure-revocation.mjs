@@ -56,7 +56,11 @@ const env = {
 
 async function startNode() {
   const port = await freePort();
-  const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { ...env, TESSERA_PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { ...env, TESSERA_PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -73,7 +77,11 @@ async function startNode() {
     const headers = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(base + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(base + path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, data: await res.json().catch(() => null) };
   };
   return { proc, call };
@@ -90,20 +98,27 @@ try {
   nodes.push(await startNode());
   nodes.push(await startNode());
   const [a, b] = nodes;
-  const reg = await a.call('POST', '/api/public/auth/register', { body: { username: 'measure', email: 'measure@example.com', password: PASSWORD } });
+  const reg = await a.call('POST', '/api/public/auth/register', {
+    body: { username: 'measure', email: 'measure@example.com', password: PASSWORD },
+  });
   if (reg.status !== 201) throw new Error(`register: ${reg.status}`);
   const afterAnswer = [];
   const afterRequest = [];
   let polls = 0;
   for (let i = 0; i < COUNT; i++) {
-    const login = await a.call('POST', '/api/public/auth/login', { body: { username: 'measure', password: PASSWORD } });
+    const login = await a.call('POST', '/api/public/auth/login', {
+      body: { username: 'measure', password: PASSWORD },
+    });
     const token = login.data.data.access_token;
-    if ((await b.call('GET', '/api/public/auth/me', { token })).status !== 200) throw new Error('token not accepted on B');
+    if ((await b.call('GET', '/api/public/auth/me', { token })).status !== 200)
+      throw new Error('token not accepted on B');
     // Poll B back to back while A handles the logout, so a refusal that
     // arrives before A's answer shows as a negative delay.
     const t0 = performance.now();
     let t1 = 0;
-    const out = a.call('POST', '/api/public/auth/logout', { token }).then((r) => ((t1 = performance.now()), r));
+    const out = a
+      .call('POST', '/api/public/auth/logout', { token })
+      .then((r) => ((t1 = performance.now()), r));
     for (;;) {
       polls++;
       const r = await b.call('GET', '/api/public/auth/me', { token });
@@ -115,13 +130,23 @@ try {
     afterAnswer.push(t2 - t1);
     afterRequest.push(t2 - t0);
   }
-  console.log(`cross-node revocation over ${COUNT} logouts (two processes, PostgreSQL + Redis pub/sub):`);
+  console.log(
+    `cross-node revocation over ${COUNT} logouts (two processes, PostgreSQL + Redis pub/sub):`,
+  );
   console.log(`  A's logout request sent → B's first refusal: ${stat(afterRequest)}`);
-  console.log(`  A's logout answer → B's first refusal:       ${stat(afterAnswer)} (negative: B refused before A answered)`);
-  console.log(`  requests to B per revocation: ${(polls / COUNT).toFixed(2)} (B polled back to back from the moment the logout is sent)`);
+  console.log(
+    `  A's logout answer → B's first refusal:       ${stat(afterAnswer)} (negative: B refused before A answered)`,
+  );
+  console.log(
+    `  requests to B per revocation: ${(polls / COUNT).toFixed(2)} (B polled back to back from the moment the logout is sent)`,
+  );
 } finally {
   for (const n of nodes) n.proc.kill('SIGTERM');
-  await Promise.all(nodes.map((n) => (n.proc.exitCode === null ? new Promise((r) => n.proc.once('exit', r)) : null)));
+  await Promise.all(
+    nodes.map((n) =>
+      n.proc.exitCode === null ? new Promise((r) => n.proc.once('exit', r)) : null,
+    ),
+  );
   const c = new pg.Client({ connectionString: PG });
   await c.connect();
   await c.query(`DROP SCHEMA IF EXISTS "${tag}" CASCADE`);

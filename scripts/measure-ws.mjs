@@ -53,7 +53,9 @@ async function child() {
       const worker = async () => {
         for (let j = queue.shift(); j; j = queue.shift()) {
           await new Promise((resolve) => {
-            const ws = new WebSocket(`${m.url}/ws?jwt_token=${j.token}`, { perMessageDeflate: false });
+            const ws = new WebSocket(`${m.url}/ws?jwt_token=${j.token}`, {
+              perMessageDeflate: false,
+            });
             ws.on('open', () => {
               opened++;
               sockets.push(ws);
@@ -66,7 +68,8 @@ async function child() {
             if (j.watch) {
               ws.on('message', (d) => {
                 const f = JSON.parse(d.toString());
-                if (f.type === 'presence' && watchIds.has(f.user_id)) delays.push(Date.now() - f.at);
+                if (f.type === 'presence' && watchIds.has(f.user_id))
+                  delays.push(Date.now() - f.at);
               });
             }
           });
@@ -75,7 +78,11 @@ async function child() {
       await Promise.all(Array.from({ length: 50 }, worker));
       process.send({ cmd: 'opened', opened, failed });
     } else if (m.cmd === 'report') {
-      process.send({ cmd: 'delays', delays, open: sockets.filter((s) => s.readyState === 1).length });
+      process.send({
+        cmd: 'delays',
+        delays,
+        open: sockets.filter((s) => s.readyState === 1).length,
+      });
     } else if (m.cmd === 'exit') {
       for (const s of sockets) s.terminate();
       process.exit(0);
@@ -92,7 +99,8 @@ const freePort = () =>
     });
   });
 
-const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+const rssKiB = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 function pct(sorted, p) {
   if (!sorted.length) return NaN;
@@ -108,7 +116,14 @@ async function parent() {
   const password = 'measure-admin-password-1';
   const server = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
     cwd: root,
-    env: { ...process.env, TESSERA_PORT: String(port), TESSERA_DATA_DIR: dataDir, TESSERA_ADMIN_PASSWORD: password, TESSERA_LOG_LEVEL: 'warn', TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '100000' },
+    env: {
+      ...process.env,
+      TESSERA_PORT: String(port),
+      TESSERA_DATA_DIR: dataDir,
+      TESSERA_ADMIN_PASSWORD: password,
+      TESSERA_LOG_LEVEL: 'warn',
+      TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '100000',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const children = [];
@@ -121,7 +136,14 @@ async function parent() {
   const base = `http://127.0.0.1:${port}`;
   const url = `ws://127.0.0.1:${port}`;
   const call = async (method, path, body, token) => {
-    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const r = await fetch(base + path, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     const j = await r.json();
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
     return j.data;
@@ -135,9 +157,20 @@ async function parent() {
       await sleep(100);
     }
   }
-  const login = async (username) => (await call('POST', '/api/public/auth/login', { username, password: 'measure-passphrase-1' })).access_token;
-  const admin = (await call('POST', '/api/public/auth/login', { username: 'admin', password })).access_token;
-  const mk = async (username, user_type) => (await call('POST', '/api/admin/users', { username, password: 'measure-passphrase-1', user_type, roles: ['user'] }, admin)).id;
+  const login = async (username) =>
+    (await call('POST', '/api/public/auth/login', { username, password: 'measure-passphrase-1' }))
+      .access_token;
+  const admin = (await call('POST', '/api/public/auth/login', { username: 'admin', password }))
+    .access_token;
+  const mk = async (username, user_type) =>
+    (
+      await call(
+        'POST',
+        '/api/admin/users',
+        { username, password: 'measure-passphrase-1', user_type, roles: ['user'] },
+        admin,
+      )
+    ).id;
   const WATCHERS = Math.max(1, Math.ceil(SUBS / 50));
   const watchTokens = [];
   for (let i = 1; i <= WATCHERS; i++) {
@@ -169,8 +202,10 @@ async function parent() {
   // process becomes the bottleneck of the delay it measures), then idle sockets.
   const K = Math.ceil(N / PER_CHILD);
   const slices = Array.from({ length: K }, () => []);
-  for (let i = 0; i < SUBS; i++) slices[i % K].push({ token: watchTokens[Math.floor(i / 50)], watch: true });
-  for (let i = 0; i < N - SUBS; i++) slices[i % K].push({ token: idleTokens[i % idleTokens.length], watch: false });
+  for (let i = 0; i < SUBS; i++)
+    slices[i % K].push({ token: watchTokens[Math.floor(i / 50)], watch: true });
+  for (let i = 0; i < N - SUBS; i++)
+    slices[i % K].push({ token: idleTokens[i % idleTokens.length], watch: false });
   const t0 = Date.now();
   const opened = await Promise.all(
     Array.from({ length: K }, (_, k) => {
@@ -181,7 +216,9 @@ async function parent() {
         if (last && last.token === p.token && last.watch === p.watch) last.count++;
         else jobs.push({ token: p.token, watch: p.watch, count: 1 });
       }
-      const c = fork(fileURLToPath(import.meta.url), ['--child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const c = fork(fileURLToPath(import.meta.url), ['--child'], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       children.push(c);
       return new Promise((resolve) => {
         c.once('message', (m) => resolve(m));

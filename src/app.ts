@@ -28,7 +28,10 @@ export interface AppExtension {
  * app.inject). Optional modules (encrypted login, presence, audit API...)
  * plug in through `extensions`.
  */
-export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Promise<FastifyInstance> {
+export async function buildApp(
+  rt: Runtime,
+  extensions: AppExtension[] = [],
+): Promise<FastifyInstance> {
   const cfg = rt.config;
   const trust = cfg.trustProxy.filter((p) => p !== 'none');
   const app = Fastify({
@@ -64,7 +67,8 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    if (body === '' || (typeof body === 'string' && body.trim() === ''))
+      return done(null, undefined);
     return json(req, body as string, done);
   });
   installErrorHandling(app, { onOutage: (dep, err) => rt.health.failed(dep, err) });
@@ -85,8 +89,18 @@ export async function buildApp(rt: Runtime, extensions: AppExtension[] = []): Pr
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Tessera', version: '0.1.0', description: 'Self-hosted JWT authentication server. Every /api answer is the envelope {code, message, data}; errors add `error`.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiToken: { type: 'http', scheme: 'bearer' } } },
+      info: {
+        title: 'Tessera',
+        version: '0.1.0',
+        description:
+          'Self-hosted JWT authentication server. Every /api answer is the envelope {code, message, data}; errors add `error`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiToken: { type: 'http', scheme: 'bearer' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -21,9 +21,18 @@ export function startHousekeeping(rt: Runtime): () => void {
   // With Redis these are a safety net behind pub/sub.
   const resync = rt.redis ? MINUTE : 10_000;
   const jobs = [
-    setInterval(run('expire-sessions', () => rt.sessions.expireStale()), MINUTE),
-    setInterval(run('resync-revocations', () => rt.revocations.load()), resync),
-    setInterval(run('resync-keys', () => rt.keyring.reload()), resync),
+    setInterval(
+      run('expire-sessions', () => rt.sessions.expireStale()),
+      MINUTE,
+    ),
+    setInterval(
+      run('resync-revocations', () => rt.revocations.load()),
+      resync,
+    ),
+    setInterval(
+      run('resync-keys', () => rt.keyring.reload()),
+      resync,
+    ),
     setInterval(
       run('prune', async () => {
         const now = rt.clock.now();

@@ -24,7 +24,9 @@ export async function serve(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  rt.log.info(`tessera listening on http://${config.host}:${port} (${rt.db.dialect}${rt.redis ? ' + redis' : ', single node'})`);
+  rt.log.info(
+    `tessera listening on http://${config.host}:${port} (${rt.db.dialect}${rt.redis ? ' + redis' : ', single node'})`,
+  );
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;

@@ -15,8 +15,4 @@ export interface TesseraModule {
 }
 
 /** Every module, in start order. Each owns its folder; add one line here. */
-export const MODULES: TesseraModule[] = [
-  loginKeysModule,
-  presenceModule,
-  securityModule,
-];
+export const MODULES: TesseraModule[] = [loginKeysModule, presenceModule, securityModule];

@@ -2,7 +2,14 @@ import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { Audit } from './audit/audit.js';
 import { createSqlAudit } from './audit/sql-sink.js';
-import { noCaptcha, noGuard, type AuthHooks, type CaptchaCheck, type LoginGuard, type PasswordDecryptor } from './auth/guard.js';
+import {
+  noCaptcha,
+  noGuard,
+  type AuthHooks,
+  type CaptchaCheck,
+  type LoginGuard,
+  type PasswordDecryptor,
+} from './auth/guard.js';
 import { createAuthService, type AuthService } from './auth/service.js';
 import type { Bus } from './bus/bus.js';
 import { createMemoryBus } from './bus/memory.js';
@@ -101,7 +108,12 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? pino({ level: config.logLevel, base: { svc: 'tessera' } });
-  const db = await openDb({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir, ...(opts.sqlitePath ? { sqlitePath: opts.sqlitePath } : {}) });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+    dataDir: config.dataDir,
+    ...(opts.sqlitePath ? { sqlitePath: opts.sqlitePath } : {}),
+  });
   const closers: (() => Promise<void> | void)[] = [];
   const health = createDependencyHealth(log.child({ mod: 'health' }));
   const dbDep = db.dialect === 'postgres' ? 'postgres' : 'sqlite';
@@ -132,7 +144,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     closers.push(() => health.stop());
     const k = db.kysely;
     const limiters = createLimiterFactory(redis, config.redisPrefix);
-    const settings = createSettingsService(config, k, bus, clock, (e) => report(e, 'settings reload'));
+    const settings = createSettingsService(config, k, bus, clock, (e) =>
+      report(e, 'settings reload'),
+    );
     const tokenLifeMs = accessTokenLifeMs(settings, config.clockSkew);
     await settings.start();
     const roles = createRoleService(createRoleStore(k), bus, (e) => report(e, 'roles reload'));
@@ -157,11 +171,22 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       maxAgeSec: () => settings.get().accessTokenTtl,
       cacheSize: config.tokenCacheSize,
     });
-    const revocations = createRevocationList(k, bus, clock, { dialect: db.dialect, pollMs: config.revocationPollMs, maxTokenLifetimeMs: tokenLifeMs, onError: (e) => report(e, 'revocations') });
+    const revocations = createRevocationList(k, bus, clock, {
+      dialect: db.dialect,
+      pollMs: config.revocationPollMs,
+      maxTokenLifetimeMs: tokenLifeMs,
+      onError: (e) => report(e, 'revocations'),
+    });
     await revocations.start();
     closers.push(() => revocations.stop());
     const sessionStore = createSessionStore(k);
-    const lastSeen = createLastSeen(sessionStore, clock, () => lastSeenIntervalSec(settings.get()), undefined, (e) => report(e, 'last-seen flush'));
+    const lastSeen = createLastSeen(
+      sessionStore,
+      clock,
+      () => lastSeenIntervalSec(settings.get()),
+      undefined,
+      (e) => report(e, 'last-seen flush'),
+    );
     lastSeen.start();
     closers.push(() => lastSeen.stop());
     const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
@@ -170,20 +195,58 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     const sqlAudit = createSqlAudit(k, clock, (e) => report(e, 'audit write'));
     closers.push(() => sqlAudit.stop());
     const audit: Audit = sqlAudit;
-    const sessions = createSessionService({ db: k, dialect: db.dialect, store: sessionStore, revocations, settings, bus, audit, clock, clockSkewSec: config.clockSkew, lastSeen, onEffectError: (e) => report(e, 'session end') });
+    const sessions = createSessionService({
+      db: k,
+      dialect: db.dialect,
+      store: sessionStore,
+      revocations,
+      settings,
+      bus,
+      audit,
+      clock,
+      clockSkewSec: config.clockSkew,
+      lastSeen,
+      onEffectError: (e) => report(e, 'session end'),
+    });
     revocations.onRevoke((r) => {
       if (r.kind === 'sid') lastSeen.forget(r.value);
     });
     const refresh = createRefreshStore(k);
-    const issuer = createAccessIssuer({ signer: createSigner(keyring), roles, settings, clock, issuer: config.issuer, audience: config.audience, notBefore: revocations.userNotBefore });
-    const hooks: AuthHooks = { guard: opts.guard ?? noGuard, captcha: opts.captcha ?? noCaptcha, decryptor: opts.decryptor };
+    const issuer = createAccessIssuer({
+      signer: createSigner(keyring),
+      roles,
+      settings,
+      clock,
+      issuer: config.issuer,
+      audience: config.audience,
+      notBefore: revocations.userNotBefore,
+    });
+    const hooks: AuthHooks = {
+      guard: opts.guard ?? noGuard,
+      captcha: opts.captcha ?? noCaptcha,
+      decryptor: opts.decryptor,
+    };
     const guard = () => hooks.guard;
     // The login pipeline, in order (src/login/steps/, one file each).
     const loginFlow = createLoginFlow([
       guardStep({ guard, users, audit }),
-      passwordStep({ hasher, guard, decryptor: () => hooks.decryptor, audit, plainLogin: config.plainLogin }),
+      passwordStep({
+        hasher,
+        guard,
+        decryptor: () => hooks.decryptor,
+        audit,
+        plainLogin: config.plainLogin,
+      }),
       accountStateStep({ guard, users, audit, report }),
-      sessionStep({ db: k, sessions, refresh, settings, audit, clock, onEffectError: (e) => report(e, 'login') }),
+      sessionStep({
+        db: k,
+        sessions,
+        refresh,
+        settings,
+        audit,
+        clock,
+        onEffectError: (e) => report(e, 'login'),
+      }),
       tokensStep({ users, issuePair: createPairIssuer(issuer, clock) }),
     ]);
     const auth = createAuthService({
@@ -200,9 +263,46 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       refreshGraceSec: config.refreshReuseGrace,
       onEffectError: (e) => report(e, 'login'),
     });
-    const accounts = createAccountService({ db: k, users, sessions, revocations, roles, hasher, audit, clock, tokenLifeMs, onEffectError: (e) => report(e, 'account change') });
+    const accounts = createAccountService({
+      db: k,
+      users,
+      sessions,
+      revocations,
+      roles,
+      hasher,
+      audit,
+      clock,
+      tokenLifeMs,
+      onEffectError: (e) => report(e, 'account change'),
+    });
     const rt: Runtime = {
-      config, clock, log, db, redis, health, metrics, report, bus, limiters, settings, roles, keyring, verifier, revocations, lastSeen, authenticator, hasher, users, sessions, refresh, issuer, audit, auth, accounts, hooks, tokenLifeMs,
+      config,
+      clock,
+      log,
+      db,
+      redis,
+      health,
+      metrics,
+      report,
+      bus,
+      limiters,
+      settings,
+      roles,
+      keyring,
+      verifier,
+      revocations,
+      lastSeen,
+      authenticator,
+      hasher,
+      users,
+      sessions,
+      refresh,
+      issuer,
+      audit,
+      auth,
+      accounts,
+      hooks,
+      tokenLifeMs,
       onClose: (fn) => closers.push(fn),
       async close() {
         for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});

@@ -33,9 +33,18 @@ export function viewUser(u: UserRow, roles: string[]) {
 }
 
 export const idParams = { type: 'object', required: ['id'], properties: { id: idSchema } } as const;
-export const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } } } as const;
+export const nameParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } },
+} as const;
 
-const roleList = { type: 'array', maxItems: 32, uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' } } as const;
+const roleList = {
+  type: 'array',
+  maxItems: 32,
+  uniqueItems: true,
+  items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
+} as const;
 
 export const createUserBody = {
   type: 'object',
@@ -74,7 +83,12 @@ export const updateUserBody = {
   },
 } as const;
 
-export const rolesBody = { type: 'object', required: ['roles'], additionalProperties: false, properties: { roles: roleList } } as const;
+export const rolesBody = {
+  type: 'object',
+  required: ['roles'],
+  additionalProperties: false,
+  properties: { roles: roleList },
+} as const;
 
 export const listQuery = {
   type: 'object',
@@ -90,12 +104,22 @@ export const listQuery = {
 
 export const page = (items: object) => ({
   type: 'object',
-  properties: { items: { type: 'array', items }, total: { type: 'integer' }, page: { type: 'integer' }, page_size: { type: 'integer' } },
+  properties: {
+    items: { type: 'array', items },
+    total: { type: 'integer' },
+    page: { type: 'integer' },
+    page_size: { type: 'integer' },
+  },
 });
 
 export const roleView = {
   type: 'object',
-  properties: { name: { type: 'string' }, level: { type: 'integer' }, description: { type: 'string' }, permissions: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    name: { type: 'string' },
+    level: { type: 'integer' },
+    description: { type: 'string' },
+    permissions: { type: 'array', items: { type: 'string' } },
+  },
 } as const;
 
 export const roleBody = {
@@ -105,6 +129,11 @@ export const roleBody = {
   properties: {
     level: int(0, 1000),
     description: { type: 'string', maxLength: 256 },
-    permissions: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,31}$' } },
+    permissions: {
+      type: 'array',
+      maxItems: 100,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,31}$' },
+    },
   },
 } as const;

@@ -3,7 +3,8 @@ import { expectError, me, uname } from '../test-support/auth-helpers.js';
 import { dialects } from '../test-support/db.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 
-const headerOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string };
+const headerOf = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string };
 
 /** Issue 4 admin API: dynamic settings (validated, applied at once) and signing keys. */
 describe.each(dialects())('admin settings and keys (%s)', (dialect) => {
@@ -15,11 +16,16 @@ describe.each(dialects())('admin settings and keys (%s)', (dialect) => {
   });
   afterAll(() => s?.close());
 
-  const patch = (body: object, token = admin) => s.call('PATCH', '/api/admin/settings', { token, body });
+  const patch = (body: object, token = admin) =>
+    s.call('PATCH', '/api/admin/settings', { token, body });
 
   it('GET shows the values in force; PATCH applies at once; null restores the start value', async () => {
     const g = await s.call('GET', '/api/admin/settings', { token: admin });
-    expect(g.data.data).toMatchObject({ accessTokenTtl: 900, maxSessions: 10, loginPolicy: '*=multi' });
+    expect(g.data.data).toMatchObject({
+      accessTokenTtl: 900,
+      maxSessions: 10,
+      loginPolicy: '*=multi',
+    });
     const p = await patch({ accessTokenTtl: 120, loginPolicy: 'kefu=single' });
     expect(p.data.data).toMatchObject({ accessTokenTtl: 120, loginPolicy: 'kefu=single,*=multi' });
     expect(s.rt.settings.get().accessTokenTtl).toBe(120);
@@ -77,14 +83,22 @@ describe.each(dialects())('admin settings and keys (%s)', (dialect) => {
     const active = rotated.data.data.filter((k: { active: boolean }) => k.active);
     expect(active).toHaveLength(1);
     expect(active[0].kid).not.toBe(oldKid);
-    expect(rotated.data.data.find((k: { kid: string }) => k.kid === oldKid).expires_at).toBeGreaterThan(Date.now());
+    expect(
+      rotated.data.data.find((k: { kid: string }) => k.kid === oldKid).expires_at,
+    ).toBeGreaterThan(Date.now());
     expect(await me(s, admin)).toBe('OK');
     const next = await s.adminToken();
     expect(headerOf(next).kid).toBe(active[0].kid);
     const jwks = await s.call('GET', '/.well-known/jwks.json');
-    expect(jwks.data.keys.map((k: { kid: string }) => k.kid)).toEqual(expect.arrayContaining([oldKid, active[0].kid]));
+    expect(jwks.data.keys.map((k: { kid: string }) => k.kid)).toEqual(
+      expect.arrayContaining([oldKid, active[0].kid]),
+    );
     const name = uname('nok');
     await s.register(name);
-    expectError(await s.call('POST', '/api/admin/keys/rotate', { token: (await s.login(name)).access_token }), 403, 'FORBIDDEN');
+    expectError(
+      await s.call('POST', '/api/admin/keys/rotate', { token: (await s.login(name)).access_token }),
+      403,
+      'FORBIDDEN',
+    );
   });
 });

@@ -5,7 +5,16 @@ import { actorMeta } from '../http/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import { sessionView, viewSession } from '../sessions/schemas.js';
 import type { UserPatch } from '../users/account.js';
-import { createUserBody, idParams, listQuery, page, rolesBody, updateUserBody, userView, viewUser } from './schemas.js';
+import {
+  createUserBody,
+  idParams,
+  listQuery,
+  page,
+  rolesBody,
+  updateUserBody,
+  userView,
+  viewUser,
+} from './schemas.js';
 
 const tags = ['admin: users'];
 const security = [{ bearer: [] }];
@@ -15,37 +24,119 @@ const E = ['401', '403', '404', '409'] as const;
 export function adminUserRoutes(rt: Runtime) {
   const store = rt.users.store;
   /** The admin action's audit row, in the action's own transaction. */
-  const audit = (u: Unit, req: FastifyRequest, event: string, userId: number | null, data?: Record<string, unknown>) =>
-    rt.audit.write(u, { event: `admin.${event}`, outcome: 'success', userId, ...actorMeta(req), data: data ?? null });
+  const audit = (
+    u: Unit,
+    req: FastifyRequest,
+    event: string,
+    userId: number | null,
+    data?: Record<string, unknown>,
+  ) =>
+    rt.audit.write(u, {
+      event: `admin.${event}`,
+      outcome: 'success',
+      userId,
+      ...actorMeta(req),
+      data: data ?? null,
+    });
   const found = rt.accounts.found;
 
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: { search?: string; user_type?: string; status?: string; page: number; page_size: number } }>(
+    app.get<{
+      Querystring: {
+        search?: string;
+        user_type?: string;
+        status?: string;
+        page: number;
+        page_size: number;
+      };
+    }>(
       '/users',
-      { config: { auth: 'jwt', requires: 'users:read' }, schema: { tags, security, summary: 'List and search users', querystring: listQuery, response: responses({ 200: envelope(page(userView)) }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'users:read' },
+        schema: {
+          tags,
+          security,
+          summary: 'List and search users',
+          querystring: listQuery,
+          response: responses({ 200: envelope(page(userView)) }, E),
+        },
+      },
       async (req, reply) => {
         const q = req.query;
-        const { total, rows } = await store.list({ search: q.search, userType: q.user_type, status: q.status, limit: q.page_size, offset: (q.page - 1) * q.page_size });
-        const items = await Promise.all(rows.map(async (u) => viewUser(u, await store.roles(u.id))));
+        const { total, rows } = await store.list({
+          search: q.search,
+          userType: q.user_type,
+          status: q.status,
+          limit: q.page_size,
+          offset: (q.page - 1) * q.page_size,
+        });
+        const items = await Promise.all(
+          rows.map(async (u) => viewUser(u, await store.roles(u.id))),
+        );
         return ok(req, reply, { items, total, page: q.page, page_size: q.page_size });
       },
     );
 
-    app.post<{ Body: { username: string; email?: string; password: string; phoneNumber?: string; display_name?: string; user_type?: string; roles?: string[] } }>(
+    app.post<{
+      Body: {
+        username: string;
+        email?: string;
+        password: string;
+        phoneNumber?: string;
+        display_name?: string;
+        user_type?: string;
+        roles?: string[];
+      };
+    }>(
       '/users',
-      { config: { auth: 'jwt', requires: 'users:write' }, schema: { tags, security, summary: 'Create a user (any user type and roles)', body: createUserBody, response: responses({ 201: envelope(userView) }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'users:write' },
+        schema: {
+          tags,
+          security,
+          summary: 'Create a user (any user type and roles)',
+          body: createUserBody,
+          response: responses({ 201: envelope(userView) }, E),
+        },
+      },
       async (req, reply) => {
         const b = req.body;
-        const u = await rt.users.create({ username: b.username, email: b.email, password: b.password, phoneNumber: b.phoneNumber, displayName: b.display_name, userType: b.user_type, roles: b.roles }, (tx, created) =>
-          audit(tx, req, 'user.create', created.id, { username: created.username, user_type: created.user_type, roles: b.roles ?? ['user'] }),
+        const u = await rt.users.create(
+          {
+            username: b.username,
+            email: b.email,
+            password: b.password,
+            phoneNumber: b.phoneNumber,
+            displayName: b.display_name,
+            userType: b.user_type,
+            roles: b.roles,
+          },
+          (tx, created) =>
+            audit(tx, req, 'user.create', created.id, {
+              username: created.username,
+              user_type: created.user_type,
+              roles: b.roles ?? ['user'],
+            }),
         );
-        return ok(req, reply, viewUser(u, await store.roles(u.id)), { status: 201, message: 'CREATED' });
+        return ok(req, reply, viewUser(u, await store.roles(u.id)), {
+          status: 201,
+          message: 'CREATED',
+        });
       },
     );
 
     app.get<{ Params: { id: number } }>(
       '/users/:id',
-      { config: { auth: 'jwt', requires: 'users:read' }, schema: { tags, security, summary: 'One user', params: idParams, response: responses({ 200: envelope(userView) }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'users:read' },
+        schema: {
+          tags,
+          security,
+          summary: 'One user',
+          params: idParams,
+          response: responses({ 200: envelope(userView) }, E),
+        },
+      },
       async (req, reply) => {
         const u = await found(req.params.id);
         return ok(req, reply, viewUser(u, await store.roles(u.id)));
@@ -54,7 +145,17 @@ export function adminUserRoutes(rt: Runtime) {
 
     app.patch<{ Params: { id: number }; Body: UserPatch }>(
       '/users/:id',
-      { config: { auth: 'jwt', requires: 'users:write' }, schema: { tags, security, summary: 'Update a user; disabling ends its sessions', params: idParams, body: updateUserBody, response: responses({ 200: envelope(userView) }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'users:write' },
+        schema: {
+          tags,
+          security,
+          summary: 'Update a user; disabling ends its sessions',
+          params: idParams,
+          body: updateUserBody,
+          response: responses({ 200: envelope(userView) }, E),
+        },
+      },
       async (req, reply) => {
         const u = await rt.accounts.update(req.params.id, req.body, actorMeta(req));
         return ok(req, reply, viewUser(u, await store.roles(u.id)));
@@ -63,7 +164,16 @@ export function adminUserRoutes(rt: Runtime) {
 
     app.delete<{ Params: { id: number } }>(
       '/users/:id',
-      { config: { auth: 'jwt', requires: 'users:write' }, schema: { tags, security, summary: 'Delete a user; its sessions end first', params: idParams, response: responses({ 200: envelope() }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'users:write' },
+        schema: {
+          tags,
+          security,
+          summary: 'Delete a user; its sessions end first',
+          params: idParams,
+          response: responses({ 200: envelope() }, E),
+        },
+      },
       async (req, reply) => {
         await rt.accounts.remove(req.params.id, actorMeta(req));
         return ok(req, reply, null);
@@ -72,7 +182,17 @@ export function adminUserRoutes(rt: Runtime) {
 
     app.put<{ Params: { id: number }; Body: { roles: string[] } }>(
       '/users/:id/roles',
-      { config: { auth: 'jwt', requires: ['users:write', 'roles:write'] }, schema: { tags, security, summary: "Replace a user's roles; its access tokens must be refreshed", params: idParams, body: rolesBody, response: responses({ 200: envelope(userView) }, E) } },
+      {
+        config: { auth: 'jwt', requires: ['users:write', 'roles:write'] },
+        schema: {
+          tags,
+          security,
+          summary: "Replace a user's roles; its access tokens must be refreshed",
+          params: idParams,
+          body: rolesBody,
+          response: responses({ 200: envelope(userView) }, E),
+        },
+      },
       async (req, reply) => {
         const u = await rt.accounts.setRoles(req.params.id, req.body.roles, actorMeta(req));
         return ok(req, reply, viewUser(u, await store.roles(u.id)));
@@ -81,18 +201,45 @@ export function adminUserRoutes(rt: Runtime) {
 
     app.get<{ Params: { id: number } }>(
       '/users/:id/sessions',
-      { config: { auth: 'jwt', requires: 'sessions:read' }, schema: { tags, security, summary: "A user's live sessions", params: idParams, response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'sessions:read' },
+        schema: {
+          tags,
+          security,
+          summary: "A user's live sessions",
+          params: idParams,
+          response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, E),
+        },
+      },
       async (req, reply) => {
         await found(req.params.id);
-        return ok(req, reply, (await rt.sessions.list(req.params.id)).map((s) => viewSession(s)));
+        return ok(
+          req,
+          reply,
+          (await rt.sessions.list(req.params.id)).map((s) => viewSession(s)),
+        );
       },
     );
 
     app.post<{ Params: { id: number } }>(
       '/users/:id/logout',
-      { config: { auth: 'jwt', requires: 'sessions:write' }, schema: { tags, security, summary: 'Force logout: end every session of the user (seed 003)', params: idParams, response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, E) } },
+      {
+        config: { auth: 'jwt', requires: 'sessions:write' },
+        schema: {
+          tags,
+          security,
+          summary: 'Force logout: end every session of the user (seed 003)',
+          params: idParams,
+          response: responses(
+            { 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) },
+            E,
+          ),
+        },
+      },
       async (req, reply) => {
-        return ok(req, reply, { ended: await rt.accounts.forceLogout(req.params.id, actorMeta(req)) });
+        return ok(req, reply, {
+          ended: await rt.accounts.forceLogout(req.params.id, actorMeta(req)),
+        });
       },
     );
   };

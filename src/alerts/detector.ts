@@ -19,10 +19,21 @@ export interface DetectorDeps {
  */
 export function startDetector(d: DetectorDeps): () => Promise<void> {
   async function onLogin(e: RecordedEntry & { userId: number }): Promise<void> {
-    const facts = { userId: e.userId, username: e.username ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, deviceId: e.deviceId ?? null, sessionId: e.sessionId ?? null };
+    const facts = {
+      userId: e.userId,
+      username: e.username ?? null,
+      ip: e.ip ?? null,
+      userAgent: e.userAgent ?? null,
+      deviceId: e.deviceId ?? null,
+      sessionId: e.sessionId ?? null,
+    };
     const device = e.deviceId ? `id:${e.deviceId}` : e.userAgent ? `ua:${e.userAgent}` : undefined;
     if (device && (await d.devices.sight(e.userId, 'device', device, e.at)) === 'new') {
-      d.alerts.raise({ ...facts, kind: 'new_device', data: { by: e.deviceId ? 'device_id' : 'user_agent' } });
+      d.alerts.raise({
+        ...facts,
+        kind: 'new_device',
+        data: { by: e.deviceId ? 'device_id' : 'user_agent' },
+      });
     }
     if (e.ip && (await d.devices.sight(e.userId, 'ip', networkOf(e.ip), e.at)) === 'new') {
       d.alerts.raise({ ...facts, kind: 'new_ip', data: { network: networkOf(e.ip) } });
@@ -35,12 +46,20 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
       const p = onLogin(e as RecordedEntry & { userId: number }).catch(d.onError);
       pending.add(p);
       void p.finally(() => pending.delete(p));
-    }
-    else if (e.event === 'refresh.reuse') {
-      d.alerts.raise({ kind: 'refresh_reuse', userId: e.userId ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, deviceId: e.deviceId ?? null, sessionId: e.sessionId ?? null, data: { session_ended: true } });
+    } else if (e.event === 'refresh.reuse') {
+      d.alerts.raise({
+        kind: 'refresh_reuse',
+        userId: e.userId ?? null,
+        ip: e.ip ?? null,
+        userAgent: e.userAgent ?? null,
+        deviceId: e.deviceId ?? null,
+        sessionId: e.sessionId ?? null,
+        data: { session_ended: true },
+      });
     }
   });
-  if (!stop) throw new Error('the audit sink cannot be observed: anomaly detection needs Audit.observe');
+  if (!stop)
+    throw new Error('the audit sink cannot be observed: anomaly detection needs Audit.observe');
   return async () => {
     stop();
     await Promise.all(pending);

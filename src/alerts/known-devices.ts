@@ -20,20 +20,32 @@ export function networkOf(ip: string): string {
  * stored as HMACs under a server key, so the table holds no IPs or device ids.
  */
 export function createKnownDevices(db: Kysely<Database>, hmacKey: string) {
-  const hash = (kind: string, value: string) => createHmac('sha256', hmacKey).update(`${kind}\0${value}`).digest('base64url');
+  const hash = (kind: string, value: string) =>
+    createHmac('sha256', hmacKey).update(`${kind}\0${value}`).digest('base64url');
 
   return {
     /** Records a sighting; 'first' when the user had none of this kind yet (no alert for a first login). */
-    async sight(userId: number, kind: 'ip' | 'device', value: string, now: number): Promise<Sighting> {
+    async sight(
+      userId: number,
+      kind: 'ip' | 'device',
+      value: string,
+      now: number,
+    ): Promise<Sighting> {
       const h = hash(kind, value);
-      const mine = db.selectFrom('known_devices').select('value_hash').where('user_id', '=', userId).where('kind', '=', kind);
+      const mine = db
+        .selectFrom('known_devices')
+        .select('value_hash')
+        .where('user_id', '=', userId)
+        .where('kind', '=', kind);
       const known = await mine.where('value_hash', '=', h).executeTakeFirst();
       const any = known ?? (await mine.limit(1).executeTakeFirst());
       // An upsert either way: one statement, and two first sightings at once cannot collide.
       await db
         .insertInto('known_devices')
         .values({ user_id: userId, kind, value_hash: h, first_seen: now, last_seen: now })
-        .onConflict((oc) => oc.columns(['user_id', 'kind', 'value_hash']).doUpdateSet({ last_seen: now }))
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'kind', 'value_hash']).doUpdateSet({ last_seen: now }),
+        )
         .execute();
       return known ? 'known' : any ? 'new' : 'first';
     },

@@ -9,7 +9,10 @@ export interface Delivery {
 }
 
 /** A webhook receiver on 127.0.0.1 that checks every signature, as a real one would. */
-export async function startReceiver(secret: string, opts: { failFirst?: number; nowSec?: () => number } = {}) {
+export async function startReceiver(
+  secret: string,
+  opts: { failFirst?: number; nowSec?: () => number } = {},
+) {
   const deliveries: Delivery[] = [];
   let attempts = 0;
   let failLeft = opts.failFirst ?? 0;
@@ -27,7 +30,11 @@ export async function startReceiver(secret: string, opts: { failFirst?: number; 
       }
       const sig = req.headers[SIGNATURE_HEADER] as string | undefined;
       const t = Number(/t=(\d+)/.exec(sig ?? '')?.[1]);
-      deliveries.push({ headers: req.headers, body: JSON.parse(raw), signatureValid: verifySignature(secret, raw, sig, opts.nowSec?.() ?? t) });
+      deliveries.push({
+        headers: req.headers,
+        body: JSON.parse(raw),
+        signatureValid: verifySignature(secret, raw, sig, opts.nowSec?.() ?? t),
+      });
       res.statusCode = 204;
       res.end();
       for (const w of waiters.splice(0)) w();
@@ -44,7 +51,10 @@ export async function startReceiver(secret: string, opts: { failFirst?: number; 
       for (;;) {
         const d = deliveries.find(pred);
         if (d) return d;
-        if (Date.now() > end) throw new Error(`no matching delivery among ${deliveries.map((x) => x.body.type).join(', ')}`);
+        if (Date.now() > end)
+          throw new Error(
+            `no matching delivery among ${deliveries.map((x) => x.body.type).join(', ')}`,
+          );
         await new Promise<void>((r) => {
           waiters.push(r);
           setTimeout(r, 100).unref();

@@ -3,7 +3,8 @@ import type { Clock } from '../lib/clock.js';
 import type { WebhookSender } from './webhook.js';
 
 /** What can raise an alert; each kind is also an audit event `alert.<kind>`. */
-export type AlertKind = 'new_device' | 'new_ip' | 'credential_stuffing' | 'refresh_reuse' | 'account_locked';
+export type AlertKind =
+  'new_device' | 'new_ip' | 'credential_stuffing' | 'refresh_reuse' | 'account_locked';
 
 export interface AlertInput {
   kind: AlertKind;
@@ -25,7 +26,17 @@ export function createAlerts(d: { audit: Audit; webhooks: WebhookSender; clock: 
   return {
     raise(a) {
       const event = `alert.${a.kind}`;
-      d.audit.record({ event, outcome: 'info', userId: a.userId ?? null, username: a.username ?? null, ip: a.ip ?? null, userAgent: a.userAgent ?? null, deviceId: a.deviceId ?? null, sessionId: a.sessionId ?? null, data: a.data ?? null });
+      d.audit.record({
+        event,
+        outcome: 'info',
+        userId: a.userId ?? null,
+        username: a.username ?? null,
+        ip: a.ip ?? null,
+        userAgent: a.userAgent ?? null,
+        deviceId: a.deviceId ?? null,
+        sessionId: a.sessionId ?? null,
+        data: a.data ?? null,
+      });
       d.webhooks.send(event, {
         type: event,
         kind: a.kind,

@@ -13,7 +13,13 @@ export function signPayload(secret: string, body: string, unixSeconds: number): 
  * timestamp's freshness (replayed deliveries older than `toleranceSec` fail).
  * @example verifySignature(secret, rawBody, req.headers['x-tessera-signature'], Date.now() / 1000)
  */
-export function verifySignature(secret: string, body: string, header: string | undefined, nowSec: number, toleranceSec = 300): boolean {
+export function verifySignature(
+  secret: string,
+  body: string,
+  header: string | undefined,
+  nowSec: number,
+  toleranceSec = 300,
+): boolean {
   if (!header) return false;
   const parts = new Map(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));

@@ -19,7 +19,13 @@ describe('alert webhooks', () => {
 
   it('retries with backoff until the receiver accepts, same delivery id each time', async () => {
     const rx = await startReceiver('sec', { failFirst: 2 });
-    const w = createWebhookSender({ urls: [rx.url], secret: 'sec', clock: new ManualClock(), log, baseDelayMs: 20 });
+    const w = createWebhookSender({
+      urls: [rx.url],
+      secret: 'sec',
+      clock: new ManualClock(),
+      log,
+      baseDelayMs: 20,
+    });
     try {
       w.send('alert.test', { type: 'alert.test', n: 1 });
       const d = await rx.waitFor((x) => x.body.type === 'alert.test');
@@ -35,7 +41,15 @@ describe('alert webhooks', () => {
 
   it('gives up after the last attempt and keeps its queue bounded', async () => {
     const rx = await startReceiver('sec', { failFirst: 1000 });
-    const w = createWebhookSender({ urls: [rx.url], secret: 'sec', clock: new ManualClock(), log, baseDelayMs: 1, attempts: 3, maxQueue: 5 });
+    const w = createWebhookSender({
+      urls: [rx.url],
+      secret: 'sec',
+      clock: new ManualClock(),
+      log,
+      baseDelayMs: 1,
+      attempts: 3,
+      maxQueue: 5,
+    });
     try {
       for (let i = 0; i < 8; i++) w.send('alert.flood', { i });
       expect(w.dropped()).toBe(3);

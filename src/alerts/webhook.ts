@@ -63,10 +63,22 @@ export function createWebhookSender(o: WebhookOptions): WebhookSender {
   }
 
   async function deliver(j: Job): Promise<boolean> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Tessera-Webhook/1', 'x-tessera-event': j.event, 'x-tessera-delivery': j.id };
-    if (o.secret) headers[SIGNATURE_HEADER] = signPayload(o.secret, j.body, Math.floor(o.clock.now() / 1000));
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'Tessera-Webhook/1',
+      'x-tessera-event': j.event,
+      'x-tessera-delivery': j.id,
+    };
+    if (o.secret)
+      headers[SIGNATURE_HEADER] = signPayload(o.secret, j.body, Math.floor(o.clock.now() / 1000));
     try {
-      const res = await fetch(j.url, { method: 'POST', headers, body: j.body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+      const res = await fetch(j.url, {
+        method: 'POST',
+        headers,
+        body: j.body,
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'manual',
+      });
       await res.arrayBuffer().catch(() => undefined);
       return res.status >= 200 && res.status < 300;
     } catch {
@@ -81,7 +93,8 @@ export function createWebhookSender(o: WebhookOptions): WebhookSender {
       void deliver(j).then((ok) => {
         inFlight--;
         if (!ok && j.attempt + 1 < attempts && !stopped) retry(j);
-        else if (!ok) o.log.warn({ url: j.url, event: j.event, delivery: j.id }, 'alert webhook gave up');
+        else if (!ok)
+          o.log.warn({ url: j.url, event: j.event, delivery: j.id }, 'alert webhook gave up');
         pump();
         checkIdle();
       });
@@ -102,7 +115,10 @@ export function createWebhookSender(o: WebhookOptions): WebhookSender {
     timers.add(t);
   }
 
-  if (o.urls.length && !o.secret) o.log.warn('alert webhooks are configured without TESSERA_ALERT_WEBHOOK_SECRET: deliveries are unsigned');
+  if (o.urls.length && !o.secret)
+    o.log.warn(
+      'alert webhooks are configured without TESSERA_ALERT_WEBHOOK_SECRET: deliveries are unsigned',
+    );
 
   return {
     send(event, payload) {
@@ -119,10 +135,11 @@ export function createWebhookSender(o: WebhookOptions): WebhookSender {
       pump();
     },
     dropped: () => dropped,
-    idle: () => new Promise<void>((resolve) => {
-      idleWaiters.push(resolve);
-      checkIdle();
-    }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      }),
     async stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);

@@ -30,7 +30,8 @@ export function createAuditRetention(d: RetentionDeps) {
 
   async function runOnce(opts: { force?: boolean } = {}): Promise<number> {
     const now = d.clock.now();
-    if (!opts.force && !(await takeLease(securityDb(d.db), 'audit-retention', now, PERIOD_MS))) return 0;
+    if (!opts.force && !(await takeLease(securityDb(d.db), 'audit-retention', now, PERIOD_MS)))
+      return 0;
     const n = await query.prune(now - d.retentionDays() * DAY);
     if (n) d.log.info({ pruned: n }, 'audit retention');
     return n;

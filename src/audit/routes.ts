@@ -6,13 +6,24 @@ import { fail } from '../lib/errors.js';
 import { createAuditQuery } from './query.js';
 import { auditPage, auditQuery } from './schemas.js';
 
-type Query = { user_id?: number; ip?: string; event?: string; from?: string; to?: string; page: number; page_size: number };
+type Query = {
+  user_id?: number;
+  ip?: string;
+  event?: string;
+  from?: string;
+  to?: string;
+  page: number;
+  page_size: number;
+};
 
 /** Epoch ms or ISO 8601 → ms; anything else is a validation error naming the field. */
 function instant(field: string, v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) fail('VALIDATION_FAILED', { detail: `${field} must be epoch milliseconds or an ISO 8601 date-time` });
+  if (!Number.isFinite(n))
+    fail('VALIDATION_FAILED', {
+      detail: `${field} must be epoch milliseconds or an ISO 8601 date-time`,
+    });
   return n;
 }
 
@@ -24,7 +35,13 @@ export function auditRoutes(db: Kysely<Database>) {
       '/admin/audit',
       {
         config: { auth: 'jwt', requires: 'audit:read' },
-        schema: { tags: ['admin: audit'], security: [{ bearer: [] }], summary: 'Audit log: filter by user, IP, event and time; newest first', querystring: auditQuery, response: responses({ 200: envelope(auditPage) }, ['401', '403']) },
+        schema: {
+          tags: ['admin: audit'],
+          security: [{ bearer: [] }],
+          summary: 'Audit log: filter by user, IP, event and time; newest first',
+          querystring: auditQuery,
+          response: responses({ 200: envelope(auditPage) }, ['401', '403']),
+        },
       },
       async (req, reply) => {
         const q = req.query;

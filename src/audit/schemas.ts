@@ -9,21 +9,38 @@ export const auditQuery = {
   properties: {
     user_id: idSchema,
     ip: { type: 'string', maxLength: 64 },
-    event: { type: 'string', maxLength: 64, pattern: '^[a-z0-9_.]+\\*?$', description: 'Exact event, or a prefix ending in "." or "*" (e.g. `login.*`, `admin.`).' },
-    from: { type: 'string', maxLength: 40, description: 'Inclusive start: epoch milliseconds or an ISO 8601 date-time.' },
-    to: { type: 'string', maxLength: 40, description: 'Exclusive end: epoch milliseconds or an ISO 8601 date-time.' },
+    event: {
+      type: 'string',
+      maxLength: 64,
+      pattern: '^[a-z0-9_.]+\\*?$',
+      description: 'Exact event, or a prefix ending in "." or "*" (e.g. `login.*`, `admin.`).',
+    },
+    from: {
+      type: 'string',
+      maxLength: 40,
+      description: 'Inclusive start: epoch milliseconds or an ISO 8601 date-time.',
+    },
+    to: {
+      type: 'string',
+      maxLength: 40,
+      description: 'Exclusive end: epoch milliseconds or an ISO 8601 date-time.',
+    },
     page: pageSchema,
     page_size: pageSizeSchema(50),
   },
 } as const;
 
-export const auditEventView = {
+const auditEventView = {
   type: 'object',
   required: ['id', 'at', 'event', 'outcome'],
   properties: {
     id: { type: 'integer' },
     at: { type: 'integer', description: 'Epoch milliseconds.' },
-    event: { type: 'string', description: 'login.success, login.failure, logout, refresh, refresh.reuse, session.end, password.change, account.lock, captcha.failure, alert.<kind>, admin.<action>…' },
+    event: {
+      type: 'string',
+      description:
+        'login.success, login.failure, logout, refresh, refresh.reuse, session.end, password.change, account.lock, captcha.failure, alert.<kind>, admin.<action>…',
+    },
     outcome: { type: 'string', enum: ['success', 'failure', 'info'] },
     user_id: nullable('integer'),
     username: nullable('string'),

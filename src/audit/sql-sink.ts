@@ -33,7 +33,11 @@ function toRow(e: RecordedEntry) {
  * is retried with backoff; the buffer is bounded, and only past 10,000
  * waiting entries are the oldest dropped (and counted).
  */
-export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: unknown) => void = () => {}): Audit & { dropped(): number; pending(): number; stop(): Promise<void> } {
+export function createSqlAudit(
+  db: Kysely<Database>,
+  clock: Clock,
+  onError: (e: unknown) => void = () => {},
+): Audit & { dropped(): number; pending(): number; stop(): Promise<void> } {
   let buf: RecordedEntry[] = [];
   const observers = new Set<(e: RecordedEntry) => void>();
   let dropped = 0;
@@ -52,7 +56,8 @@ export function createSqlAudit(db: Kysely<Database>, clock: Clock, onError: (e: 
     timer.unref();
   }
 
-  const insert = (q: Kysely<Database> | Transaction<Database>, batch: RecordedEntry[]) => q.insertInto('audit_events').values(batch.map(toRow)).execute();
+  const insert = (q: Kysely<Database> | Transaction<Database>, batch: RecordedEntry[]) =>
+    q.insertInto('audit_events').values(batch.map(toRow)).execute();
 
   function notify(e: RecordedEntry): void {
     for (const o of observers) {

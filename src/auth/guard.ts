@@ -25,16 +25,31 @@ export interface LoginGuard {
 /** Human verification for other flows (register). */
 export interface CaptchaCheck {
   /** Throws CAPTCHA_REQUIRED when missing, CAPTCHA_FAILED when wrong or reused. */
-  require(solution: string | undefined, purpose: string, from: { ip: string; userAgent?: string | null | undefined; deviceId?: string | null | undefined }): Promise<void>;
+  require(
+    solution: string | undefined,
+    purpose: string,
+    from: {
+      ip: string;
+      userAgent?: string | null | undefined;
+      deviceId?: string | null | undefined;
+    },
+  ): Promise<void>;
 }
 
-export const noGuard: LoginGuard = { before: async () => {}, failed: async () => {}, succeeded: async () => {} };
+export const noGuard: LoginGuard = {
+  before: async () => {},
+  failed: async () => {},
+  succeeded: async () => {},
+};
 export const noCaptcha: CaptchaCheck = { require: async () => {} };
 
 /** One-time RSA key decryption (seed 001 encrypted login); src/login-keys/ implements it. */
 export interface PasswordDecryptor {
   /** Throws KEY_NOT_FOUND / KEY_EXPIRED; `{ ok: false }` when the ciphertext does not decrypt. */
-  consume(keyId: string, encryptedPasswordB64: string): Promise<{ ok: true; password: string } | { ok: false }>;
+  consume(
+    keyId: string,
+    encryptedPasswordB64: string,
+  ): Promise<{ ok: true; password: string } | { ok: false }>;
 }
 
 /** Pluggable steps of the login flow, filled in by feature modules at start (src/modules.ts). */

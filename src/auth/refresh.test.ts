@@ -17,24 +17,38 @@ describe.each(dialects())('refresh rotation on %s', (dialect) => {
 
     it('of 10 simultaneous refreshes of one token, at most one mints; the family never forks', async () => {
       const t = await s.login('racer');
-      const results = await Promise.all(Array.from({ length: 10 }, () => s.call('POST', REFRESH, { body: { refresh_token: t.refresh_token } })));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          s.call('POST', REFRESH, { body: { refresh_token: t.refresh_token } }),
+        ),
+      );
       const winners = results.filter((r) => r.statusCode === 200);
       expect(winners.length).toBeLessThanOrEqual(1);
       // Any loser is a reuse: the session family ends, so even the winner's tokens die.
       if (results.some((r) => r.statusCode !== 200)) {
         for (const w of winners) {
-          const next = await s.call('POST', REFRESH, { body: { refresh_token: w.data.data.refresh_token } });
+          const next = await s.call('POST', REFRESH, {
+            body: { refresh_token: w.data.data.refresh_token },
+          });
           expect(next.statusCode).toBe(401);
         }
       }
-      const rows = await s.rt.db.kysely.selectFrom('refresh_tokens').selectAll().where('used_at', 'is', null).execute();
+      const rows = await s.rt.db.kysely
+        .selectFrom('refresh_tokens')
+        .selectAll()
+        .where('used_at', 'is', null)
+        .execute();
       const sessions = new Set(rows.map((r) => r.session_id));
       expect(rows.length).toBe(sessions.size);
     });
 
     it('an expired refresh token answers TOKEN_EXPIRED', async () => {
       const clock = new ManualClock(Date.now());
-      const c = await createTestServer({ dialect, clock, config: { refreshTokenTtl: 3600, sessionIdleTimeout: 7 * 86400 } });
+      const c = await createTestServer({
+        dialect,
+        clock,
+        config: { refreshTokenTtl: 3600, sessionIdleTimeout: 7 * 86400 },
+      });
       try {
         await c.register('expiring');
         const t = await c.login('expiring');
@@ -70,13 +84,19 @@ describe.each(dialects())('refresh rotation on %s', (dialect) => {
       expect(a.statusCode).toBe(200);
       expect(b.statusCode).toBe(200);
       expect(b.data.data.refresh_token).toBe(a.data.data.refresh_token);
-      const next = await s.call('POST', REFRESH, { body: { refresh_token: a.data.data.refresh_token } });
+      const next = await s.call('POST', REFRESH, {
+        body: { refresh_token: a.data.data.refresh_token },
+      });
       expect(next.statusCode).toBe(200);
     });
 
     it('concurrent refreshes of one token all get the same successor', async () => {
       const t = await s.login('tabs');
-      const rs = await Promise.all(Array.from({ length: 6 }, () => s.call('POST', REFRESH, { body: { refresh_token: t.refresh_token } })));
+      const rs = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          s.call('POST', REFRESH, { body: { refresh_token: t.refresh_token } }),
+        ),
+      );
       expect(rs.every((r) => r.statusCode === 200)).toBe(true);
       expect(new Set(rs.map((r) => r.data.data.refresh_token)).size).toBe(1);
     });
@@ -88,7 +108,10 @@ describe.each(dialects())('refresh rotation on %s', (dialect) => {
       const late = await s.call('POST', REFRESH, { body: { refresh_token: t.refresh_token } });
       expect(late.statusCode).toBe(401);
       expect(late.data.error).toBe('TOKEN_REVOKED');
-      expect((await s.call('POST', REFRESH, { body: { refresh_token: a.data.data.refresh_token } })).statusCode).toBe(401);
+      expect(
+        (await s.call('POST', REFRESH, { body: { refresh_token: a.data.data.refresh_token } }))
+          .statusCode,
+      ).toBe(401);
     });
   });
 });

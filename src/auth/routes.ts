@@ -8,11 +8,11 @@ import { loginBody, meData, refreshBody, registerBody, tokenPair } from './schem
 const tags = ['public auth (seed 001)'];
 
 /** Seed-001 `ROLE_*` authorities from the token's roles. */
-export function authorities(claims: AccessClaims): string[] {
+function authorities(claims: AccessClaims): string[] {
   return (claims.roles ?? []).map((r) => `ROLE_${r.toUpperCase()}`);
 }
 
-export function meOf(c: AccessClaims) {
+function meOf(c: AccessClaims) {
   return {
     userId: Number(c.sub),
     username: c.username,
@@ -31,31 +31,81 @@ export function authRoutes(auth: AuthService) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.post<{ Body: LoginInput & { device_id?: string; device_name?: string } }>(
       '/login',
-      { schema: { tags, summary: 'Log in with a password, in clear or RSA-encrypted', body: loginBody, response: responses({ 200: envelope(tokenPair) }, ['401', '403', '409', '423', '429', '503']) } },
+      {
+        schema: {
+          tags,
+          summary: 'Log in with a password, in clear or RSA-encrypted',
+          body: loginBody,
+          response: responses({ 200: envelope(tokenPair) }, [
+            '401',
+            '403',
+            '409',
+            '423',
+            '429',
+            '503',
+          ]),
+        },
+      },
       async (req, reply) => {
         const r = await auth.login(req.body, requestMeta(req, req.body));
         return ok(req, reply, r.tokens, { message: 'LOGIN' });
       },
     );
 
-    app.post<{ Body: { username: string; email: string; password: string; phoneNumber?: string; captcha?: string } }>(
+    app.post<{
+      Body: {
+        username: string;
+        email: string;
+        password: string;
+        phoneNumber?: string;
+        captcha?: string;
+      };
+    }>(
       '/register',
-      { schema: { tags, summary: 'Create an account', body: registerBody, response: responses({ 201: envelope() }, ['409', '429']) } },
+      {
+        schema: {
+          tags,
+          summary: 'Create an account',
+          body: registerBody,
+          response: responses({ 201: envelope() }, ['409', '429']),
+        },
+      },
       async (req, reply) => {
-        await auth.register({ ...req.body, phoneNumber: req.body.phoneNumber ?? undefined }, requestMeta(req));
+        await auth.register(
+          { ...req.body, phoneNumber: req.body.phoneNumber ?? undefined },
+          requestMeta(req),
+        );
         return ok(req, reply, null, { status: 201, message: 'REGISTER' });
       },
     );
 
     app.post<{ Body: { refresh_token: string } }>(
       '/refresh',
-      { schema: { tags, summary: 'Rotate a refresh token', body: refreshBody, response: responses({ 200: envelope(tokenPair) }, ['401', '429']) } },
-      async (req, reply) => ok(req, reply, await auth.refresh(req.body.refresh_token, requestMeta(req)), { message: 'REFRESH' }),
+      {
+        schema: {
+          tags,
+          summary: 'Rotate a refresh token',
+          body: refreshBody,
+          response: responses({ 200: envelope(tokenPair) }, ['401', '429']),
+        },
+      },
+      async (req, reply) =>
+        ok(req, reply, await auth.refresh(req.body.refresh_token, requestMeta(req)), {
+          message: 'REFRESH',
+        }),
     );
 
     app.post(
       '/logout',
-      { config: { auth: 'jwt' }, schema: { tags, summary: 'End this session', security: [{ bearer: [] }], response: responses({ 200: envelope() }, ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          summary: 'End this session',
+          security: [{ bearer: [] }],
+          response: responses({ 200: envelope() }, ['401']),
+        },
+      },
       async (req, reply) => {
         await auth.logout(req.auth!, requestMeta(req));
         return ok(req, reply, null, { message: 'LOGOUT' });
@@ -64,7 +114,15 @@ export function authRoutes(auth: AuthService) {
 
     app.get(
       '/me',
-      { config: { auth: 'jwt' }, schema: { tags, summary: 'The caller, from its access token', security: [{ bearer: [] }], response: responses({ 200: envelope(meData) }, ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          summary: 'The caller, from its access token',
+          security: [{ bearer: [] }],
+          response: responses({ 200: envelope(meData) }, ['401']),
+        },
+      },
       async (req, reply) => ok(req, reply, meOf(req.auth!)),
     );
   };

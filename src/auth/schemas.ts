@@ -9,7 +9,10 @@ export const tokenPair = {
     refresh_token: { type: 'string' },
     token_type: { type: 'string', enum: ['Bearer'] },
     expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
-    refresh_expires_in: { type: 'integer', description: 'Seconds until the refresh token expires.' },
+    refresh_expires_in: {
+      type: 'integer',
+      description: 'Seconds until the refresh token expires.',
+    },
   },
 };
 
@@ -20,7 +23,10 @@ export const loginBody = {
   properties: {
     username: str(254, { minLength: 1 }),
     password: str(1024, { minLength: 1 }),
-    encryptedPassword: str(2048, { minLength: 1, description: 'base64 RSA ciphertext of the UTF-8 password under the key from public-key' }),
+    encryptedPassword: str(2048, {
+      minLength: 1,
+      description: 'base64 RSA ciphertext of the UTF-8 password under the key from public-key',
+    }),
     keyId: str(200, { minLength: 1 }),
     captcha: str(8192, { description: 'Human-verification solution (after repeated failures)' }),
     mfa_code: str(16),
@@ -56,7 +62,11 @@ export const meData = {
   properties: {
     userId: { type: 'integer' },
     username: { type: 'string' },
-    authorities: { type: 'array', items: { type: 'string' }, description: 'Roles as ROLE_* (seed 001).' },
+    authorities: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Roles as ROLE_* (seed 001).',
+    },
     user_type: { type: 'string' },
     role: { type: 'string' },
     level: { type: 'integer' },

@@ -49,16 +49,49 @@ export function createAuthService(d: AuthDeps) {
 
   return {
     /** The login pipeline (src/login/): every login route goes through it. */
-    login: (input: LoginInput, meta: RequestMeta): Promise<LoginResult> => d.loginFlow.login(input, meta),
+    login: (input: LoginInput, meta: RequestMeta): Promise<LoginResult> =>
+      d.loginFlow.login(input, meta),
 
-    async register(input: { username: string; email: string; password: string; phoneNumber?: string | undefined; captcha?: string | undefined }, meta: RequestMeta): Promise<UserRow> {
-      if (d.settings.get().registerCaptcha) await d.hooks.captcha.require(input.captcha, 'register', meta);
+    async register(
+      input: {
+        username: string;
+        email: string;
+        password: string;
+        phoneNumber?: string | undefined;
+        captcha?: string | undefined;
+      },
+      meta: RequestMeta,
+    ): Promise<UserRow> {
+      if (d.settings.get().registerCaptcha)
+        await d.hooks.captcha.require(input.captcha, 'register', meta);
       try {
-        return await d.users.create({ username: input.username, email: input.email, password: input.password, phoneNumber: input.phoneNumber ?? null }, (u, user) =>
-          d.audit.write(u, { event: 'register', outcome: 'success', userId: user.id, username: user.username, ip: meta.ip, userAgent: meta.userAgent }),
+        return await d.users.create(
+          {
+            username: input.username,
+            email: input.email,
+            password: input.password,
+            phoneNumber: input.phoneNumber ?? null,
+          },
+          (u, user) =>
+            d.audit.write(u, {
+              event: 'register',
+              outcome: 'success',
+              userId: user.id,
+              username: user.username,
+              ip: meta.ip,
+              userAgent: meta.userAgent,
+            }),
         );
       } catch (e) {
-        if (isTesseraError(e)) d.audit.record({ event: 'register', outcome: 'failure', username: input.username.slice(0, 64), ip: meta.ip, userAgent: meta.userAgent, reason: e.code });
+        if (isTesseraError(e))
+          d.audit.record({
+            event: 'register',
+            outcome: 'failure',
+            username: input.username.slice(0, 64),
+            ip: meta.ip,
+            userAgent: meta.userAgent,
+            reason: e.code,
+          });
         throw e;
       }
     },
@@ -72,7 +105,13 @@ export function createAuthService(d: AuthDeps) {
       // logout of an ended session makes sure of its revocation again.
       await unit(async (u) => {
         await d.sessions.end(claims.sid, 'LOGGED_OUT', facts, u);
-        await d.audit.write(u, { ...facts, event: 'logout', outcome: 'success', userId: Number(claims.sub), sessionId: claims.sid });
+        await d.audit.write(u, {
+          ...facts,
+          event: 'logout',
+          outcome: 'success',
+          userId: Number(claims.sub),
+          sessionId: claims.sid,
+        });
       });
     },
   };

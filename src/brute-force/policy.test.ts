@@ -7,7 +7,14 @@ import { createBruteForcePolicy, type PolicySettings } from './policy.js';
 
 function setup(over: Partial<PolicySettings> = {}) {
   const clock = new ManualClock();
-  const settings: PolicySettings = { captchaAfterFailures: 3, lockAfterFailures: 5, lockSeconds: 60, lockoutMode: 'account', loginAttemptsPerIpPerHour: 1000, ...over };
+  const settings: PolicySettings = {
+    captchaAfterFailures: 3,
+    lockAfterFailures: 5,
+    lockSeconds: 60,
+    lockoutMode: 'account',
+    loginAttemptsPerIpPerHour: 1000,
+    ...over,
+  };
   const audit: AuditEntry[] = [];
   const captchas: string[] = [];
   const policy = createBruteForcePolicy({
@@ -15,7 +22,11 @@ function setup(over: Partial<PolicySettings> = {}) {
     settings: () => settings,
     clock,
     captcha: { require: async (s) => void captchas.push(s ?? '') },
-    audit: { record: (e) => void audit.push(e), write: async (_u, e) => void audit.push(e), flush: async () => {} },
+    audit: {
+      record: (e) => void audit.push(e),
+      write: async (_u, e) => void audit.push(e),
+      flush: async () => {},
+    },
     alerts: { raise: () => {} },
   });
   const code = async (accountKey: string, ip = '192.0.2.1') =>
@@ -51,11 +62,19 @@ describe('login policy', () => {
 
   it('an unlock voids pair locks on every IP without scanning', async () => {
     const s = setup({ lockoutMode: 'account_ip' });
-    for (const ip of ['192.0.2.1', '192.0.2.2']) for (let i = 0; i < 5; i++) await s.policy.failed({ accountKey: 'a', ip });
-    expect([await s.code('a', '192.0.2.1'), await s.code('a', '192.0.2.2'), await s.code('a', '192.0.2.3')]).toEqual(['ACCOUNT_LOCKED', 'ACCOUNT_LOCKED', 'pass']);
+    for (const ip of ['192.0.2.1', '192.0.2.2'])
+      for (let i = 0; i < 5; i++) await s.policy.failed({ accountKey: 'a', ip });
+    expect([
+      await s.code('a', '192.0.2.1'),
+      await s.code('a', '192.0.2.2'),
+      await s.code('a', '192.0.2.3'),
+    ]).toEqual(['ACCOUNT_LOCKED', 'ACCOUNT_LOCKED', 'pass']);
     s.clock.advance(1);
     await s.policy.unlock(['a']);
-    expect([await s.code('a', '192.0.2.1'), await s.code('a', '192.0.2.2')]).toEqual(['pass', 'pass']);
+    expect([await s.code('a', '192.0.2.1'), await s.code('a', '192.0.2.2')]).toEqual([
+      'pass',
+      'pass',
+    ]);
     // A later lock is a real lock again.
     s.clock.advance(1);
     for (let i = 0; i < 5; i++) await s.policy.failed({ accountKey: 'a', ip: '192.0.2.1' });

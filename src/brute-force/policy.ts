@@ -8,7 +8,7 @@ import { accountHash, ipKey } from '../rate-limit/ip-key.js';
 
 const HOUR = 3_600_000;
 /** Consecutive failures are forgotten after a day without a new one. */
-export const FAILURE_MEMORY_MS = 24 * HOUR;
+const FAILURE_MEMORY_MS = 24 * HOUR;
 /** An admin unlock voids (account, IP) locks set before it; kept as long as the longest lock. */
 const UNLOCK_MEMORY_MS = 30 * 24 * HOUR;
 /**
@@ -17,7 +17,7 @@ const UNLOCK_MEMORY_MS = 30 * 24 * HOUR;
  * captcha for the rest of the hour. Per-account counters never see stuffing
  * (each account is tried once or twice), so this is the IP-side defence.
  */
-export const STUFFING_ACCOUNTS_PER_HOUR = 10;
+const STUFFING_ACCOUNTS_PER_HOUR = 10;
 
 export interface PolicySettings {
   captchaAfterFailures: number;
@@ -35,7 +35,12 @@ export interface PolicySettings {
  */
 export function degradedPolicy(s: PolicySettings): PolicySettings {
   const half = (n: number) => Math.max(1, Math.ceil(n / 2));
-  return { ...s, captchaAfterFailures: Math.floor(s.captchaAfterFailures / 2), lockAfterFailures: half(s.lockAfterFailures), loginAttemptsPerIpPerHour: half(s.loginAttemptsPerIpPerHour) };
+  return {
+    ...s,
+    captchaAfterFailures: Math.floor(s.captchaAfterFailures / 2),
+    lockAfterFailures: half(s.lockAfterFailures),
+    loginAttemptsPerIpPerHour: half(s.loginAttemptsPerIpPerHour),
+  };
 }
 
 export interface BruteForcePolicyDeps {
@@ -77,12 +82,36 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
     return unlocked && unlocked.value >= lock.value ? 0 : lock.expiresAt;
   }
 
-  async function lock(a: LoginAttempt, key: string, acct: string, failures: number, s: PolicySettings, now: number): Promise<void> {
+  async function lock(
+    a: LoginAttempt,
+    key: string,
+    acct: string,
+    failures: number,
+    s: PolicySettings,
+    now: number,
+  ): Promise<void> {
     const until = now + s.lockSeconds * 1000;
     await store.put(key, now, until, now);
-    const facts = { userId: a.userId ?? null, username: a.accountKey.slice(0, 64), ip: a.ip, userAgent: a.userAgent ?? null, deviceId: a.deviceId ?? null };
-    const data = { mode: s.lockoutMode, failures, until: new Date(until).toISOString(), account: acct };
-    d.audit.record({ ...facts, event: 'account.lock', outcome: 'info', reason: 'too_many_failures', data });
+    const facts = {
+      userId: a.userId ?? null,
+      username: a.accountKey.slice(0, 64),
+      ip: a.ip,
+      userAgent: a.userAgent ?? null,
+      deviceId: a.deviceId ?? null,
+    };
+    const data = {
+      mode: s.lockoutMode,
+      failures,
+      until: new Date(until).toISOString(),
+      account: acct,
+    };
+    d.audit.record({
+      ...facts,
+      event: 'account.lock',
+      outcome: 'info',
+      reason: 'too_many_failures',
+      data,
+    });
     d.alerts.raise({ ...facts, kind: 'account_locked', data });
   }
 
@@ -97,8 +126,11 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
       const until = await lockedUntil(acct, ip, s.lockoutMode, now);
       if (until > now) rateLimited(until - now, 'ACCOUNT_LOCKED');
       const failures = (await store.peek(`fa:${acct}`, now))?.value ?? 0;
-      const stuffing = failures < s.captchaAfterFailures && (await store.countDistinct(`di:${ip}`, HOUR, now)) >= STUFFING_ACCOUNTS_PER_HOUR;
-      if (failures >= s.captchaAfterFailures || stuffing) await d.captcha.require(a.captcha, 'login', a);
+      const stuffing =
+        failures < s.captchaAfterFailures &&
+        (await store.countDistinct(`di:${ip}`, HOUR, now)) >= STUFFING_ACCOUNTS_PER_HOUR;
+      if (failures >= s.captchaAfterFailures || stuffing)
+        await d.captcha.require(a.captcha, 'login', a);
     },
 
     async failed(a) {
@@ -106,16 +138,32 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
       const now = clock.now();
       const ip = ipKey(a.ip);
       const acct = accountHash(a.accountKey);
-      const [failures, accounts] = await Promise.all([store.incr(`fa:${acct}`, FAILURE_MEMORY_MS, now), store.addDistinct(`di:${ip}`, acct, HOUR, now)]);
-      if (accounts >= STUFFING_ACCOUNTS_PER_HOUR && (await store.claim(`as:${ip}:${Math.floor(now / HOUR)}`, HOUR, now))) {
-        d.alerts.raise({ kind: 'credential_stuffing', ip: a.ip, userAgent: a.userAgent ?? null, data: { distinct_accounts: accounts, window: 'PT1H' } });
+      const [failures, accounts] = await Promise.all([
+        store.incr(`fa:${acct}`, FAILURE_MEMORY_MS, now),
+        store.addDistinct(`di:${ip}`, acct, HOUR, now),
+      ]);
+      if (
+        accounts >= STUFFING_ACCOUNTS_PER_HOUR &&
+        (await store.claim(`as:${ip}:${Math.floor(now / HOUR)}`, HOUR, now))
+      ) {
+        d.alerts.raise({
+          kind: 'credential_stuffing',
+          ip: a.ip,
+          userAgent: a.userAgent ?? null,
+          data: { distinct_accounts: accounts, window: 'PT1H' },
+        });
       }
       if (s.lockoutMode === 'account') {
         if (failures < s.lockAfterFailures) return;
         await lock(a, `la:${acct}`, acct, failures, s, now);
         // The count restarts at the captcha threshold: still captcha'd, and
         // another lock takes (lock - captcha) more failures, not one.
-        await store.put(`fa:${acct}`, Math.min(s.captchaAfterFailures, s.lockAfterFailures - 1), now + FAILURE_MEMORY_MS, now);
+        await store.put(
+          `fa:${acct}`,
+          Math.min(s.captchaAfterFailures, s.lockAfterFailures - 1),
+          now + FAILURE_MEMORY_MS,
+          now,
+        );
         return;
       }
       const pair = await store.incr(`fp:${acct}:${ip}`, FAILURE_MEMORY_MS, now);

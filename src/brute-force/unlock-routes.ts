@@ -15,8 +15,13 @@ export function unlockRoutes(rt: Runtime, policy: BruteForcePolicy) {
         schema: {
           tags: ['admin: users'],
           security: [{ bearer: [] }],
-          summary: "Unlock an account: clears its failure count and locks (for its username and e-mail, from every IP)",
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } } },
+          summary:
+            'Unlock an account: clears its failure count and locks (for its username and e-mail, from every IP)',
+          params: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } },
+          },
           response: responses({ 200: envelope() }, ['401', '403', '404']),
         },
       },
@@ -25,7 +30,13 @@ export function unlockRoutes(rt: Runtime, policy: BruteForcePolicy) {
         if (!u) fail('NOT_FOUND');
         // Counters are keyed by the login name as typed and folded: a user can be locked under either name.
         await policy.unlock([u.username_key, ...(u.email_key ? [u.email_key] : [])]);
-        rt.audit.record({ event: 'admin.user.unlock', outcome: 'success', userId: u.id, username: u.username, ...actorMeta(req) });
+        rt.audit.record({
+          event: 'admin.user.unlock',
+          outcome: 'success',
+          userId: u.id,
+          username: u.username,
+          ...actorMeta(req),
+        });
         return ok(req, reply, null);
       },
     );

@@ -5,7 +5,12 @@ import type { Bus } from './bus.js';
  * Redis pub/sub bus. One subscriber connection per node; channels are
  * prefixed so deployments sharing a Redis stay apart.
  */
-export function createRedisBus(pub: Redis, sub: Redis, prefix: string, onError: (e: unknown) => void = () => {}): Bus {
+export function createRedisBus(
+  pub: Redis,
+  sub: Redis,
+  prefix: string,
+  onError: (e: unknown) => void = () => {},
+): Bus {
   const handlers = new Map<string, Set<(m: unknown) => void>>();
   const resync = new Set<() => void>();
   let everReady = sub.status === 'ready';

@@ -53,8 +53,15 @@ export function createAltchaProvider(o: AltchaOptions): CaptchaProvider {
       if (!p) return { ok: false, reason: 'malformed' };
       const data = p.challenge.parameters.data ?? {};
       const now = o.clock.now();
-      const r = await verifySolution({ challenge: p.challenge, solution: p.solution, deriveKey, hmacSignatureSecret: o.hmacKey, hmacKeySignatureSecret: keySecret }).catch(() => undefined);
-      if (!r?.verified) return { ok: false, reason: r?.invalidSignature ? 'bad_signature' : 'invalid' };
+      const r = await verifySolution({
+        challenge: p.challenge,
+        solution: p.solution,
+        deriveKey,
+        hmacSignatureSecret: o.hmacKey,
+        hmacKeySignatureSecret: keySecret,
+      }).catch(() => undefined);
+      if (!r?.verified)
+        return { ok: false, reason: r?.invalidSignature ? 'bad_signature' : 'invalid' };
       // Signed fields: safe to trust once the signature has verified.
       if (data.purpose !== purpose) return { ok: false, reason: 'wrong_purpose' };
       if (typeof data.exp !== 'number' || data.exp <= now) return { ok: false, reason: 'expired' };
@@ -67,13 +74,22 @@ export function createAltchaProvider(o: AltchaOptions): CaptchaProvider {
 function parsePayload(raw: string): { challenge: Challenge; solution: Solution } | undefined {
   let v: unknown;
   try {
-    v = JSON.parse(raw.trimStart().startsWith('{') ? raw : Buffer.from(raw, 'base64').toString('utf8'));
+    v = JSON.parse(
+      raw.trimStart().startsWith('{') ? raw : Buffer.from(raw, 'base64').toString('utf8'),
+    );
   } catch {
     return undefined;
   }
   const o = v as { challenge?: Challenge; solution?: Solution };
   const c = o?.challenge;
-  if (!c || typeof c !== 'object' || typeof c.signature !== 'string' || typeof c.parameters !== 'object' || c.parameters === null) return undefined;
+  if (
+    !c ||
+    typeof c !== 'object' ||
+    typeof c.signature !== 'string' ||
+    typeof c.parameters !== 'object' ||
+    c.parameters === null
+  )
+    return undefined;
   if (!o.solution || typeof o.solution !== 'object') return undefined;
   return { challenge: { parameters: c.parameters, signature: c.signature }, solution: o.solution };
 }

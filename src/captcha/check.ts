@@ -11,17 +11,31 @@ import { PURPOSES, type CaptchaPurpose, type CaptchaProvider } from './provider.
  * claim, so a solution replayed on another node is refused as well).
  * Failed solutions are audited as `captcha.failure`.
  */
-export function createCaptchaCheck(d: { provider: CaptchaProvider; store: CounterStore; clock: Clock; audit: Audit }): CaptchaCheck {
+export function createCaptchaCheck(d: {
+  provider: CaptchaProvider;
+  store: CounterStore;
+  clock: Clock;
+  audit: Audit;
+}): CaptchaCheck {
   return {
     async require(solution, purpose, from) {
       const ip = from.ip;
-      if (!(PURPOSES as readonly string[]).includes(purpose)) throw new Error(`unknown captcha purpose ${purpose}`);
+      if (!(PURPOSES as readonly string[]).includes(purpose))
+        throw new Error(`unknown captcha purpose ${purpose}`);
       if (!solution) fail('CAPTCHA_REQUIRED');
       const v = await d.provider.verify(solution, purpose as CaptchaPurpose, ip);
       let reason = v.ok ? '' : v.reason;
       if (v.ok && !(await d.store.claim(`cu:${v.id}`, v.ttlMs, d.clock.now()))) reason = 'replayed';
       if (!reason) return;
-      d.audit.record({ event: 'captcha.failure', outcome: 'failure', ip, userAgent: from.userAgent ?? null, deviceId: from.deviceId ?? null, reason, data: { purpose, provider: d.provider.name } });
+      d.audit.record({
+        event: 'captcha.failure',
+        outcome: 'failure',
+        ip,
+        userAgent: from.userAgent ?? null,
+        deviceId: from.deviceId ?? null,
+        reason,
+        data: { purpose, provider: d.provider.name },
+      });
       fail('CAPTCHA_FAILED');
     },
   };

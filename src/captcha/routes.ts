@@ -8,8 +8,16 @@ const challengeView = {
   properties: {
     provider: { type: 'string', enum: ['altcha', 'turnstile'] },
     purpose: { type: 'string', enum: [...PURPOSES] },
-    expires_at: { type: 'integer', description: 'altcha: epoch ms after which the solution is refused.' },
-    challenge: { type: 'object', additionalProperties: true, description: 'altcha: the ALTCHA v2 challenge ({ parameters, signature }); give it to the widget (challengejson) and post its payload as `captcha`.' },
+    expires_at: {
+      type: 'integer',
+      description: 'altcha: epoch ms after which the solution is refused.',
+    },
+    challenge: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        'altcha: the ALTCHA v2 challenge ({ parameters, signature }); give it to the widget (challengejson) and post its payload as `captcha`.',
+    },
     action: { type: 'string', description: 'turnstile: render the widget with this data-action.' },
   },
 } as const;
@@ -22,8 +30,13 @@ export function captchaRoutes(provider: CaptchaProvider) {
       {
         schema: {
           tags: ['public auth (seed 001)'],
-          summary: 'A human-verification challenge for login or register; post its solution as `captcha`',
-          querystring: { type: 'object', additionalProperties: false, properties: { purpose: { type: 'string', enum: [...PURPOSES], default: 'login' } } },
+          summary:
+            'A human-verification challenge for login or register; post its solution as `captcha`',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { purpose: { type: 'string', enum: [...PURPOSES], default: 'login' } },
+          },
           response: responses({ 200: envelope(challengeView) }, ['429']),
         },
       },

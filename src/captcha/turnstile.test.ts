@@ -20,12 +20,30 @@ describe('Turnstile provider', () => {
         const token = p.get('response') ?? '';
         const good = p.get('secret') === SECRET && token.startsWith('good-');
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(good ? { success: true, action: token.slice(5), hostname: 'example.com', 'error-codes': [] } : { success: false, 'error-codes': ['invalid-input-response'] }));
+        res.end(
+          JSON.stringify(
+            good
+              ? {
+                  success: true,
+                  action: token.slice(5),
+                  hostname: 'example.com',
+                  'error-codes': [],
+                }
+              : { success: false, 'error-codes': ['invalid-input-response'] },
+          ),
+        );
       });
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/siteverify`;
-    t = await createTestServer({ config: { captchaProvider: 'turnstile', turnstileSecret: SECRET, turnstileVerifyUrl: url, registerCaptcha: true } });
+    t = await createTestServer({
+      config: {
+        captchaProvider: 'turnstile',
+        turnstileSecret: SECRET,
+        turnstileVerifyUrl: url,
+        registerCaptcha: true,
+      },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -33,7 +51,17 @@ describe('Turnstile provider', () => {
   });
 
   const register = (username: string, captcha?: string) =>
-    t.app.inject({ method: 'POST', url: '/api/public/auth/register', remoteAddress: '198.51.100.20', payload: { username, email: `${username}@example.com`, password: 'a-strong-passphrase', ...(captcha ? { captcha } : {}) } });
+    t.app.inject({
+      method: 'POST',
+      url: '/api/public/auth/register',
+      remoteAddress: '198.51.100.20',
+      payload: {
+        username,
+        email: `${username}@example.com`,
+        password: 'a-strong-passphrase',
+        ...(captcha ? { captcha } : {}),
+      },
+    });
 
   it('tells the client which provider and action to use', async () => {
     const r = await t.call('GET', '/api/public/captcha/challenge?purpose=register');
@@ -55,9 +83,23 @@ describe('Turnstile provider', () => {
   });
 
   it('an unreachable siteverify answers 503, not a pass', async () => {
-    const down = await createTestServer({ config: { captchaProvider: 'turnstile', turnstileSecret: SECRET, turnstileVerifyUrl: 'http://127.0.0.1:9/siteverify', registerCaptcha: true } });
+    const down = await createTestServer({
+      config: {
+        captchaProvider: 'turnstile',
+        turnstileSecret: SECRET,
+        turnstileVerifyUrl: 'http://127.0.0.1:9/siteverify',
+        registerCaptcha: true,
+      },
+    });
     try {
-      const r = await down.call('POST', '/api/public/auth/register', { body: { username: 'noa', email: 'noa@example.com', password: 'a-strong-passphrase', captcha: 'good-register' } });
+      const r = await down.call('POST', '/api/public/auth/register', {
+        body: {
+          username: 'noa',
+          email: 'noa@example.com',
+          password: 'a-strong-passphrase',
+          captcha: 'good-register',
+        },
+      });
       expect([r.statusCode, r.data.error]).toEqual([503, 'UNAVAILABLE']);
     } finally {
       await down.close();
@@ -65,6 +107,10 @@ describe('Turnstile provider', () => {
   });
 
   it('refuses to start without its secret', async () => {
-    await expect(createTestServer({ config: { captchaProvider: 'turnstile', turnstileVerifyUrl: 'http://127.0.0.1:9/x' } })).rejects.toThrow(/TURNSTILE_SECRET/);
+    await expect(
+      createTestServer({
+        config: { captchaProvider: 'turnstile', turnstileVerifyUrl: 'http://127.0.0.1:9/x' },
+      }),
+    ).rejects.toThrow(/TURNSTILE_SECRET/);
   });
 });

@@ -24,7 +24,8 @@ interface SiteverifyAnswer {
  * `data-action="login"` or `"register"`, and siteverify's `action` must match.
  */
 export function createTurnstileProvider(o: TurnstileOptions): CaptchaProvider {
-  if (!o.secret) throw new Error('TESSERA_CAPTCHA_PROVIDER=turnstile needs TESSERA_TURNSTILE_SECRET');
+  if (!o.secret)
+    throw new Error('TESSERA_CAPTCHA_PROVIDER=turnstile needs TESSERA_TURNSTILE_SECRET');
   const timeoutMs = o.timeoutMs ?? 5000;
   return {
     name: 'turnstile',
@@ -37,7 +38,12 @@ export function createTurnstileProvider(o: TurnstileOptions): CaptchaProvider {
       try {
         const res = await fetch(o.verifyUrl, {
           method: 'POST',
-          body: new URLSearchParams({ secret: o.secret, response: solution, remoteip: ip, idempotency_key: randomUUID() }),
+          body: new URLSearchParams({
+            secret: o.secret,
+            response: solution,
+            remoteip: ip,
+            idempotency_key: randomUUID(),
+          }),
           signal: AbortSignal.timeout(timeoutMs),
         });
         if (!res.ok) throw new Error(`siteverify answered ${res.status}`);
@@ -45,9 +51,17 @@ export function createTurnstileProvider(o: TurnstileOptions): CaptchaProvider {
       } catch (e) {
         fail('UNAVAILABLE', { logMessage: `turnstile siteverify failed: ${(e as Error).message}` });
       }
-      if (answer.success !== true) return { ok: false, reason: (answer['error-codes'] ?? []).join(',').slice(0, 100) || 'rejected' };
+      if (answer.success !== true)
+        return {
+          ok: false,
+          reason: (answer['error-codes'] ?? []).join(',').slice(0, 100) || 'rejected',
+        };
       if (answer.action !== purpose) return { ok: false, reason: 'wrong_purpose' };
-      return { ok: true, id: `ts:${createHash('sha256').update(solution).digest('base64url')}`, ttlMs: TOKEN_TTL_MS };
+      return {
+        ok: true,
+        id: `ts:${createHash('sha256').update(solution).digest('base64url')}`,
+        ttlMs: TOKEN_TTL_MS,
+      };
     },
   };
 }

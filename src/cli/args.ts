@@ -4,7 +4,10 @@ export interface Parsed {
   options: Map<string, string[]>;
 }
 
-export function parseArgs(argv: readonly string[], flags: readonly string[] = ['help', 'h', 'json']): Parsed {
+export function parseArgs(
+  argv: readonly string[],
+  flags: readonly string[] = ['help', 'h', 'json'],
+): Parsed {
   const positionals: string[] = [];
   const options = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {

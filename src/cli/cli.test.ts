@@ -11,7 +11,11 @@ import { main } from './main.js';
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { log: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
+  return {
+    io: { log: (s: string) => void out.push(s), err: (s: string) => void err.push(s) },
+    out,
+    err,
+  };
 }
 
 /** `tessera migrate | user add | user passwd | keys rotate | keys list`. @see issue 2 §9 */
@@ -32,7 +36,8 @@ describe('tessera CLI', () => {
   it('--help lists the commands', async () => {
     const c = capture();
     expect(await main(['--help'], c.io)).toBe(0);
-    for (const cmd of ['serve', 'migrate', 'user add', 'user passwd', 'keys rotate', 'keys list']) expect(c.out.join('\n')).toContain(cmd);
+    for (const cmd of ['serve', 'migrate', 'user add', 'user passwd', 'keys rotate', 'keys list'])
+      expect(c.out.join('\n')).toContain(cmd);
   });
 
   it('migrate, then user add with type, role and display name; a duplicate fails', async () => {
@@ -40,12 +45,44 @@ describe('tessera CLI', () => {
     expect(await main(['migrate'], c.io)).toBe(0);
     expect(c.out.join('')).toMatch(/applied: 0001_init/);
     process.env.TESSERA_NEW_PASSWORD = 'kefu-password-123';
-    expect(await main(['user', 'add', 'kefu9', '--type', 'kefu', '--role', 'user', '--role', 'admin', '--display-name', '客服9', '--email', 'k9@example.com'], c.io)).toBe(0);
+    expect(
+      await main(
+        [
+          'user',
+          'add',
+          'kefu9',
+          '--type',
+          'kefu',
+          '--role',
+          'user',
+          '--role',
+          'admin',
+          '--display-name',
+          '客服9',
+          '--email',
+          'k9@example.com',
+        ],
+        c.io,
+      ),
+    ).toBe(0);
     const db = await openDb({ dataDir: dir });
     try {
-      const u = await db.kysely.selectFrom('users').selectAll().where('username_key', '=', 'kefu9').executeTakeFirstOrThrow();
-      expect(u).toMatchObject({ user_type: 'kefu', display_name: '客服9', email: 'k9@example.com' });
-      const roles = await db.kysely.selectFrom('user_roles').select('role').where('user_id', '=', u.id).orderBy('role').execute();
+      const u = await db.kysely
+        .selectFrom('users')
+        .selectAll()
+        .where('username_key', '=', 'kefu9')
+        .executeTakeFirstOrThrow();
+      expect(u).toMatchObject({
+        user_type: 'kefu',
+        display_name: '客服9',
+        email: 'k9@example.com',
+      });
+      const roles = await db.kysely
+        .selectFrom('user_roles')
+        .select('role')
+        .where('user_id', '=', u.id)
+        .orderBy('role')
+        .execute();
       expect(roles.map((r) => r.role)).toEqual(['admin', 'user']);
       expect(await createPasswordHasher().verify(u.password_hash, 'kefu-password-123')).toBe(true);
     } finally {
@@ -87,12 +124,17 @@ describe('tessera CLI', () => {
     process.env.TESSERA_PORT = 'nope';
     const c = capture();
     expect(await main(['migrate'], c.io)).toBe(1);
-    expect(c.err).toEqual(['tessera: configuration error: TESSERA_PORT: "nope" is not a whole number (example: TESSERA_PORT=8080)']);
+    expect(c.err).toEqual([
+      'tessera: configuration error: TESSERA_PORT: "nope" is not a whole number (example: TESSERA_PORT=8080)',
+    ]);
   });
 
   it('is the package bin, runnable as npx tessera', () => {
     const bin = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
-    if (!existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)))) execFileSync('npm', ['run', 'build'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    if (!existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))))
+      execFileSync('npm', ['run', 'build'], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      });
     const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     expect(out).toContain('tessera keys rotate');
   });

@@ -68,9 +68,25 @@ async function userCmd(config: Config, p: Parsed, out: Out): Promise<number> {
   return withRuntime(config, async (rt) => {
     if (sub === 'add') {
       const roles = p.options.get('role');
-      const u = await rt.users.create({ username, password, email: opt(p, 'email'), userType: opt(p, 'type'), displayName: opt(p, 'display-name'), phoneNumber: opt(p, 'phone'), roles });
-      rt.audit.record({ event: 'admin.user.create', outcome: 'success', userId: u.id, username: u.username, data: { via: 'cli', user_type: u.user_type } });
-      out.log(`created user ${u.username} (id ${u.id}, type ${u.user_type}, roles ${(roles ?? ['user']).join(',')})`);
+      const u = await rt.users.create({
+        username,
+        password,
+        email: opt(p, 'email'),
+        userType: opt(p, 'type'),
+        displayName: opt(p, 'display-name'),
+        phoneNumber: opt(p, 'phone'),
+        roles,
+      });
+      rt.audit.record({
+        event: 'admin.user.create',
+        outcome: 'success',
+        userId: u.id,
+        username: u.username,
+        data: { via: 'cli', user_type: u.user_type },
+      });
+      out.log(
+        `created user ${u.username} (id ${u.id}, type ${u.user_type}, roles ${(roles ?? ['user']).join(',')})`,
+      );
       return 0;
     }
     const u = await rt.users.byLoginName(username);
@@ -80,7 +96,12 @@ async function userCmd(config: Config, p: Parsed, out: Out): Promise<number> {
     }
     await rt.users.setPassword(u.id, password);
     const ended = await rt.sessions.endAll(u.id, 'PASSWORD_CHANGED');
-    rt.audit.record({ event: 'password.change', outcome: 'success', userId: u.id, data: { via: 'cli' } });
+    rt.audit.record({
+      event: 'password.change',
+      outcome: 'success',
+      userId: u.id,
+      data: { via: 'cli' },
+    });
     out.log(`password of ${u.username} changed; ${ended} session(s) ended`);
     return 0;
   });
@@ -95,13 +116,26 @@ async function keysCmd(config: Config, p: Parsed, out: Out): Promise<number> {
   return withRuntime(config, async (rt) => {
     if (sub === 'rotate') {
       const kid = await rt.keyring.rotate();
-      rt.audit.record({ event: 'admin.keys.rotate', outcome: 'success', data: { kid, via: 'cli' } });
+      rt.audit.record({
+        event: 'admin.keys.rotate',
+        outcome: 'success',
+        data: { kid, via: 'cli' },
+      });
       out.log(`new signing key ${kid}; older keys verify until their last token expires`);
     }
     const active = rt.keyring.active().kid;
-    const rows = rt.keyring.list().map((k) => ({ kid: k.kid, alg: k.alg, active: k.kid === active, expires_at: k.expiresAt ? new Date(k.expiresAt).toISOString() : null }));
+    const rows = rt.keyring.list().map((k) => ({
+      kid: k.kid,
+      alg: k.alg,
+      active: k.kid === active,
+      expires_at: k.expiresAt ? new Date(k.expiresAt).toISOString() : null,
+    }));
     if (opt(p, 'json')) out.log(JSON.stringify(rows));
-    else for (const r of rows) out.log(`${r.active ? '*' : ' '} ${r.kid}  ${r.alg}  ${r.active ? 'active' : `retired, verifies until ${r.expires_at}`}`);
+    else
+      for (const r of rows)
+        out.log(
+          `${r.active ? '*' : ' '} ${r.kid}  ${r.alg}  ${r.active ? 'active' : `retired, verifies until ${r.expires_at}`}`,
+        );
     return 0;
   });
 }
@@ -128,7 +162,11 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
     }
     const config = loadConfig();
     if (cmd === 'migrate') {
-      const db = await openDb({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir });
+      const db = await openDb({
+        databaseUrl: config.databaseUrl,
+        schema: config.databaseSchema,
+        dataDir: config.dataDir,
+      });
       try {
         const applied = await migrate(db);
         out.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
@@ -143,7 +181,8 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
     return 2;
   } catch (e) {
     if (e instanceof ConfigError) out.err(`tessera: configuration error: ${e.message}`);
-    else if (isTesseraError(e)) out.err(`tessera: ${e.code}${e.opts.detail ? `: ${e.opts.detail}` : ''}`);
+    else if (isTesseraError(e))
+      out.err(`tessera: ${e.code}${e.opts.detail ? `: ${e.opts.detail}` : ''}`);
     else out.err(`tessera: ${(e as Error).message}`);
     return 1;
   }

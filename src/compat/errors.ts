@@ -10,14 +10,22 @@ import { outageOf, type Dependency } from '../infra/health.js';
 export const seedErrorSchema = {
   type: 'object',
   required: ['success', 'message', 'error', 'data'],
-  properties: { success: { type: 'boolean' }, message: { type: 'string' }, error: { type: 'string' }, data: { type: 'null' } },
+  properties: {
+    success: { type: 'boolean' },
+    message: { type: 'string' },
+    error: { type: 'string' },
+    data: { type: 'null' },
+  },
 } as const;
 
 /**
  * Scoped to the seed-000 plugin: the same codes, statuses, messages and
  * headers as the main error handler (same classification), in the seed's shape.
  */
-export function installSeedErrors(app: FastifyInstance, onOutage?: (dep: Dependency, err: unknown) => void): void {
+export function installSeedErrors(
+  app: FastifyInstance,
+  onOutage?: (dep: Dependency, err: unknown) => void,
+): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let code: ErrorCode = 'INTERNAL';
     let detail: string | undefined;
@@ -35,6 +43,11 @@ export function installSeedErrors(app: FastifyInstance, onOutage?: (dep: Depende
         reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SEC));
       } else req.log.error({ err }, 'unhandled error');
     }
-    return reply.code(ERRORS[code].status).send({ success: false, message: errorMessage(code, localeOf(req), detail), error: code, data: null });
+    return reply.code(ERRORS[code].status).send({
+      success: false,
+      message: errorMessage(code, localeOf(req), detail),
+      error: code,
+      data: null,
+    });
   });
 }

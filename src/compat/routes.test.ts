@@ -24,7 +24,10 @@ describe('seed 000 compatible routes', () => {
     // Seed 000 "前端集成", verbatim except for the absolute URL Node's fetch needs
     // and `ws`'s WebSocket standing in for the browser's. The local `fetch`
     // only gives `json()` the seed's type, so the snippet's lines type-check as written.
-    const fetch = (url: string, init?: RequestInit) => globalThis.fetch(url, init) as Promise<Omit<Response, 'json'> & { json(): Promise<{ token: string }> }>;
+    const fetch = (url: string, init?: RequestInit) =>
+      globalThis.fetch(url, init) as Promise<
+        Omit<Response, 'json'> & { json(): Promise<{ token: string }> }
+      >;
     const loginResponse = await fetch(`http://${host}/auth/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -37,7 +40,9 @@ describe('seed 000 compatible routes', () => {
 
     const { token } = await loginResponse.json();
 
-    const ws = new WebSocket(`ws://${host}/ws?user_id=kefu_001&user_name=admin&user_type=kefu&jwt_token=${token}`);
+    const ws = new WebSocket(
+      `ws://${host}/ws?user_id=kefu_001&user_name=admin&user_type=kefu&jwt_token=${token}`,
+    );
     sockets.push(ws);
     const c = wrap(ws);
     await new Promise((resolve, reject) => {
@@ -51,13 +56,27 @@ describe('seed 000 compatible routes', () => {
     expect(response.status).toBe(200);
 
     // kefu1 comes online: admin (same type, and an administrator) is told.
-    const kefu1 = (await seedLogin({ username: 'kefu1', password: 'kefu123', user_type: 'kefu' })).data.token as string;
+    const kefu1 = (await seedLogin({ username: 'kefu1', password: 'kefu123', user_type: 'kefu' }))
+      .data.token as string;
     const k = await connect(`ws://${host}/ws?jwt_token=${kefu1}`);
     sockets.push(k.ws);
-    expect(await c.next((f) => f.type === 'presence' && f.status === 'online' && f.user_type === 'kefu' && f.user_id !== undefined && f.user_id !== '1')).toMatchObject({ type: 'presence' });
+    expect(
+      await c.next(
+        (f) =>
+          f.type === 'presence' &&
+          f.status === 'online' &&
+          f.user_type === 'kefu' &&
+          f.user_id !== undefined &&
+          f.user_id !== '1',
+      ),
+    ).toMatchObject({ type: 'presence' });
     // single policy for kefu: logging admin in again kicks the snippet's socket.
     await seedLogin({ username: 'admin', password: 'admin123', user_type: 'kefu' });
-    expect(await c.next((f) => f.type === 'session_ended')).toEqual({ type: 'session_ended', reason: 'LOGGED_IN_ELSEWHERE', detail: 'LOGGED_IN_ELSEWHERE' });
+    expect(await c.next((f) => f.type === 'session_ended')).toEqual({
+      type: 'session_ended',
+      reason: 'LOGGED_IN_ELSEWHERE',
+      detail: 'LOGGED_IN_ELSEWHERE',
+    });
     expect((await c.closed).code).toBe(4001);
   });
 
@@ -73,17 +92,35 @@ describe('seed 000 compatible routes', () => {
         refresh_token: expect.any(String),
         token_type: 'Bearer',
         expires_in: 900,
-        user: { id: expect.any(String), username: 'kefu1', user_type: 'kefu', display_name: '客服001', email: 'kefu1@example.com' },
+        user: {
+          id: expect.any(String),
+          username: 'kefu1',
+          user_type: 'kefu',
+          display_name: '客服001',
+          email: 'kefu1@example.com',
+        },
       },
     });
-    const zh = await t.call('POST', '/auth/login', { body: { username: 'kefu1', password: 'kefu123' }, headers: { 'accept-language': 'zh-CN' } });
+    const zh = await t.call('POST', '/auth/login', {
+      body: { username: 'kefu1', password: 'kefu123' },
+      headers: { 'accept-language': 'zh-CN' },
+    });
     expect(zh.data.message).toBe('登录成功');
   });
 
   it('refuses in the seed error shape with the right status', async () => {
-    const wrongType = await seedLogin({ username: 'kefu1', password: 'kefu123', user_type: 'user' });
+    const wrongType = await seedLogin({
+      username: 'kefu1',
+      password: 'kefu123',
+      user_type: 'user',
+    });
     expect(wrongType.statusCode).toBe(401);
-    expect(wrongType.data).toEqual({ success: false, message: expect.stringMatching(/^INVALID_CREDENTIALS: /), error: 'INVALID_CREDENTIALS', data: null });
+    expect(wrongType.data).toEqual({
+      success: false,
+      message: expect.stringMatching(/^INVALID_CREDENTIALS: /),
+      error: 'INVALID_CREDENTIALS',
+      data: null,
+    });
     const bad = await seedLogin({ username: 'kefu1' });
     expect(bad.statusCode).toBe(400);
     expect(bad.data).toMatchObject({ success: false, error: 'VALIDATION_FAILED', data: null });
@@ -94,15 +131,26 @@ describe('seed 000 compatible routes', () => {
   });
 
   it('validate, heartbeat, online and logout share the main mechanisms', async () => {
-    const token = (await seedLogin({ username: 'kefu1', password: 'kefu123', user_type: 'kefu' })).data.token as string;
+    const token = (await seedLogin({ username: 'kefu1', password: 'kefu123', user_type: 'kefu' }))
+      .data.token as string;
     const v = await t.call('GET', '/auth/validate', { token });
     expect(v.statusCode).toBe(200);
-    expect(v.data).toMatchObject({ success: true, data: { valid: true, user: { username: 'kefu1', user_type: 'kefu' }, claims: { username: 'kefu1', user_type: 'kefu' } } });
+    expect(v.data).toMatchObject({
+      success: true,
+      data: {
+        valid: true,
+        user: { username: 'kefu1', user_type: 'kefu' },
+        claims: { username: 'kefu1', user_type: 'kefu' },
+      },
+    });
     const same = await t.call('GET', '/api/auth/validate', { token });
     expect(same.data.data.user).toEqual(v.data.data.user);
 
     const hb = await t.call('POST', '/auth/heartbeat', { token });
-    expect(hb.data).toMatchObject({ success: true, data: { status: 'online', timeout_seconds: 60 } });
+    expect(hb.data).toMatchObject({
+      success: true,
+      data: { status: 'online', timeout_seconds: 60 },
+    });
     const online = await t.call('GET', '/auth/online?user_type=kefu', { token });
     expect(online.statusCode).toBe(200);
     expect(online.data.data.users.map((u: { username: string }) => u.username)).toContain('kefu1');
@@ -113,7 +161,8 @@ describe('seed 000 compatible routes', () => {
     expect(after.statusCode).toBe(401);
     expect(after.data).toMatchObject({ success: false, error: 'SESSION_ENDED' });
     // The session's heartbeat no longer holds kefu1 online.
-    const admin = (await seedLogin({ username: 'admin', password: 'admin123' })).data.token as string;
+    const admin = (await seedLogin({ username: 'admin', password: 'admin123' })).data
+      .token as string;
     const now = await t.call('GET', '/auth/online?user_type=kefu', { token: admin });
     expect(now.data.data.users.map((u: { username: string }) => u.username)).not.toContain('kefu1');
   });
@@ -123,7 +172,12 @@ describe('seed 000 compatible routes', () => {
     await seedLogin({ username: 'kefu1', password: 'kefu123' });
     await seedLogin({ username: 'kefu1', password: 'wrong-password' });
     await t.rt.audit.flush();
-    const rows = await t.rt.db.kysely.selectFrom('audit_events').select(['event', 'outcome']).where('at', '>=', since).where('username', '=', 'kefu1').execute();
+    const rows = await t.rt.db.kysely
+      .selectFrom('audit_events')
+      .select(['event', 'outcome'])
+      .where('at', '>=', since)
+      .where('username', '=', 'kefu1')
+      .execute();
     const events = rows.map((e) => `${e.event}:${e.outcome}`);
     expect(events).toContain('login.success:success');
     expect(events).toContain('login.failure:failure');

@@ -4,7 +4,13 @@ import { localeOf } from '../http/envelope.js';
 import { successMessage } from '../http/i18n.js';
 import { requestMeta } from '../http/request-meta.js';
 import { validateSchema } from '../presence/routes.js';
-import { heartbeatSchema, onlineQuery, onlineSchema, userView, type PresenceQueries } from '../presence/views.js';
+import {
+  heartbeatSchema,
+  onlineQuery,
+  onlineSchema,
+  userView,
+  type PresenceQueries,
+} from '../presence/views.js';
 import type { Runtime } from '../runtime.js';
 import { installSeedErrors } from './errors.js';
 import { loginData, loginSchema, seedBody, seedLoginBody, seedResponses } from './schemas.js';
@@ -13,7 +19,11 @@ const tags = ['seed 000 compatible (/auth, no prefix)'];
 const security = [{ bearer: [] }];
 
 function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: MessageKey = 'OK') {
-  return reply.send({ success: true, message: successMessage(message, localeOf(req)), data: data ?? null });
+  return reply.send({
+    success: true,
+    message: successMessage(message, localeOf(req)),
+    data: data ?? null,
+  });
 }
 
 /**
@@ -25,27 +35,72 @@ export function compatRoutes(rt: Runtime, q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
     installSeedErrors(app, (dep, err) => rt.health.failed(dep, err));
 
-    app.post<{ Body: { username: string; password: string; user_type?: string; device_id?: string; device_name?: string; captcha?: string } }>(
+    app.post<{
+      Body: {
+        username: string;
+        password: string;
+        user_type?: string;
+        device_id?: string;
+        device_name?: string;
+        captcha?: string;
+      };
+    }>(
       '/auth/login',
-      { schema: { tags, summary: 'Seed 000 login: {username, password, user_type}', body: seedLoginBody, response: seedResponses(loginSchema, ['401', '403', '409', '423', '429', '503']) } },
+      {
+        schema: {
+          tags,
+          summary: 'Seed 000 login: {username, password, user_type}',
+          body: seedLoginBody,
+          response: seedResponses(loginSchema, ['401', '403', '409', '423', '429', '503']),
+        },
+      },
       async (req, reply) => {
         const b = req.body;
-        const r = await rt.auth.login({ username: b.username, password: b.password, user_type: b.user_type, captcha: b.captcha }, requestMeta(req, b));
+        const r = await rt.auth.login(
+          {
+            username: b.username,
+            password: b.password,
+            user_type: b.user_type,
+            captcha: b.captcha,
+          },
+          requestMeta(req, b),
+        );
         const data = loginData(r.tokens, userView(r.user));
         // `token` also at the top level: the seed's own frontend reads `const { token } = await res.json()`.
-        return reply.send({ success: true, message: successMessage('LOGIN', localeOf(req)), token: data.token, data });
+        return reply.send({
+          success: true,
+          message: successMessage('LOGIN', localeOf(req)),
+          token: data.token,
+          data,
+        });
       },
     );
 
     app.get(
       '/auth/validate',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'The verified claims of the token and its user', response: seedResponses(seedBody(validateSchema), ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'The verified claims of the token and its user',
+          response: seedResponses(seedBody(validateSchema), ['401']),
+        },
+      },
       async (req, reply) => done(req, reply, await q.validate(req.auth!)),
     );
 
     app.post(
       '/auth/logout',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End this session (its sockets get session_ended LOGGED_OUT)', response: seedResponses(seedBody({ type: 'null' }), ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'End this session (its sockets get session_ended LOGGED_OUT)',
+          response: seedResponses(seedBody({ type: 'null' }), ['401']),
+        },
+      },
       async (req, reply) => {
         await rt.auth.logout(req.auth!, requestMeta(req));
         return done(req, reply, null, 'LOGOUT');
@@ -54,13 +109,30 @@ export function compatRoutes(rt: Runtime, q: PresenceQueries) {
 
     app.get<{ Querystring: { user_type?: string } }>(
       '/auth/online',
-      { config: { auth: 'jwt', requires: 'presence:read' }, schema: { tags, security, summary: 'Users online now', querystring: onlineQuery, response: seedResponses(seedBody(onlineSchema), ['401', '403', '503']) } },
+      {
+        config: { auth: 'jwt', requires: 'presence:read' },
+        schema: {
+          tags,
+          security,
+          summary: 'Users online now',
+          querystring: onlineQuery,
+          response: seedResponses(seedBody(onlineSchema), ['401', '403', '503']),
+        },
+      },
       async (req, reply) => done(req, reply, await q.online(req.auth!, req.query.user_type)),
     );
 
     app.post(
       '/auth/heartbeat',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'Keeps the caller online for one presence timeout', response: seedResponses(seedBody(heartbeatSchema), ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'Keeps the caller online for one presence timeout',
+          response: seedResponses(seedBody(heartbeatSchema), ['401']),
+        },
+      },
       async (req, reply) => done(req, reply, q.heartbeat(req.auth!)),
     );
   };

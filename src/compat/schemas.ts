@@ -5,7 +5,11 @@ import { seedErrorSchema } from './errors.js';
 
 /** `{ success, message, data }` around `data` (seed 000). */
 export function seedBody(data: object) {
-  return { type: 'object', required: ['success', 'message', 'data'], properties: { success: { type: 'boolean' }, message: { type: 'string' }, data } };
+  return {
+    type: 'object',
+    required: ['success', 'message', 'data'],
+    properties: { success: { type: 'boolean' }, message: { type: 'string' }, data },
+  };
 }
 
 /** Success shape plus the seed error shape for the listed statuses (400 and 500 always). */
@@ -24,7 +28,12 @@ export const seedLoginBody = {
     user_type: { type: 'string', maxLength: 32 },
     device_id: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
     device_name: { type: 'string', maxLength: 128 },
-    captcha: { type: 'string', maxLength: 8192, description: 'Human-verification solution, required after repeated failures (GET /api/public/captcha/challenge)' },
+    captcha: {
+      type: 'string',
+      maxLength: 8192,
+      description:
+        'Human-verification solution, required after repeated failures (GET /api/public/captcha/challenge)',
+    },
   },
 } as const;
 
@@ -44,9 +53,21 @@ const loginDataSchema = {
 export const loginSchema = {
   type: 'object',
   required: ['success', 'message', 'token', 'data'],
-  properties: { success: { type: 'boolean' }, message: { type: 'string' }, token: { type: 'string', description: 'Same as data.token (the seed frontend reads it here)' }, data: loginDataSchema },
+  properties: {
+    success: { type: 'boolean' },
+    message: { type: 'string' },
+    token: { type: 'string', description: 'Same as data.token (the seed frontend reads it here)' },
+    data: loginDataSchema,
+  },
 } as const;
 
 export function loginData(t: TokenPair, user: ReturnType<typeof userView>) {
-  return { token: t.access_token, user, expires_in: t.expires_in, refresh_token: t.refresh_token, token_type: t.token_type, refresh_expires_in: t.refresh_expires_in };
+  return {
+    token: t.access_token,
+    user,
+    expires_in: t.expires_in,
+    refresh_token: t.refresh_token,
+    token_type: t.token_type,
+    refresh_expires_in: t.refresh_expires_in,
+  };
 }

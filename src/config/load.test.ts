@@ -8,14 +8,38 @@ import { FIELDS } from './schema.js';
 describe('configuration', () => {
   it('defaults: the embedded single-node setup of the README', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: './data', contextPath: '/api', accessTokenTtl: 900, refreshTokenTtl: 604800, jwtAlgorithm: 'RS256', rsaKeyTtl: 300, loginPolicy: '*=multi', maxSessions: 10, production: false });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: './data',
+      contextPath: '/api',
+      accessTokenTtl: 900,
+      refreshTokenTtl: 604800,
+      jwtAlgorithm: 'RS256',
+      rsaKeyTtl: 300,
+      loginPolicy: '*=multi',
+      maxSessions: 10,
+      production: false,
+    });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.redisUrl).toBeUndefined();
   });
 
   it('reads the contract names from the environment', () => {
-    const c = loadConfig({ TESSERA_PORT: '9000', TESSERA_ACCESS_TOKEN_TTL_SECONDS: '300', TESSERA_LOGIN_POLICY: 'kefu=single,*=multi', TESSERA_DEMO: '1', TESSERA_DATABASE_URL: 'postgres://u:p@db/x' });
-    expect(c).toMatchObject({ port: 9000, accessTokenTtl: 300, loginPolicy: 'kefu=single,*=multi', demo: true, databaseUrl: 'postgres://u:p@db/x' });
+    const c = loadConfig({
+      TESSERA_PORT: '9000',
+      TESSERA_ACCESS_TOKEN_TTL_SECONDS: '300',
+      TESSERA_LOGIN_POLICY: 'kefu=single,*=multi',
+      TESSERA_DEMO: '1',
+      TESSERA_DATABASE_URL: 'postgres://u:p@db/x',
+    });
+    expect(c).toMatchObject({
+      port: 9000,
+      accessTokenTtl: 300,
+      loginPolicy: 'kefu=single,*=multi',
+      demo: true,
+      databaseUrl: 'postgres://u:p@db/x',
+    });
   });
 
   it('a bad value stops with one line naming the variable, the problem and an example', () => {
@@ -26,7 +50,13 @@ describe('configuration', () => {
       TESSERA_DATABASE_URL: /protocol must be one of postgres:, postgresql:/,
       TESSERA_DEMO: /not a boolean/,
     };
-    const values: Record<string, string> = { TESSERA_PORT: 'abc', TESSERA_ACCESS_TOKEN_TTL_SECONDS: '5', TESSERA_JWT_ALGORITHM: 'none', TESSERA_DATABASE_URL: 'mysql://x', TESSERA_DEMO: 'maybe' };
+    const values: Record<string, string> = {
+      TESSERA_PORT: 'abc',
+      TESSERA_ACCESS_TOKEN_TTL_SECONDS: '5',
+      TESSERA_JWT_ALGORITHM: 'none',
+      TESSERA_DATABASE_URL: 'mysql://x',
+      TESSERA_DEMO: 'maybe',
+    };
     for (const [k, re] of Object.entries(cases)) {
       try {
         loadConfig({ [k]: values[k] });
@@ -41,15 +71,21 @@ describe('configuration', () => {
 
   it('seed 000 JWT_SECRET selects HS256', () => {
     expect(loadConfig({ JWT_SECRET: 'x'.repeat(40) }).jwtAlgorithm).toBe('HS256');
-    expect(() => loadConfig({ TESSERA_JWT_ALGORITHM: 'HS256' })).toThrow(/TESSERA_JWT_SECRET: required/);
+    expect(() => loadConfig({ TESSERA_JWT_ALGORITHM: 'HS256' })).toThrow(
+      /TESSERA_JWT_SECRET: required/,
+    );
   });
 
   it('production refuses demo users, weak or placeholder secrets and an unset proxy trust', () => {
     const prod = { NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none' };
     expect(() => loadConfig({ ...prod, TESSERA_DEMO: '1' })).toThrow(/TESSERA_DEMO/);
     expect(() => loadConfig({ ...prod, JWT_SECRET: 'short-secret' })).toThrow(/256 bits/);
-    expect(() => loadConfig({ ...prod, JWT_SECRET: 'your-secret-key-change-in-production' })).toThrow(/placeholder/);
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/TESSERA_TRUST_PROXY: must be set explicitly/);
+    expect(() =>
+      loadConfig({ ...prod, JWT_SECRET: 'your-secret-key-change-in-production' }),
+    ).toThrow(/placeholder/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /TESSERA_TRUST_PROXY: must be set explicitly/,
+    );
     expect(loadConfig(prod).production).toBe(true);
   });
 
@@ -60,15 +96,23 @@ describe('configuration', () => {
     expect(loadConfig({ TESSERA_CONFIG_FILE: file })).toMatchObject({ port: 7000, maxSessions: 3 });
     expect(loadConfig({ TESSERA_CONFIG_FILE: file, TESSERA_PORT: '7001' }).port).toBe(7001);
     writeFileSync(file, JSON.stringify({ TESSERA_PROT: 1 }));
-    expect(() => loadConfig({ TESSERA_CONFIG_FILE: file })).toThrow(/unknown setting "TESSERA_PROT"/);
+    expect(() => loadConfig({ TESSERA_CONFIG_FILE: file })).toThrow(
+      /unknown setting "TESSERA_PROT"/,
+    );
     writeFileSync(file, '{nope');
     expect(() => loadConfig({ TESSERA_CONFIG_FILE: file })).toThrow(/not valid JSON/);
   });
 
   it('the effective configuration log hides every secret', () => {
-    const c = loadConfig({ TESSERA_JWT_SECRET: 's3cr3t-'.repeat(6), TESSERA_ADMIN_PASSWORD: 'hunter2-hunter2', TESSERA_DATABASE_URL: 'postgres://app:dbpass@db/x', TESSERA_PUBLIC_API_TOKENS: 'tok-a,tok-b' });
+    const c = loadConfig({
+      TESSERA_JWT_SECRET: 's3cr3t-'.repeat(6),
+      TESSERA_ADMIN_PASSWORD: 'hunter2-hunter2',
+      TESSERA_DATABASE_URL: 'postgres://app:dbpass@db/x',
+      TESSERA_PUBLIC_API_TOKENS: 'tok-a,tok-b',
+    });
     const text = JSON.stringify(redactedConfig(c));
-    for (const secret of ['s3cr3t', 'hunter2', 'dbpass', 'tok-a']) expect(text).not.toContain(secret);
+    for (const secret of ['s3cr3t', 'hunter2', 'dbpass', 'tok-a'])
+      expect(text).not.toContain(secret);
     expect(text).toContain('postgres://app:***@db/x');
   });
 

@@ -39,7 +39,8 @@ function parseValue(name: FieldName, f: Field, raw: string): unknown {
       } catch {
         return bad('is not a valid URL');
       }
-      if (!k.protocols.includes(u.protocol)) bad(`protocol must be one of ${k.protocols.join(', ')}`);
+      if (!k.protocols.includes(u.protocol))
+        bad(`protocol must be one of ${k.protocols.join(', ')}`);
       return raw.trim();
     }
     case 'list':
@@ -56,16 +57,22 @@ function fromFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`TESSERA_CONFIG_FILE: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}) (example: TESSERA_CONFIG_FILE=./tessera.json)`);
+    throw new ConfigError(
+      `TESSERA_CONFIG_FILE: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}) (example: TESSERA_CONFIG_FILE=./tessera.json)`,
+    );
   }
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch {
-    throw new ConfigError(`TESSERA_CONFIG_FILE: ${path} is not valid JSON (example: {"TESSERA_PORT": 8080})`);
+    throw new ConfigError(
+      `TESSERA_CONFIG_FILE: ${path} is not valid JSON (example: {"TESSERA_PORT": 8080})`,
+    );
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new ConfigError(`TESSERA_CONFIG_FILE: ${path} must hold one JSON object (example: {"TESSERA_PORT": 8080})`);
+    throw new ConfigError(
+      `TESSERA_CONFIG_FILE: ${path} must hold one JSON object (example: {"TESSERA_PORT": 8080})`,
+    );
   }
   return obj as Record<string, unknown>;
 }
@@ -83,7 +90,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   const file = env.TESSERA_CONFIG_FILE ? fromFile(env.TESSERA_CONFIG_FILE) : {};
   for (const key of Object.keys(file)) {
-    if (!known.has(key)) throw new ConfigError(`TESSERA_CONFIG_FILE: unknown setting "${key}" (example: {"TESSERA_PORT": 8080})`);
+    if (!known.has(key))
+      throw new ConfigError(
+        `TESSERA_CONFIG_FILE: unknown setting "${key}" (example: {"TESSERA_PORT": 8080})`,
+      );
   }
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
@@ -97,7 +107,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }
     out[name] = raw === undefined ? f.default : parseValue(name, f, raw);
   }
-  const cfg = { ...(out as Omit<Config, 'production'>), production: env.NODE_ENV === 'production', ...overrides } as Config;
+  const cfg = {
+    ...(out as Omit<Config, 'production'>),
+    production: env.NODE_ENV === 'production',
+    ...overrides,
+  } as Config;
   checkConsistency(cfg, env);
   return cfg;
 }
@@ -105,17 +119,23 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 function checkConsistency(cfg: Config, env: Env): void {
   const ctx = cfg.contextPath;
   if (!/^\/[A-Za-z0-9/_-]*$/.test(ctx) || ctx.endsWith('/')) {
-    throw new ConfigError(`TESSERA_CONTEXT_PATH: "${ctx}" must start with / and not end with / (example: TESSERA_CONTEXT_PATH=/api)`);
+    throw new ConfigError(
+      `TESSERA_CONTEXT_PATH: "${ctx}" must start with / and not end with / (example: TESSERA_CONTEXT_PATH=/api)`,
+    );
   }
   if (cfg.jwtAlgorithm === 'HS256' && !cfg.jwtSecret) {
-    throw new ConfigError('TESSERA_JWT_SECRET: required when TESSERA_JWT_ALGORITHM=HS256 (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))');
+    throw new ConfigError(
+      'TESSERA_JWT_SECRET: required when TESSERA_JWT_ALGORITHM=HS256 (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))',
+    );
   }
   if (cfg.jwtSecret && cfg.jwtAlgorithm !== 'HS256' && env.TESSERA_JWT_ALGORITHM === undefined) {
     // A secret alone (seed 000's JWT_SECRET) means the operator wants HS256.
     cfg.jwtAlgorithm = 'HS256';
   }
   if (cfg.captchaProvider === 'turnstile' && !cfg.turnstileSecret) {
-    throw new ConfigError('TESSERA_TURNSTILE_SECRET: required when TESSERA_CAPTCHA_PROVIDER=turnstile (example: TESSERA_TURNSTILE_SECRET=0x4AAAAAAA...)');
+    throw new ConfigError(
+      'TESSERA_TURNSTILE_SECRET: required when TESSERA_CAPTCHA_PROVIDER=turnstile (example: TESSERA_TURNSTILE_SECRET=0x4AAAAAAA...)',
+    );
   }
   if (cfg.production) checkProduction(cfg, env);
 }
@@ -123,16 +143,24 @@ function checkConsistency(cfg: Config, env: Env): void {
 /** Production refuses what is only acceptable on a laptop. */
 function checkProduction(cfg: Config, env: Env): void {
   if (cfg.demo) {
-    throw new ConfigError('TESSERA_DEMO: demo users with known passwords are refused when NODE_ENV=production (example: unset TESSERA_DEMO)');
+    throw new ConfigError(
+      'TESSERA_DEMO: demo users with known passwords are refused when NODE_ENV=production (example: unset TESSERA_DEMO)',
+    );
   }
   if (cfg.jwtSecret && Buffer.byteLength(cfg.jwtSecret, 'utf8') < 32) {
-    throw new ConfigError('TESSERA_JWT_SECRET: shorter than 256 bits (32 bytes), refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))');
+    throw new ConfigError(
+      'TESSERA_JWT_SECRET: shorter than 256 bits (32 bytes), refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))',
+    );
   }
   if (cfg.jwtSecret && /change|secret|example|default/i.test(cfg.jwtSecret)) {
-    throw new ConfigError('TESSERA_JWT_SECRET: looks like a placeholder, refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))');
+    throw new ConfigError(
+      'TESSERA_JWT_SECRET: looks like a placeholder, refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))',
+    );
   }
   if (env.TESSERA_TRUST_PROXY === undefined) {
-    throw new ConfigError('TESSERA_TRUST_PROXY: must be set explicitly when NODE_ENV=production, to your TLS proxy addresses or "none" (example: TESSERA_TRUST_PROXY=10.0.0.0/8)');
+    throw new ConfigError(
+      'TESSERA_TRUST_PROXY: must be set explicitly when NODE_ENV=production, to your TLS proxy addresses or "none" (example: TESSERA_TRUST_PROXY=10.0.0.0/8)',
+    );
   }
 }
 

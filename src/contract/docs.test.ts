@@ -27,8 +27,29 @@ describe('docs stay true to the code', () => {
   });
 
   it('every contract variable of shared/API.md exists', () => {
-    const names = new Set(Object.values(FIELDS).flatMap((f) => [f.env, ...((f as { aliases?: string[] }).aliases ?? [])]));
-    for (const v of ['TESSERA_HOST', 'TESSERA_PORT', 'TESSERA_DATA_DIR', 'TESSERA_DATABASE_URL', 'TESSERA_REDIS_URL', 'TESSERA_CONTEXT_PATH', 'TESSERA_ADMIN_PASSWORD', 'TESSERA_DEMO', 'TESSERA_JWT_PRIVATE_KEY_FILE', 'TESSERA_JWT_SECRET', 'JWT_SECRET', 'TESSERA_ACCESS_TOKEN_TTL_SECONDS', 'TESSERA_REFRESH_TOKEN_TTL_SECONDS', 'TESSERA_RSA_KEY_TTL_SECONDS', 'TESSERA_LOGIN_POLICY']) {
+    const names = new Set(
+      Object.values(FIELDS).flatMap((f) => [
+        f.env,
+        ...((f as { aliases?: string[] }).aliases ?? []),
+      ]),
+    );
+    for (const v of [
+      'TESSERA_HOST',
+      'TESSERA_PORT',
+      'TESSERA_DATA_DIR',
+      'TESSERA_DATABASE_URL',
+      'TESSERA_REDIS_URL',
+      'TESSERA_CONTEXT_PATH',
+      'TESSERA_ADMIN_PASSWORD',
+      'TESSERA_DEMO',
+      'TESSERA_JWT_PRIVATE_KEY_FILE',
+      'TESSERA_JWT_SECRET',
+      'JWT_SECRET',
+      'TESSERA_ACCESS_TOKEN_TTL_SECONDS',
+      'TESSERA_REFRESH_TOKEN_TTL_SECONDS',
+      'TESSERA_RSA_KEY_TTL_SECONDS',
+      'TESSERA_LOGIN_POLICY',
+    ]) {
       expect(names.has(v), v).toBe(true);
     }
   });

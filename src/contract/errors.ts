@@ -9,8 +9,16 @@ export const ERRORS = {
   CAPTCHA_REQUIRED: { status: 400, en: 'Human verification is required', zh: '需要人机验证' },
   CAPTCHA_FAILED: { status: 400, en: 'Human verification failed', zh: '人机验证失败' },
   INVALID_CREDENTIALS: { status: 401, en: 'Wrong username or password', zh: '用户名或密码错误' },
-  KEY_EXPIRED: { status: 401, en: 'The secure session expired, fetch a new public key', zh: '安全会话已过期，请重新获取公钥' },
-  KEY_NOT_FOUND: { status: 401, en: 'Security check failed, reload and try again', zh: '安全验证失败，请刷新页面重试' },
+  KEY_EXPIRED: {
+    status: 401,
+    en: 'The secure session expired, fetch a new public key',
+    zh: '安全会话已过期，请重新获取公钥',
+  },
+  KEY_NOT_FOUND: {
+    status: 401,
+    en: 'Security check failed, reload and try again',
+    zh: '安全验证失败，请刷新页面重试',
+  },
   TOKEN_MISSING: { status: 401, en: 'Authentication is required', zh: '需要登录' },
   TOKEN_INVALID: { status: 401, en: 'The token is not valid', zh: '令牌无效' },
   TOKEN_EXPIRED: { status: 401, en: 'The token has expired', zh: '令牌已过期' },
@@ -21,14 +29,30 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, en: 'Not found', zh: '资源不存在' },
   METHOD_NOT_ALLOWED: { status: 405, en: 'Method not allowed', zh: '不支持该请求方法' },
   USER_EXISTS: { status: 409, en: 'The user already exists', zh: '用户已存在' },
-  CONFLICT: { status: 409, en: 'The request conflicts with the current state', zh: '请求与当前状态冲突' },
+  CONFLICT: {
+    status: 409,
+    en: 'The request conflicts with the current state',
+    zh: '请求与当前状态冲突',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, en: 'The request body is too large', zh: '请求体过大' },
   ACCOUNT_LOCKED: { status: 423, en: 'The account is temporarily locked', zh: '账户已被临时锁定' },
   ACCOUNT_DISABLED: { status: 403, en: 'The account is disabled', zh: '账户已被禁用' },
-  LOGIN_REJECTED: { status: 409, en: 'Already signed in elsewhere; sign out there first', zh: '账号已在其他地方登录，请先退出' },
-  RATE_LIMITED: { status: 429, en: 'Too many requests, try again later', zh: '请求过于频繁，请稍后再试' },
+  LOGIN_REJECTED: {
+    status: 409,
+    en: 'Already signed in elsewhere; sign out there first',
+    zh: '账号已在其他地方登录，请先退出',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    en: 'Too many requests, try again later',
+    zh: '请求过于频繁，请稍后再试',
+  },
   INTERNAL: { status: 500, en: 'Internal error', zh: '服务器内部错误' },
-  UNAVAILABLE: { status: 503, en: 'Temporarily unavailable, try again shortly', zh: '服务暂时不可用，请稍后再试' },
+  UNAVAILABLE: {
+    status: 503,
+    en: 'Temporarily unavailable, try again shortly',
+    zh: '服务暂时不可用，请稍后再试',
+  },
 } as const satisfies Record<string, { status: number; en: string; zh: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,12 +9,18 @@
  */
 
 /** Largest id and count the SQL `integer` columns hold (PostgreSQL int4). */
-export const INT32_MAX = 2_147_483_647;
+const INT32_MAX = 2_147_483_647;
 
 /** `{type: 'integer', minimum, maximum}`, plus `default` or `description` if given. */
-export function int<const X extends { default?: number; description?: string }>(minimum: number, maximum: number, extra?: X) {
+export function int<const X extends { default?: number; description?: string }>(
+  minimum: number,
+  maximum: number,
+  extra?: X,
+) {
   if (!Number.isSafeInteger(minimum) || !Number.isSafeInteger(maximum) || minimum > maximum) {
-    throw new Error(`int(${minimum}, ${maximum}): bounds must be safe integers, minimum <= maximum`);
+    throw new Error(
+      `int(${minimum}, ${maximum}): bounds must be safe integers, minimum <= maximum`,
+    );
   }
   return { type: 'integer' as const, minimum, maximum, ...extra };
 }

@@ -33,7 +33,9 @@ function openSqlite(path: string): Db {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
+  });
   return {
     kysely,
     dialect: 'sqlite',
@@ -71,7 +73,9 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 500) {
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Db> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new Error('TESSERA_DATABASE_SCHEMA: must be a lower-case SQL identifier (example: tessera)');
+    throw new Error(
+      'TESSERA_DATABASE_SCHEMA: must be a lower-case SQL identifier (example: tessera)',
+    );
   }
   if (schema) {
     const setup = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
@@ -93,10 +97,12 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Db
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let current = schema;
   if (!current) {
-    const r = await sql<{ s: string }>`select current_schema() as s`.execute(kysely).catch(async (e) => {
-      await kysely.destroy();
-      throw e;
-    });
+    const r = await sql<{ s: string }>`select current_schema() as s`
+      .execute(kysely)
+      .catch(async (e) => {
+        await kysely.destroy();
+        throw e;
+      });
     current = r.rows[0]?.s ?? 'public';
   }
   return {

@@ -9,7 +9,23 @@ describe.each(dialects())('migrations on %s', (dialect) => {
       const k = t.db.kysely;
       await k.insertInto('roles').values({ name: 'user', level: 10, description: null }).execute();
       const now = Date.now();
-      await k.insertInto('users').values({ username: 'keep', username_key: 'keep', email: null, email_key: null, phone_number: null, display_name: null, password_hash: 'x', user_type: 'user', status: 'active', created_at: now, updated_at: now, password_changed_at: now }).execute();
+      await k
+        .insertInto('users')
+        .values({
+          username: 'keep',
+          username_key: 'keep',
+          email: null,
+          email_key: null,
+          phone_number: null,
+          display_name: null,
+          password_hash: 'x',
+          user_type: 'user',
+          status: 'active',
+          created_at: now,
+          updated_at: now,
+          password_changed_at: now,
+        })
+        .execute();
       expect(await migrate(t.db)).toEqual([]);
       const u = await k.selectFrom('users').selectAll().executeTakeFirstOrThrow();
       expect(u.username).toBe('keep');

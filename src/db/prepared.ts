@@ -1,4 +1,10 @@
-import { CompiledQuery, type Compilable, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type Compilable,
+  type Kysely,
+  type QueryResult,
+  type Transaction,
+} from 'kysely';
 import type { Database } from './types.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -34,6 +40,7 @@ export function prepared<A extends unknown[], R>(build: (...args: A) => Compilab
   return {
     rows: async (q: Q, ...args: A): Promise<R[]> => (await run(q, args)).rows,
     first: async (q: Q, ...args: A): Promise<R | undefined> => (await run(q, args)).rows[0],
-    affected: async (q: Q, ...args: A): Promise<number> => Number((await run(q, args)).numAffectedRows ?? 0n),
+    affected: async (q: Q, ...args: A): Promise<number> =>
+      Number((await run(q, args)).numAffectedRows ?? 0n),
   };
 }

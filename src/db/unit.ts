@@ -19,10 +19,17 @@ export interface Unit {
  * effects). After-commit effects that throw are reported, never rethrown: the
  * change is durable and the request has succeeded.
  */
-export async function inUnit<T>(db: Kysely<Database>, fn: (u: Unit) => Promise<T>, outer?: Unit, onEffectError?: (e: unknown) => void): Promise<T> {
+export async function inUnit<T>(
+  db: Kysely<Database>,
+  fn: (u: Unit) => Promise<T>,
+  outer?: Unit,
+  onEffectError?: (e: unknown) => void,
+): Promise<T> {
   if (outer) return fn(outer);
   const effects: (() => void | Promise<void>)[] = [];
-  const result = await db.transaction().execute((tx) => fn({ tx, afterCommit: (e) => effects.push(e) }));
+  const result = await db
+    .transaction()
+    .execute((tx) => fn({ tx, afterCommit: (e) => effects.push(e) }));
   for (const e of effects) {
     try {
       await e();

@@ -20,11 +20,18 @@ describe.each(dialects())('request pipeline (%s)', (dialect) => {
   });
   afterAll(() => s?.close());
 
-  const introspect = (token: string, auth?: Record<string, string>) => s.call('POST', '/api/service/introspect', { body: { token }, headers: auth ?? { authorization: `Bearer ${API_TOKENS[0]}` } });
+  const introspect = (token: string, auth?: Record<string, string>) =>
+    s.call('POST', '/api/service/introspect', {
+      body: { token },
+      headers: auth ?? { authorization: `Bearer ${API_TOKENS[0]}` },
+    });
 
   it('an excluded route needs nothing and ignores any Authorization header', async () => {
     expect((await s.call('GET', '/healthz')).statusCode).toBe(200);
-    expect((await s.call('GET', '/healthz', { headers: { authorization: 'Bearer garbage' } })).statusCode).toBe(200);
+    expect(
+      (await s.call('GET', '/healthz', { headers: { authorization: 'Bearer garbage' } }))
+        .statusCode,
+    ).toBe(200);
     expect((await s.call('GET', '/.well-known/jwks.json')).statusCode).toBe(200);
   });
 
@@ -32,12 +39,25 @@ describe.each(dialects())('request pipeline (%s)', (dialect) => {
     const t = (await s.login(user)).access_token;
     const okRes = await introspect(t);
     expect(okRes.statusCode).toBe(200);
-    expect(okRes.data.data).toMatchObject({ active: true, username: user, user_type: 'user', token_type: 'Bearer' });
+    expect(okRes.data.data).toMatchObject({
+      active: true,
+      username: user,
+      user_type: 'user',
+      token_type: 'Bearer',
+    });
     expect(okRes.data.data.scope).toContain('profile:read');
     expect((await introspect(t, { 'x-api-token': API_TOKENS[1]! })).data.data.active).toBe(true);
     expectError(await introspect(t, { authorization: `Bearer ${t}` }), 401, 'TOKEN_INVALID');
-    expectError(await introspect(t, { authorization: `Bearer ${API_TOKENS[0]}x` }), 401, 'TOKEN_INVALID');
-    expectError(await introspect(t, { authorization: `Bearer ${API_TOKENS[0]!.slice(0, -1)}` }), 401, 'TOKEN_INVALID');
+    expectError(
+      await introspect(t, { authorization: `Bearer ${API_TOKENS[0]}x` }),
+      401,
+      'TOKEN_INVALID',
+    );
+    expectError(
+      await introspect(t, { authorization: `Bearer ${API_TOKENS[0]!.slice(0, -1)}` }),
+      401,
+      'TOKEN_INVALID',
+    );
     expectError(await introspect(t, {}), 401, 'TOKEN_MISSING');
   });
 
@@ -50,16 +70,33 @@ describe.each(dialects())('request pipeline (%s)', (dialect) => {
 
   it('missing → TOKEN_MISSING; malformed → TOKEN_INVALID', async () => {
     expectError(await s.call('GET', '/api/public/auth/me'), 401, 'TOKEN_MISSING');
-    for (const h of ['Bearer', 'Bearer ', 'Basic dXNlcjpwdw==', 'Bearer not-a-jwt', 'Bearer a.b.c', 'Token abc.def.ghi']) {
-      expectError(await s.call('GET', '/api/public/auth/me', { headers: { authorization: h } }), 401, 'TOKEN_INVALID');
+    for (const h of [
+      'Bearer',
+      'Bearer ',
+      'Basic dXNlcjpwdw==',
+      'Bearer not-a-jwt',
+      'Bearer a.b.c',
+      'Token abc.def.ghi',
+    ]) {
+      expectError(
+        await s.call('GET', '/api/public/auth/me', { headers: { authorization: h } }),
+        401,
+        'TOKEN_INVALID',
+      );
     }
   });
 
   it('forged tokens → TOKEN_INVALID: bad signature, alg none, foreign key, wrong typ', async () => {
     const t = (await s.login(user)).access_token;
     const [h, p, sig] = t.split('.') as [string, string, string];
-    const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     const elevated = b64({ ...claims, roles: ['admin'], role: 'admin', level: 100 });
     const forged = [
       `${h}.${elevated}.${sig}`,
@@ -70,7 +107,9 @@ describe.each(dialects())('request pipeline (%s)', (dialect) => {
     ];
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const input = `${h}.${elevated}`;
-    forged.push(`${input}.${createSign('sha256').update(input).sign(privateKey).toString('base64url')}`);
+    forged.push(
+      `${input}.${createSign('sha256').update(input).sign(privateKey).toString('base64url')}`,
+    );
     for (const f of forged) expect(await me(s, f)).toBe('TOKEN_INVALID');
     expect(await me(s, t)).toBe('OK');
   });
@@ -78,9 +117,15 @@ describe.each(dialects())('request pipeline (%s)', (dialect) => {
   it('valid token without the permission → 403 FORBIDDEN; no token on the same route → 401', async () => {
     const t = (await s.login(user)).access_token;
     expectError(await s.call('GET', '/api/admin/users', { token: t }), 403, 'FORBIDDEN');
-    expectError(await s.call('PATCH', '/api/admin/settings', { token: t, body: { maxSessions: 1 } }), 403, 'FORBIDDEN');
+    expectError(
+      await s.call('PATCH', '/api/admin/settings', { token: t, body: { maxSessions: 1 } }),
+      403,
+      'FORBIDDEN',
+    );
     expectError(await s.call('GET', '/api/admin/users'), 401, 'TOKEN_MISSING');
-    expect((await s.call('GET', '/api/admin/users', { token: await s.adminToken() })).statusCode).toBe(200);
+    expect(
+      (await s.call('GET', '/api/admin/users', { token: await s.adminToken() })).statusCode,
+    ).toBe(200);
   });
 
   it('revocation is decided before permission: an ended session gets 401, not 403', async () => {
@@ -99,16 +144,26 @@ describe.each(dialects())('request pipeline (%s)', (dialect) => {
     clock.advance(1_000);
     expect(await me(s, t.access_token)).toBe('TOKEN_EXPIRED');
     expect(await me(s, ended)).toBe('TOKEN_EXPIRED');
-    expectError(await s.call('GET', '/api/admin/users', { token: t.access_token }), 401, 'TOKEN_EXPIRED');
+    expectError(
+      await s.call('GET', '/api/admin/users', { token: t.access_token }),
+      401,
+      'TOKEN_EXPIRED',
+    );
     expect((await introspect(t.access_token)).data.data).toEqual({ active: false });
-    const r = await s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: t.refresh_token } });
+    const r = await s.call('POST', '/api/public/auth/refresh', {
+      body: { refresh_token: t.refresh_token },
+    });
     expect(await me(s, r.data.data.access_token)).toBe('OK');
   });
 
   it('a refresh token is never accepted as an access token', async () => {
     const t = await s.login(user);
     expect(await me(s, t.refresh_token)).toBe('TOKEN_INVALID');
-    expectError(await s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: t.access_token } }), 401, 'TOKEN_INVALID');
+    expectError(
+      await s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: t.access_token } }),
+      401,
+      'TOKEN_INVALID',
+    );
   });
 });
 
@@ -123,8 +178,23 @@ describe('public-token paths with no token configured', () => {
     const name = uname('closed');
     await s.register(name);
     const t = (await s.login(name)).access_token;
-    expectError(await s.call('POST', '/api/service/introspect', { body: { token: t } }), 401, 'TOKEN_MISSING');
-    expectError(await s.call('POST', '/api/service/introspect', { body: { token: t }, token: t }), 401, 'TOKEN_INVALID');
-    expectError(await s.call('POST', '/api/service/introspect', { body: { token: t }, headers: { 'x-api-token': '' } }), 401, 'TOKEN_MISSING');
+    expectError(
+      await s.call('POST', '/api/service/introspect', { body: { token: t } }),
+      401,
+      'TOKEN_MISSING',
+    );
+    expectError(
+      await s.call('POST', '/api/service/introspect', { body: { token: t }, token: t }),
+      401,
+      'TOKEN_INVALID',
+    );
+    expectError(
+      await s.call('POST', '/api/service/introspect', {
+        body: { token: t },
+        headers: { 'x-api-token': '' },
+      }),
+      401,
+      'TOKEN_MISSING',
+    );
   });
 });

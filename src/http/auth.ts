@@ -1,4 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from 'fastify';
 import { safeEqual } from '../lib/crypto.js';
 import type { RoleService } from '../roles/service.js';
 import type { AccessClaims } from '../tokens/claims.js';
@@ -43,16 +49,24 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
     }
     // Like permissions, the level comes from the role definitions in force, not
     // the token's copy: lowering a role's level applies at once.
-    if (cfg?.minLevel !== undefined && d.roles.primary(claims.roles ?? []).level < cfg.minLevel) return true;
+    if (cfg?.minLevel !== undefined && d.roles.primary(claims.roles ?? []).level < cfg.minLevel)
+      return true;
     return false;
   }
 
-  function jwtGuard(this: unknown, req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  function jwtGuard(
+    this: unknown,
+    req: FastifyRequest,
+    _reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void {
     const token = bearerToken(req.headers.authorization);
-    if (!token) return done(new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING'));
+    if (!token)
+      return done(new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING'));
     const r = d.authenticator.check(token);
     if (r.ok) {
-      if (permissionDenied(r.claims, req.routeOptions.config)) return done(new TesseraError('FORBIDDEN'));
+      if (permissionDenied(r.claims, req.routeOptions.config))
+        return done(new TesseraError('FORBIDDEN'));
       req.auth = r.claims;
       return done();
     }
@@ -60,14 +74,20 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
     // Unknown key id: maybe rotated in by another node. Rare, rate-limited reload.
     d.authenticator.checkFresh(token).then((again) => {
       if (!again.ok) return done(new TesseraError(again.code));
-      if (permissionDenied(again.claims, req.routeOptions.config)) return done(new TesseraError('FORBIDDEN'));
+      if (permissionDenied(again.claims, req.routeOptions.config))
+        return done(new TesseraError('FORBIDDEN'));
       req.auth = again.claims;
       done();
     }, done);
   }
 
-  function publicTokenGuard(req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const presented = bearerToken(req.headers.authorization) ?? (req.headers['x-api-token'] as string | undefined);
+  function publicTokenGuard(
+    req: FastifyRequest,
+    _reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void {
+    const presented =
+      bearerToken(req.headers.authorization) ?? (req.headers['x-api-token'] as string | undefined);
     if (!presented) return done(new TesseraError('TOKEN_MISSING'));
     // A token was presented (e.g. a user's JWT): too long to be ours is invalid, not missing.
     if (presented.length > 512) return done(new TesseraError('TOKEN_INVALID'));
@@ -78,9 +98,17 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
 
   app.addHook('onRoute', (route) => {
     const url = route.url ?? '';
-    const guard = d.publicTokenPaths.some((p) => url.startsWith(p)) ? publicTokenGuard : route.config?.auth === 'jwt' ? jwtGuard : null;
+    const guard = d.publicTokenPaths.some((p) => url.startsWith(p))
+      ? publicTokenGuard
+      : route.config?.auth === 'jwt'
+        ? jwtGuard
+        : null;
     if (!guard) return;
-    const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    const existing = route.onRequest
+      ? Array.isArray(route.onRequest)
+        ? route.onRequest
+        : [route.onRequest]
+      : [];
     route.onRequest = [guard, ...existing];
   });
 }

@@ -9,8 +9,11 @@ describe('bad input answers a clear 4xx in the envelope', () => {
   });
   afterAll(() => s.close());
 
-  const inject = (payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, url = '/api/public/auth/login') =>
-    s.app.inject({ method: 'POST', url, payload, headers });
+  const inject = (
+    payload: string,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+    url = '/api/public/auth/login',
+  ) => s.app.inject({ method: 'POST', url, payload, headers });
 
   const expectEnvelope = (body: string, status: number, code: string) => {
     const j = JSON.parse(body);
@@ -34,7 +37,14 @@ describe('bad input answers a clear 4xx in the envelope', () => {
   });
 
   it('missing fields and wrong types', async () => {
-    for (const body of ['{}', '{"username": {"a": 1}, "password": "x"}', '[]', '"string"', 'null', '{"password":"abcdefgh"}']) {
+    for (const body of [
+      '{}',
+      '{"username": {"a": 1}, "password": "x"}',
+      '[]',
+      '"string"',
+      'null',
+      '{"password":"abcdefgh"}',
+    ]) {
       const r = await inject(body);
       expect(r.statusCode, body).toBe(400);
       expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
@@ -45,7 +55,11 @@ describe('bad input answers a clear 4xx in the envelope', () => {
     const r = await inject(JSON.stringify({ username: 'a'.repeat(300), password: 'abcdefgh' }));
     expect(r.statusCode).toBe(400);
     expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
-    const reg = await inject(JSON.stringify({ username: 'ok-name', email: 'x@example.com', password: 'p'.repeat(2000) }), undefined, '/api/public/auth/register');
+    const reg = await inject(
+      JSON.stringify({ username: 'ok-name', email: 'x@example.com', password: 'p'.repeat(2000) }),
+      undefined,
+      '/api/public/auth/register',
+    );
     expect(reg.statusCode).toBe(400);
   });
 
@@ -56,7 +70,9 @@ describe('bad input answers a clear 4xx in the envelope', () => {
   });
 
   it('deeply nested or prototype-polluting JSON changes nothing', async () => {
-    const r = await inject('{"username":"x","password":"abcdefgh","__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}');
+    const r = await inject(
+      '{"username":"x","password":"abcdefgh","__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}',
+    );
     expect([400, 401]).toContain(r.statusCode);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
     const deep = await inject(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
@@ -72,23 +88,38 @@ describe('bad input answers a clear 4xx in the envelope', () => {
   });
 
   it('control characters in a username are refused at register', async () => {
-    const r = await s.call('POST', '/api/public/auth/register', { body: { username: 'evil\u0000name', email: 'e@example.com', password: 'a-strong-passphrase' } });
+    const r = await s.call('POST', '/api/public/auth/register', {
+      body: { username: 'evil\u0000name', email: 'e@example.com', password: 'a-strong-passphrase' },
+    });
     expect(r.statusCode).toBe(400);
     expect(r.data.error).toBe('VALIDATION_FAILED');
-    const zw = await s.call('POST', '/api/public/auth/register', { body: { username: 'ad\u200bmin', email: 'z@example.com', password: 'a-strong-passphrase' } });
+    const zw = await s.call('POST', '/api/public/auth/register', {
+      body: { username: 'ad\u200bmin', email: 'z@example.com', password: 'a-strong-passphrase' },
+    });
     expect(zw.statusCode).toBe(400);
   });
 
   it('weak and truncated passwords are refused at register', async () => {
     for (const password of ['short', 'password123', '12345678', 'x'.repeat(129)]) {
-      const r = await s.call('POST', '/api/public/auth/register', { body: { username: `u${password.length}${password.slice(0, 3)}`, email: `p${password.length}@example.com`, password } });
+      const r = await s.call('POST', '/api/public/auth/register', {
+        body: {
+          username: `u${password.length}${password.slice(0, 3)}`,
+          email: `p${password.length}@example.com`,
+          password,
+        },
+      });
       expect(r.statusCode, password).toBe(400);
       expect(r.data.error).toBe('VALIDATION_FAILED');
     }
   });
 
   it('a huge Authorization header or odd Accept-Language is harmless', async () => {
-    const r = await s.call('GET', '/api/public/auth/me', { headers: { authorization: `Bearer ${'a'.repeat(9000)}.b.c`, 'accept-language': ';;;q=abc,zh;q=NaN,'.repeat(50) } });
+    const r = await s.call('GET', '/api/public/auth/me', {
+      headers: {
+        authorization: `Bearer ${'a'.repeat(9000)}.b.c`,
+        'accept-language': ';;;q=abc,zh;q=NaN,'.repeat(50),
+      },
+    });
     expect(r.statusCode).toBe(401);
     expect(r.data.error).toBe('TOKEN_INVALID');
   });
@@ -102,15 +133,28 @@ describe('an unexpected failure', () => {
     const logged: unknown[] = [];
     const pino = (await import('pino')).default;
     const log = pino({ level: 'error' }, { write: (l: string) => void logged.push(l) });
-    const rt = await createRuntime(loadConfig({}, { logLevel: 'error' }), { sqlitePath: ':memory:', noHousekeeping: true, log });
+    const rt = await createRuntime(loadConfig({}, { logLevel: 'error' }), {
+      sqlitePath: ':memory:',
+      noHousekeeping: true,
+      log,
+    });
     const app = await buildApp(rt);
     app.get('/api/boom', async () => {
       throw new Error('kysely: SQLITE_CORRUPT at /srv/app/node_modules/x.js:12');
     });
     try {
-      const r = await app.inject({ method: 'GET', url: '/api/boom', headers: { 'accept-language': 'zh-CN' } });
+      const r = await app.inject({
+        method: 'GET',
+        url: '/api/boom',
+        headers: { 'accept-language': 'zh-CN' },
+      });
       expect(r.statusCode).toBe(500);
-      expect(JSON.parse(r.body)).toEqual({ code: 500, message: 'INTERNAL: 服务器内部错误', error: 'INTERNAL', data: null });
+      expect(JSON.parse(r.body)).toEqual({
+        code: 500,
+        message: 'INTERNAL: 服务器内部错误',
+        error: 'INTERNAL',
+        data: null,
+      });
       expect(r.body).not.toMatch(/kysely|SQLITE|node_modules/);
       expect(logged.join('')).toContain('SQLITE_CORRUPT');
     } finally {
@@ -126,9 +170,19 @@ describe('an empty JSON body', () => {
     try {
       await s.register('emptybody');
       const t = await s.login('emptybody');
-      const out = await s.app.inject({ method: 'POST', url: '/api/public/auth/logout', headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/json' }, payload: '' });
+      const out = await s.app.inject({
+        method: 'POST',
+        url: '/api/public/auth/logout',
+        headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/json' },
+        payload: '',
+      });
       expect(out.statusCode).toBe(200);
-      const login = await s.app.inject({ method: 'POST', url: '/api/public/auth/login', headers: { 'content-type': 'application/json' }, payload: '' });
+      const login = await s.app.inject({
+        method: 'POST',
+        url: '/api/public/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload: '',
+      });
       expect(login.statusCode).toBe(400);
       expect(JSON.parse(login.body).error).toBe('VALIDATION_FAILED');
     } finally {

@@ -12,22 +12,41 @@ export function envelope(data: object = { type: 'null' }): object {
 }
 
 /** Error envelope: adds the machine-readable `error` code. */
-export const errorEnvelope = {
+const errorEnvelope = {
   type: 'object',
   required: ['code', 'message', 'error', 'data'],
   properties: {
     code: { type: 'integer' },
-    message: { type: 'string', description: 'Starts with the error code and ": " (seed 001 clients look for it).' },
+    message: {
+      type: 'string',
+      description: 'Starts with the error code and ": " (seed 001 clients look for it).',
+    },
     error: { type: 'string' },
     data: { type: ['object', 'null'], additionalProperties: true },
   },
 } as const;
 
-const ERROR_STATUSES = ['400', '401', '403', '404', '409', '413', '423', '429', '500', '503'] as const;
+// Only its type is used: the statuses a route may declare.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the const is the single source of the union type
+const ERROR_STATUSES = [
+  '400',
+  '401',
+  '403',
+  '404',
+  '409',
+  '413',
+  '423',
+  '429',
+  '500',
+  '503',
+] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
 /** A route's `response` map: its success shapes plus the error envelope for the listed statuses. */
-export function responses(ok: Record<string, object>, errors: readonly ErrorStatus[] = []): Record<string, object> {
+export function responses(
+  ok: Record<string, object>,
+  errors: readonly ErrorStatus[] = [],
+): Record<string, object> {
   const out: Record<string, object> = { ...ok };
   for (const s of new Set<ErrorStatus>(['400', '500', ...errors])) out[s] = errorEnvelope;
   return out;
@@ -43,7 +62,16 @@ export function localeOf(req: FastifyRequest): Locale {
 }
 
 /** Sends a success envelope. */
-export function ok(req: FastifyRequest, reply: FastifyReply, data: unknown, opts: { status?: number; message?: MessageKey } = {}): FastifyReply {
+export function ok(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  data: unknown,
+  opts: { status?: number; message?: MessageKey } = {},
+): FastifyReply {
   const status = opts.status ?? 200;
-  return reply.code(status).send({ code: status, message: successMessage(opts.message ?? 'OK', localeOf(req)), data: data ?? null });
+  return reply.code(status).send({
+    code: status,
+    message: successMessage(opts.message ?? 'OK', localeOf(req)),
+    data: data ?? null,
+  });
 }

@@ -7,11 +7,28 @@ import { isTesseraError } from '../lib/errors.js';
 import { outageOf, type Dependency } from '../infra/health.js';
 
 /** The body of every error answer: the seed envelope plus `error`. */
-export function errorBody(code: ErrorCode, req: FastifyRequest, detail?: string, data: Record<string, unknown> | null = null) {
-  return { code: ERRORS[code].status, message: errorMessage(code, localeOf(req), detail), error: code, data };
+function errorBody(
+  code: ErrorCode,
+  req: FastifyRequest,
+  detail?: string,
+  data: Record<string, unknown> | null = null,
+) {
+  return {
+    code: ERRORS[code].status,
+    message: errorMessage(code, localeOf(req), detail),
+    error: code,
+    data,
+  };
 }
 
-function sendError(reply: FastifyReply, req: FastifyRequest, code: ErrorCode, detail?: string, data: Record<string, unknown> | null = null, headers?: Record<string, string>) {
+function sendError(
+  reply: FastifyReply,
+  req: FastifyRequest,
+  code: ErrorCode,
+  detail?: string,
+  data: Record<string, unknown> | null = null,
+  headers?: Record<string, string>,
+) {
   if (headers) reply.headers(headers);
   return reply.code(ERRORS[code].status).send(errorBody(code, req, detail, data));
 }
@@ -33,7 +50,8 @@ export function frameworkError(err: FastifyError): { code: ErrorCode; detail?: s
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { code: 'VALIDATION_FAILED', detail: 'the body is not valid JSON' };
   }
-  if (err instanceof SyntaxError) return { code: 'VALIDATION_FAILED', detail: 'the body is not valid JSON' };
+  if (err instanceof SyntaxError)
+    return { code: 'VALIDATION_FAILED', detail: 'the body is not valid JSON' };
   const status = err.statusCode ?? 500;
   if (status === 404) return { code: 'NOT_FOUND' };
   if (status === 405) return { code: 'METHOD_NOT_ALLOWED' };
@@ -51,10 +69,20 @@ export function frameworkError(err: FastifyError): { code: ErrorCode; detail?: s
 /** Seconds a client is told to wait when a dependency is down. */
 export const OUTAGE_RETRY_AFTER_SEC = 5;
 
-export function installErrorHandling(app: FastifyInstance, opts: { onOutage?: (dep: Dependency, err: unknown) => void } = {}): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  opts: { onOutage?: (dep: Dependency, err: unknown) => void } = {},
+): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isTesseraError(err)) {
-      return sendError(reply, req, err.code, err.opts.detail, err.opts.data ?? null, err.opts.headers);
+      return sendError(
+        reply,
+        req,
+        err.code,
+        err.opts.detail,
+        err.opts.data ?? null,
+        err.opts.headers,
+      );
     }
     const mapped = frameworkError(err);
     if (mapped) return sendError(reply, req, mapped.code, mapped.detail);
@@ -64,7 +92,14 @@ export function installErrorHandling(app: FastifyInstance, opts: { onOutage?: (d
     if (dep) {
       opts.onOutage?.(dep, err);
       const secs = String(OUTAGE_RETRY_AFTER_SEC);
-      return sendError(reply, req, 'UNAVAILABLE', undefined, { retry_after: OUTAGE_RETRY_AFTER_SEC }, { 'retry-after': secs });
+      return sendError(
+        reply,
+        req,
+        'UNAVAILABLE',
+        undefined,
+        { retry_after: OUTAGE_RETRY_AFTER_SEC },
+        { 'retry-after': secs },
+      );
     }
     req.log.error({ err }, 'unhandled error');
     return sendError(reply, req, 'INTERNAL');

@@ -1,4 +1,10 @@
-import { ERRORS, MESSAGES, type ErrorCode, type Locale, type MessageKey } from '../contract/errors.js';
+import {
+  ERRORS,
+  MESSAGES,
+  type ErrorCode,
+  type Locale,
+  type MessageKey,
+} from '../contract/errors.js';
 
 /**
  * Picks `zh` when the client's Accept-Language prefers Chinese over English,

@@ -32,7 +32,10 @@ export interface DependencyHealth {
  * requests fail in between, and no `unhandled error` lines for a known
  * outage. Failing requests answer 503 UNAVAILABLE with Retry-After.
  */
-export function createDependencyHealth(log: Pick<Logger, 'warn'>, opts: { probeEveryMs?: number } = {}): DependencyHealth {
+export function createDependencyHealth(
+  log: Pick<Logger, 'warn'>,
+  opts: { probeEveryMs?: number } = {},
+): DependencyHealth {
   const everyMs = opts.probeEveryMs ?? 1000;
   const since = new Map<Dependency, number>();
   const counts = new Map<Dependency, number>();
@@ -60,7 +63,8 @@ export function createDependencyHealth(log: Pick<Logger, 'warn'>, opts: { probeE
       counts.set(dep, (counts.get(dep) ?? 0) + 1);
       if (since.has(dep) || stopped) return;
       since.set(dep, Date.now());
-      const reason = err instanceof Error ? err.message : err === undefined ? undefined : String(err);
+      const reason =
+        err instanceof Error ? err.message : err === undefined ? undefined : String(err);
       log.warn({ dep, reason }, 'dependency unavailable');
       schedule(dep);
     },
@@ -89,7 +93,19 @@ export function createDependencyHealth(log: Pick<Logger, 'warn'>, opts: { probeE
   return api;
 }
 
-const PG_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+const PG_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 /**
  * Which dependency an error says is unreachable, or null when it is not an
@@ -103,9 +119,19 @@ export function outageOf(err: unknown): Dependency | null {
   const e = err as Error & { code?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   if (e.name === 'MaxRetriesPerRequestError') return 'redis';
-  if (/^(Connection is closed|Stream isn't writeable|Command timed out|Redis is not ready)/.test(e.message)) return 'redis';
+  if (
+    /^(Connection is closed|Stream isn't writeable|Command timed out|Redis is not ready)/.test(
+      e.message,
+    )
+  )
+    return 'redis';
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR' || code === 'SQLITE_FULL') return 'sqlite';
   if (PG_CONNECTION_CODES.has(code) || code.startsWith('08')) return 'postgres';
-  if (/^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection)/.test(e.message)) return 'postgres';
+  if (
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection)/.test(
+      e.message,
+    )
+  )
+    return 'postgres';
   return null;
 }

@@ -13,7 +13,11 @@ export async function sharedSecret(db: SecurityDb, clock: Clock, name: string): 
     .values({ name, value: randomBytes(32).toString('base64url'), created_at: clock.now() })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
-  const row = await db.selectFrom('security_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('security_secrets')
+    .select('value')
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
   return row.value;
 }
 
@@ -21,8 +25,22 @@ export async function sharedSecret(db: SecurityDb, clock: Clock, name: string): 
  * Lease for a periodic job shared by several nodes: true for the one node
  * whose conditional update moved `next_run_at` forward, false for the rest.
  */
-export async function takeLease(db: SecurityDb, name: string, now: number, periodMs: number): Promise<boolean> {
-  await db.insertInto('job_leases').values({ name, next_run_at: 0 }).onConflict((oc) => oc.column('name').doNothing()).execute();
-  const r = await db.updateTable('job_leases').set({ next_run_at: now + periodMs }).where('name', '=', name).where('next_run_at', '<=', now).executeTakeFirst();
+export async function takeLease(
+  db: SecurityDb,
+  name: string,
+  now: number,
+  periodMs: number,
+): Promise<boolean> {
+  await db
+    .insertInto('job_leases')
+    .values({ name, next_run_at: 0 })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const r = await db
+    .updateTable('job_leases')
+    .set({ next_run_at: now + periodMs })
+    .where('name', '=', name)
+    .where('next_run_at', '<=', now)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }

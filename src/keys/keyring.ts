@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPair,
+  type JsonWebKey as CryptoJwk,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
@@ -37,7 +45,9 @@ export interface KeyringOptions {
 const generate = promisify(generateKeyPair);
 const CHANNEL = 'keys';
 
-async function newKeyPair(alg: Exclude<SigningAlg, 'HS256'>): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+async function newKeyPair(
+  alg: Exclude<SigningAlg, 'HS256'>,
+): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   if (alg === 'RS256') return generate('rsa', { modulusLength: 2048 });
   if (alg === 'ES256') return generate('ec', { namedCurve: 'P-256' });
   return generate('ed25519');
@@ -45,12 +55,19 @@ async function newKeyPair(alg: Exclude<SigningAlg, 'HS256'>): Promise<{ privateK
 
 function algOfKey(key: KeyObject): Exclude<SigningAlg, 'HS256'> {
   if (key.asymmetricKeyType === 'rsa') return 'RS256';
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return 'ES256';
   if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
-  throw new Error('TESSERA_JWT_PRIVATE_KEY_FILE: unsupported key type (use RSA ≥ 2048 bits, EC P-256 or Ed25519) (example: openssl genpkey -algorithm ed25519)');
+  throw new Error(
+    'TESSERA_JWT_PRIVATE_KEY_FILE: unsupported key type (use RSA ≥ 2048 bits, EC P-256 or Ed25519) (example: openssl genpkey -algorithm ed25519)',
+  );
 }
 
-async function publicJwkOf(publicKey: KeyObject, alg: SigningAlg, kid?: string): Promise<JWK & { kid: string }> {
+async function publicJwkOf(
+  publicKey: KeyObject,
+  alg: SigningAlg,
+  kid?: string,
+): Promise<JWK & { kid: string }> {
   const jwk = publicKey.export({ format: 'jwk' }) as JWK;
   const id = kid ?? (await calculateJwkThumbprint(jwk, 'sha256'));
   return { ...jwk, kid: id, alg, use: 'sig' };
@@ -74,7 +91,9 @@ export function createKeyring(opts: KeyringOptions) {
     const live = list.filter((k) => k.expiresAt === null || k.expiresAt > now);
     const before = new Set(keys.keys());
     keys = new Map(live.map((k) => [k.kid, k]));
-    active = live.filter((k) => k.signKey && k.expiresAt === null).sort((a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1))[0];
+    active = live
+      .filter((k) => k.signKey && k.expiresAt === null)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1))[0];
     // A withdrawn key must not keep verifying through caches.
     if ([...before].some((kid) => !keys.has(kid))) for (const l of listeners) l();
   }
@@ -86,8 +105,15 @@ export function createKeyring(opts: KeyringOptions) {
       return {
         kid: r.kid,
         alg: r.alg as SigningAlg,
-        verifyKey: createPublicKey({ key: pub as import('node:crypto').JsonWebKey, format: 'jwk' }),
-        ...(r.private_jwk ? { signKey: createPrivateKey({ key: JSON.parse(r.private_jwk) as import('node:crypto').JsonWebKey, format: 'jwk' }) } : {}),
+        verifyKey: createPublicKey({ key: pub as CryptoJwk, format: 'jwk' }),
+        ...(r.private_jwk
+          ? {
+              signKey: createPrivateKey({
+                key: JSON.parse(r.private_jwk) as CryptoJwk,
+                format: 'jwk',
+              }),
+            }
+          : {}),
         publicJwk: pub,
         createdAt: r.created_at,
         expiresAt: r.retired_at === null ? null : r.expires_at,
@@ -108,18 +134,38 @@ export function createKeyring(opts: KeyringOptions) {
   async function configuredKey(): Promise<SigningKey> {
     if (opts.alg === 'HS256') {
       const secret = createSecretKey(Buffer.from(opts.secret ?? '', 'utf8'));
-      const kid = `hs-${createHash('sha256').update(opts.secret ?? '').digest('base64url').slice(0, 12)}`;
-      return { kid, alg: 'HS256', signKey: secret, verifyKey: secret, createdAt: 0, expiresAt: null };
+      const kid = `hs-${createHash('sha256')
+        .update(opts.secret ?? '')
+        .digest('base64url')
+        .slice(0, 12)}`;
+      return {
+        kid,
+        alg: 'HS256',
+        signKey: secret,
+        verifyKey: secret,
+        createdAt: 0,
+        expiresAt: null,
+      };
     }
     const pem = readFileSync(opts.privateKeyFile!, 'utf8');
     const priv = createPrivateKey(pem);
     const alg = algOfKey(priv);
     if (alg === 'RS256' && (priv.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-      throw new Error('TESSERA_JWT_PRIVATE_KEY_FILE: RSA keys must be at least 2048 bits (example: openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048)');
+      throw new Error(
+        'TESSERA_JWT_PRIVATE_KEY_FILE: RSA keys must be at least 2048 bits (example: openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048)',
+      );
     }
     const pub = createPublicKey(priv);
     const jwk = await publicJwkOf(pub, alg);
-    return { kid: jwk.kid, alg, signKey: priv, verifyKey: pub, publicJwk: jwk, createdAt: 0, expiresAt: null };
+    return {
+      kid: jwk.kid,
+      alg,
+      signKey: priv,
+      verifyKey: pub,
+      publicJwk: jwk,
+      createdAt: 0,
+      expiresAt: null,
+    };
   }
 
   async function generateAndStore(): Promise<string> {
@@ -127,7 +173,16 @@ export function createKeyring(opts: KeyringOptions) {
     const { privateKey, publicKey } = await newKeyPair(alg);
     const pub = await publicJwkOf(publicKey, alg);
     const priv = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: pub.kid, alg };
-    await store.insert({ kid: pub.kid, alg, private_jwk: JSON.stringify(priv), public_jwk: JSON.stringify(pub), status: 'active', created_at: clock.now(), retired_at: null, expires_at: null });
+    await store.insert({
+      kid: pub.kid,
+      alg,
+      private_jwk: JSON.stringify(priv),
+      public_jwk: JSON.stringify(pub),
+      status: 'active',
+      created_at: clock.now(),
+      retired_at: null,
+      expires_at: null,
+    });
     return pub.kid;
   }
 
@@ -166,7 +221,9 @@ export function createKeyring(opts: KeyringOptions) {
     /** A new active key; the old ones retire and verify until their last token expires. */
     async rotate(): Promise<string> {
       if (opts.alg === 'HS256' || opts.privateKeyFile) {
-        throw new Error('keys are supplied by configuration (TESSERA_JWT_SECRET / TESSERA_JWT_PRIVATE_KEY_FILE): rotate them there');
+        throw new Error(
+          'keys are supplied by configuration (TESSERA_JWT_SECRET / TESSERA_JWT_PRIVATE_KEY_FILE): rotate them there',
+        );
       }
       const now = clock.now();
       const kid = await generateAndStore();

@@ -9,7 +9,8 @@ import { createTestServer, type TestServer } from '../test-support/server.js';
 import { havePostgres } from '../test-support/services.js';
 
 const me = (s: TestServer, token: string) => s.call('GET', '/api/public/auth/me', { token });
-const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
+const kidOf = (t: string) =>
+  JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).kid as string;
 
 /** Key rotation: a token signed by the retired key verifies until it expires. @see issue 2 §5 */
 describe.each(dialects())('signing keys on %s', (dialect) => {
@@ -32,7 +33,9 @@ describe.each(dialects())('signing keys on %s', (dialect) => {
     expect((await me(s, before)).statusCode).toBe(200);
     expect((await me(s, after)).statusCode).toBe(200);
     const jwks = (await s.call('GET', '/.well-known/jwks.json')).data;
-    expect(jwks.keys.map((k: { kid: string }) => k.kid).sort()).toEqual([kidOf(before), kidOf(after)].sort());
+    expect(jwks.keys.map((k: { kid: string }) => k.kid).sort()).toEqual(
+      [kidOf(before), kidOf(after)].sort(),
+    );
     for (const k of jwks.keys) {
       expect(k).not.toHaveProperty('d');
       expect(k).not.toHaveProperty('p');
@@ -85,7 +88,9 @@ describe.each(['ES256', 'EdDSA'] as const)('generated %s keys', (alg) => {
 
 describe('operator-supplied keys', () => {
   it('HS256 with TESSERA_JWT_SECRET: works, publishes nothing, refuses rotation', async () => {
-    const s = await createTestServer({ config: { jwtAlgorithm: 'HS256', jwtSecret: 'q'.repeat(48) } });
+    const s = await createTestServer({
+      config: { jwtAlgorithm: 'HS256', jwtSecret: 'q'.repeat(48) },
+    });
     try {
       await s.register('hsuser');
       const t = (await s.login('hsuser')).access_token;
@@ -110,7 +115,10 @@ describe('operator-supplied keys', () => {
       const t = (await s.login('pemuser')).access_token;
       expect(JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()).alg).toBe('ES256');
       expect((await me(s, t)).statusCode).toBe(200);
-      expect((await s.call('GET', '/.well-known/jwks.json')).data.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256' });
+      expect((await s.call('GET', '/.well-known/jwks.json')).data.keys[0]).toMatchObject({
+        kty: 'EC',
+        crv: 'P-256',
+      });
     } finally {
       await s.close();
     }

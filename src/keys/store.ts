@@ -14,7 +14,8 @@ export function createKeyStore(db: Kysely<Database>) {
         .execute();
     },
     /** Removes keys no live token can carry any more. */
-    pruneExpired: (now: number) => db.deleteFrom('signing_keys').where('expires_at', '<', now).execute(),
+    pruneExpired: (now: number) =>
+      db.deleteFrom('signing_keys').where('expires_at', '<', now).execute(),
   };
 }
 

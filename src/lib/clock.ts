@@ -22,5 +22,3 @@ export class ManualClock implements Clock {
     this.t = ms;
   }
 }
-
-export const seconds = (ms: number): number => Math.floor(ms / 1000);

@@ -34,5 +34,8 @@ export function isTesseraError(e: unknown): e is TesseraError {
 /** 429 with Retry-After in whole seconds (at least 1). */
 export function rateLimited(retryAfterMs: number, code: ErrorCode = 'RATE_LIMITED'): never {
   const secs = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  throw new TesseraError(code, { headers: { 'retry-after': String(secs) }, data: { retry_after: secs } });
+  throw new TesseraError(code, {
+    headers: { 'retry-after': String(secs) },
+    data: { retry_after: secs },
+  });
 }

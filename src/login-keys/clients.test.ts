@@ -1,4 +1,11 @@
-import { createPrivateKey, generateKeyPairSync, privateDecrypt, constants, randomBytes, type webcrypto } from 'node:crypto';
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  privateDecrypt,
+  constants,
+  randomBytes,
+  type webcrypto,
+} from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { KeyPairGenerator, KeyPairMaterial } from './pool.js';
@@ -31,12 +38,26 @@ export function jsencrypt(publicKeyPem: string, password: string): string {
 }
 
 /** A browser-style client: WebCrypto RSA-OAEP (SHA-256), optional label. */
-export async function webcryptoOaep(publicKeyPem: string, password: string, label?: string): Promise<string> {
+export async function webcryptoOaep(
+  publicKeyPem: string,
+  password: string,
+  label?: string,
+): Promise<string> {
   const der = Buffer.from(publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
-  const key = await globalThis.crypto.subtle.importKey('spki', der, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+  const key = await globalThis.crypto.subtle.importKey(
+    'spki',
+    der,
+    { name: 'RSA-OAEP', hash: 'SHA-256' },
+    false,
+    ['encrypt'],
+  );
   const params: webcrypto.RsaOaepParams = { name: 'RSA-OAEP' };
   if (label !== undefined) params.label = new TextEncoder().encode(label);
-  const ct = await globalThis.crypto.subtle.encrypt(params, key, new TextEncoder().encode(password));
+  const ct = await globalThis.crypto.subtle.encrypt(
+    params,
+    key,
+    new TextEncoder().encode(password),
+  );
   return Buffer.from(ct).toString('base64');
 }
 
@@ -56,7 +77,10 @@ export function fixturePairs(count: number): KeyPairMaterial[] {
  * A generator that hands out the fixtures in turn (copies: the service wipes
  * private keys after use), failing after `limit` pairs if given.
  */
-export function cyclingGenerator(pairs: KeyPairMaterial[], limit = Infinity): KeyPairGenerator & { calls: number } {
+export function cyclingGenerator(
+  pairs: KeyPairMaterial[],
+  limit = Infinity,
+): KeyPairGenerator & { calls: number } {
   let i = 0;
   const gen = Object.assign(
     async (): Promise<KeyPairMaterial> => {
@@ -83,7 +107,13 @@ function describeClients(): void {
       if (!p) throw new Error('fixture');
       const ct = Buffer.from(jsencrypt(p.publicKeyPem, 'pässwörd'), 'base64');
       expect(ct.length).toBe(256);
-      const em = privateDecrypt({ key: createPrivateKey({ key: p.privateKeyDer, format: 'der', type: 'pkcs8' }), padding: constants.RSA_NO_PADDING }, ct);
+      const em = privateDecrypt(
+        {
+          key: createPrivateKey({ key: p.privateKeyDer, format: 'der', type: 'pkcs8' }),
+          padding: constants.RSA_NO_PADDING,
+        },
+        ct,
+      );
       expect([em[0], em[1]]).toEqual([0, 2]);
       expect(em.subarray(em.length - 10).toString('utf8')).toBe('pässwörd');
     });

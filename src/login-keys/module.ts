@@ -20,7 +20,11 @@ export const loginKeysModule: TesseraModule = {
   async init(rt: Runtime): Promise<AppExtension[]> {
     const c = rt.config;
     const store = rt.redis
-      ? createRedisLoginKeyStore({ redis: rt.redis, prefix: `${c.redisPrefix}lk:`, secret: await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'login-keys') })
+      ? createRedisLoginKeyStore({
+          redis: rt.redis,
+          prefix: `${c.redisPrefix}lk:`,
+          secret: await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'login-keys'),
+        })
       : createMemoryLoginKeyStore({ clock: rt.clock });
     const svc = createLoginKeyService({
       store,
@@ -47,7 +51,8 @@ function publicKeyRoute(svc: LoginKeyService) {
         schema: {
           tags: ['public auth (seed 001)'],
           summary: 'A one-time RSA public key to encrypt the password with (seed 001)',
-          description: 'Without `alg`: a key pair of its own, used once, for PKCS#1 v1.5 (jsencrypt) or OAEP-SHA-256. With `alg=RSA-OAEP-256`: a shared key pair; encrypt with OAEP-SHA-256 and the key id as label. Either way the key id works once and expires after TESSERA_RSA_KEY_TTL_SECONDS.',
+          description:
+            'Without `alg`: a key pair of its own, used once, for PKCS#1 v1.5 (jsencrypt) or OAEP-SHA-256. With `alg=RSA-OAEP-256`: a shared key pair; encrypt with OAEP-SHA-256 and the key id as label. Either way the key id works once and expires after TESSERA_RSA_KEY_TTL_SECONDS.',
           querystring: publicKeyQuerySchema,
           headers: publicKeyHeadersSchema,
           response: responses({ 200: envelope(publicKeyDataSchema) }, ['429', '503']),
@@ -55,7 +60,11 @@ function publicKeyRoute(svc: LoginKeyService) {
       },
       async (req, reply) => {
         const sessionId = req.headers['x-session-id'];
-        const data = await svc.issue({ ip: req.ip, ...(sessionId ? { sessionId } : {}), ...(req.query.alg ? { alg: req.query.alg } : {}) });
+        const data = await svc.issue({
+          ip: req.ip,
+          ...(sessionId ? { sessionId } : {}),
+          ...(req.query.alg ? { alg: req.query.alg } : {}),
+        });
         return ok(req, reply, data, { message: 'PUBLIC_KEY' });
       },
     );

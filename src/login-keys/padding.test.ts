@@ -1,10 +1,18 @@
-import { constants, createPrivateKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  generateKeyPairSync,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+} from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { unpadEither, unpadOaepSha256, unpadPkcs1 } from './padding.js';
 import { decodePassword, parseCiphertext } from './rsa.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const raw = (ct: Buffer): Buffer => privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, ct);
+const raw = (ct: Buffer): Buffer =>
+  privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, ct);
 
 /** A PKCS#1 v1.5 block `00 02 PS 00 M` with `psLen` non-zero bytes of padding. */
 function pkcs1Block(msg: Buffer, psLen: number): Buffer {
@@ -20,7 +28,12 @@ describe('padding', () => {
   it('decodes what OpenSSL encodes (PKCS#1 v1.5 and OAEP-SHA-256)', () => {
     const m = Buffer.from('hunter2 🙂');
     const em1 = raw(publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, m));
-    const em2 = raw(publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, m));
+    const em2 = raw(
+      publicEncrypt(
+        { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+        m,
+      ),
+    );
     expect(unpadPkcs1(em1).good).toBe(1);
     expect(unpadOaepSha256(em1).good).toBe(0);
     expect(unpadOaepSha256(em2).good).toBe(1);
@@ -50,8 +63,23 @@ describe('padding', () => {
 
   it('rejects OAEP with another label or hash', () => {
     const m = Buffer.from('pw');
-    const labelled = raw(publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from('x') }, m));
-    const sha1 = raw(publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, m));
+    const labelled = raw(
+      publicEncrypt(
+        {
+          key: publicKey,
+          padding: constants.RSA_PKCS1_OAEP_PADDING,
+          oaepHash: 'sha256',
+          oaepLabel: Buffer.from('x'),
+        },
+        m,
+      ),
+    );
+    const sha1 = raw(
+      publicEncrypt(
+        { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+        m,
+      ),
+    );
     expect(unpadOaepSha256(labelled).good).toBe(0);
     expect(unpadOaepSha256(sha1).good).toBe(0);
   });
@@ -78,7 +106,18 @@ describe('padding', () => {
   });
 
   it('the one-time path accepts what Node cannot decrypt itself (RSA_PKCS1_PADDING is refused)', () => {
-    const ct = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('pw'));
-    expect(() => privateDecrypt({ key: createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })), padding: constants.RSA_PKCS1_PADDING }, ct)).toThrow();
+    const ct = publicEncrypt(
+      { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.from('pw'),
+    );
+    expect(() =>
+      privateDecrypt(
+        {
+          key: createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })),
+          padding: constants.RSA_PKCS1_PADDING,
+        },
+        ct,
+      ),
+    ).toThrow();
   });
 });

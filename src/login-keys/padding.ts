@@ -55,7 +55,11 @@ function mgf1(seed: Uint8Array, len: number): Buffer {
   const counter = Buffer.alloc(4);
   for (let c = 0; c * 32 < len; c++) {
     counter.writeUInt32BE(c);
-    createHash('sha256').update(seed).update(counter).digest().copy(out, c * 32);
+    createHash('sha256')
+      .update(seed)
+      .update(counter)
+      .digest()
+      .copy(out, c * 32);
   }
   return out.subarray(0, len);
 }

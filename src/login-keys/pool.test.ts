@@ -51,7 +51,10 @@ describe('key pair pool', () => {
     const pool = createKeyPairPool({
       keySize: 2048,
       capacity: 4,
-      generate: () => new Promise((resolve) => (release = () => resolve({ publicKeyPem: 'p', privateKeyDer: der }))),
+      generate: () =>
+        new Promise(
+          (resolve) => (release = () => resolve({ publicKeyPem: 'p', privateKeyDer: der })),
+        ),
     });
     const started = pool.start();
     const closed = pool.close();

@@ -15,7 +15,7 @@ export type KeyPairGenerator = (bits: number) => Promise<KeyPairMaterial>;
  * thread-pool thread, never on the event loop. Measured event-loop delay
  * during refill is in docs/decisions/0003-encrypted-login.md.
  */
-export const generateRsa: KeyPairGenerator = (bits) =>
+const generateRsa: KeyPairGenerator = (bits) =>
   new Promise((resolve, reject) => {
     generateKeyPair(
       'rsa',
@@ -25,7 +25,8 @@ export const generateRsa: KeyPairGenerator = (bits) =>
         publicKeyEncoding: { type: 'spki', format: 'pem' },
         privateKeyEncoding: { type: 'pkcs8', format: 'der' },
       },
-      (err, publicKeyPem, privateKeyDer) => (err ? reject(err) : resolve({ publicKeyPem, privateKeyDer })),
+      (err, publicKeyPem, privateKeyDer) =>
+        err ? reject(err) : resolve({ publicKeyPem, privateKeyDer }),
     );
   });
 
@@ -98,7 +99,13 @@ export function createKeyPairPool(opts: PoolOptions): KeyPairPool {
   };
 
   const pump = (): void => {
-    while (started && !closed && !retryTimer && inflight.size < concurrency && ready.length + inflight.size < capacity) {
+    while (
+      started &&
+      !closed &&
+      !retryTimer &&
+      inflight.size < concurrency &&
+      ready.length + inflight.size < capacity
+    ) {
       const t0 = performance.now();
       const p: Promise<void> = generate(opts.keySize).then(
         (pair) => {
@@ -147,7 +154,13 @@ export function createKeyPairPool(opts: PoolOptions): KeyPairPool {
     retryAfterMs() {
       return Math.max(1000, Math.ceil(avg / concurrency));
     },
-    stats: () => ({ size: ready.length, capacity, inflight: inflight.size, ...s, avgGenerateMs: Math.round(avg) }),
+    stats: () => ({
+      size: ready.length,
+      capacity,
+      inflight: inflight.size,
+      ...s,
+      avgGenerateMs: Math.round(avg),
+    }),
     async close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);

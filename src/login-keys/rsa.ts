@@ -57,13 +57,20 @@ export function decryptOneTime(key: KeyObject, ct: Buffer | undefined): Buffer |
  * OpenSSL's constant-time OAEP code. PKCS#1 v1.5 is never accepted here: a
  * shared key sees many attempts, so v1.5 would be a Bleichenbacher oracle.
  */
-export function decryptSharedOaep(key: KeyObject, ct: Buffer | undefined, label: Buffer): Buffer | undefined {
+export function decryptSharedOaep(
+  key: KeyObject,
+  ct: Buffer | undefined,
+  label: Buffer,
+): Buffer | undefined {
   try {
     if (!ct) {
       privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, dummyBlock(modulusBytes(key)));
       return undefined;
     }
-    return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label }, ct);
+    return privateDecrypt(
+      { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label },
+      ct,
+    );
   } catch {
     return undefined;
   }
@@ -76,7 +83,8 @@ const B64 = /^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/;
  * undefined. Never throws: a bad ciphertext is a failed login, not a 400/500.
  */
 export function parseCiphertext(b64: unknown, k: number): Buffer | undefined {
-  if (typeof b64 !== 'string' || b64.length > 4 * Math.ceil(k / 3) + 4 || !B64.test(b64)) return undefined;
+  if (typeof b64 !== 'string' || b64.length > 4 * Math.ceil(k / 3) + 4 || !B64.test(b64))
+    return undefined;
   const buf = Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64');
   return buf.length === k ? buf : undefined;
 }
@@ -103,7 +111,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function decodeCesu8(b: Buffer): string | undefined {
   const units: number[] = [];
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i] ?? 0;
     const c1 = b[i + 1] ?? 0;
     const c2 = b[i + 2] ?? 0;

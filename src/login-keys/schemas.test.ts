@@ -1,6 +1,11 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { publicKeyDataSchema, publicKeyHeadersSchema, publicKeyQuerySchema, type PublicKeyData } from './schemas.js';
+import {
+  publicKeyDataSchema,
+  publicKeyHeadersSchema,
+  publicKeyQuerySchema,
+  type PublicKeyData,
+} from './schemas.js';
 
 describe('public-key route schemas', () => {
   it('plug into Fastify: validate X-Session-Id and alg, serialize the extra fields', async () => {
@@ -19,12 +24,18 @@ describe('public-key route schemas', () => {
         schema: {
           querystring: publicKeyQuerySchema,
           headers: publicKeyHeadersSchema,
-          response: { 200: { type: 'object', properties: { code: { type: 'integer' }, data: publicKeyDataSchema } } },
+          response: {
+            200: {
+              type: 'object',
+              properties: { code: { type: 'integer' }, data: publicKeyDataSchema },
+            },
+          },
         },
       },
       async () => ({ code: 200, data: { ...data, secret: 'not serialized' } }),
     );
-    const get = (url: string, sid?: string) => app.inject({ method: 'GET', url, headers: sid === undefined ? {} : { 'x-session-id': sid } });
+    const get = (url: string, sid?: string) =>
+      app.inject({ method: 'GET', url, headers: sid === undefined ? {} : { 'x-session-id': sid } });
     const ok = await get('/pk?alg=RSA-OAEP-256', '1641895200000_abc def');
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ code: 200, data });

@@ -8,25 +8,29 @@
 export const ALG_OAEP = 'RSA-OAEP-256';
 /** Explicit name of the default one-time mode (PKCS#1 v1.5 or unlabelled OAEP). */
 export const ALG_ONE_TIME = 'RSA1_5';
-export const ALGS = [ALG_ONE_TIME, ALG_OAEP] as const;
+const ALGS = [ALG_ONE_TIME, ALG_OAEP] as const;
 export type Alg = (typeof ALGS)[number];
 
 /**
  * X-Session-Id: 1..128 printable ASCII characters (0x20-0x7E). HTTP parsing
  * trims surrounding spaces, so a blank value arrives empty and fails.
  */
-export const SESSION_ID_PATTERN = '^[\\x20-\\x7E]{1,128}$';
+const SESSION_ID_PATTERN = '^[\\x20-\\x7E]{1,128}$';
 export const SESSION_ID_RE = /^[\x20-\x7E]{1,128}$/;
 
 /** Key ids this service issues: 24 base64url characters (18 random bytes). */
-export const KEY_ID_PATTERN = '^[A-Za-z0-9_-]{24}$';
+const KEY_ID_PATTERN = '^[A-Za-z0-9_-]{24}$';
 export const KEY_ID_RE = /^[A-Za-z0-9_-]{24}$/;
 
 /** Query string: `alg` is optional; absent = one-time key (what seed-001 clients get). */
 export const publicKeyQuerySchema = {
   type: 'object',
   properties: {
-    alg: { type: 'string', enum: [...ALGS], description: 'RSA-OAEP-256 opts into shared-key OAEP with the key id as label' },
+    alg: {
+      type: 'string',
+      enum: [...ALGS],
+      description: 'RSA-OAEP-256 opts into shared-key OAEP with the key id as label',
+    },
   },
 } as const;
 
@@ -50,19 +54,15 @@ export const publicKeyDataSchema = {
     paddings: {
       type: 'array',
       items: { type: 'string', enum: [...ALGS] },
-      description: 'Accepted paddings: RSA1_5 = PKCS#1 v1.5, RSA-OAEP-256 = OAEP with SHA-256 and MGF1-SHA-256',
+      description:
+        'Accepted paddings: RSA1_5 = PKCS#1 v1.5, RSA-OAEP-256 = OAEP with SHA-256 and MGF1-SHA-256',
     },
     label: {
       type: 'string',
-      description: 'Shared-key mode only: the RSA-OAEP label, as the UTF-8 bytes of this string (equal to key_id)',
+      description:
+        'Shared-key mode only: the RSA-OAEP label, as the UTF-8 bytes of this string (equal to key_id)',
     },
   },
-} as const;
-
-/** The login body fields this service checks (the login route owns the full body schema). */
-export const encryptedLoginFieldsSchema = {
-  keyId: { type: 'string', minLength: 1, maxLength: 128 },
-  encryptedPassword: { type: 'string', minLength: 1, maxLength: 1024 },
 } as const;
 
 /** What `issue()` returns and the route sends as `data`. */

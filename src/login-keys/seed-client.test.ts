@@ -41,7 +41,8 @@ describe('the seed-001 AuthService client works unchanged', () => {
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api`;
     // Let the pool fill: on a loaded machine a 2048-bit pair can take a second.
     const keys = s.rt.hooks.decryptor as LoginKeyService;
-    for (let i = 0; i < 600 && keys.stats().pool.size < 10; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && keys.stats().pool.size < 10; i++)
+      await new Promise((r) => setTimeout(r, 100));
   }, 90_000);
   afterAll(() => s.close());
   beforeEach(() => g.localStorage.clear());
@@ -58,13 +59,17 @@ describe('the seed-001 AuthService client works unchanged', () => {
     expect(again.access_token).not.toBe(tokens.access_token);
     await client.logout();
     expect(g.localStorage.getItem('access_token')).toBeNull();
-    const stale = await fetch(`${base}/public/auth/me`, { headers: { authorization: `Bearer ${again.access_token}` } });
+    const stale = await fetch(`${base}/public/auth/me`, {
+      headers: { authorization: `Bearer ${again.access_token}` },
+    });
     expect(stale.status).toBe(401);
   });
 
   it('a wrong password is refused with INVALID_CREDENTIALS in the message', async () => {
     const client = new AuthService(base);
-    await expect(client.loginEncrypted('seeduser', 'not-the-password')).rejects.toThrow(/INVALID_CREDENTIALS/);
+    await expect(client.loginEncrypted('seeduser', 'not-the-password')).rejects.toThrow(
+      /INVALID_CREDENTIALS/,
+    );
   });
 
   it('plain login still works (backward compatible)', async () => {
@@ -83,13 +88,24 @@ describe('the seed-001 AuthService client works unchanged', () => {
   });
 
   it('a replayed ciphertext is refused: KEY_NOT_FOUND', async () => {
-    const keyRes = (await (await fetch(`${base}/public/auth/public-key`, { headers: { 'X-Session-Id': 'replay-1' } })).json()) as { data: { public_key: string; key_id: string } };
+    const keyRes = (await (
+      await fetch(`${base}/public/auth/public-key`, { headers: { 'X-Session-Id': 'replay-1' } })
+    ).json()) as { data: { public_key: string; key_id: string } };
     const { createRequire } = await import('node:module');
     const JSEncrypt = createRequire(import.meta.url)('jsencrypt');
     const enc = new JSEncrypt();
     enc.setPublicKey(keyRes.data.public_key);
-    const body = JSON.stringify({ username: 'seeduser', encryptedPassword: enc.encrypt('password-for-seed'), keyId: keyRes.data.key_id });
-    const post = () => fetch(`${base}/public/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.json() as Promise<{ code: number; error?: string; message: string }>);
+    const body = JSON.stringify({
+      username: 'seeduser',
+      encryptedPassword: enc.encrypt('password-for-seed'),
+      keyId: keyRes.data.key_id,
+    });
+    const post = () =>
+      fetch(`${base}/public/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then((r) => r.json() as Promise<{ code: number; error?: string; message: string }>);
     expect((await post()).code).toBe(200);
     const replay = await post();
     expect(replay).toMatchObject({ code: 401, error: 'KEY_NOT_FOUND' });

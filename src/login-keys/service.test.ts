@@ -6,19 +6,32 @@ import { ManualClock } from '../lib/clock.js';
 import { createLimiterFactory, type LimiterFactory } from '../rate-limit/limiter.js';
 import { createTestRedis, type TestRedis } from '../test-support/redis.js';
 import { haveRedis } from '../test-support/services.js';
-import { cyclingGenerator, fixturePairs, jsencrypt, randomB64, webcryptoOaep } from './clients.test.js';
+import {
+  cyclingGenerator,
+  fixturePairs,
+  jsencrypt,
+  randomB64,
+  webcryptoOaep,
+} from './clients.test.js';
 import type { KeyPairMaterial } from './pool.js';
-import { createLoginKeyService, type LoginKeyService, type LoginKeyServiceOptions } from './service.js';
+import {
+  createLoginKeyService,
+  type LoginKeyService,
+  type LoginKeyServiceOptions,
+} from './service.js';
 import { createMemoryLoginKeyStore } from './store/memory.js';
 import { createRedisLoginKeyStore } from './store/redis.js';
 import type { LoginKeyStore } from './store/store.js';
 
 /** Resolves to the TesseraError code (and retry-after) a promise rejects with. */
-async function errorOf(p: Promise<unknown>): Promise<{ code: string; status: number; retryAfter?: string | undefined }> {
+async function errorOf(
+  p: Promise<unknown>,
+): Promise<{ code: string; status: number; retryAfter?: string | undefined }> {
   try {
     await p;
   } catch (e) {
-    if (isTesseraError(e)) return { code: e.code, status: e.status, retryAfter: e.opts.headers?.['retry-after'] };
+    if (isTesseraError(e))
+      return { code: e.code, status: e.status, retryAfter: e.opts.headers?.['retry-after'] };
     throw e;
   }
   throw new Error('expected a TesseraError');
@@ -43,7 +56,9 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       await Promise.all(open.splice(0).map((s) => s.close()));
     });
 
-    async function make(opts: Partial<LoginKeyServiceOptions> & { clock?: ManualClock; second?: boolean } = {}) {
+    async function make(
+      opts: Partial<LoginKeyServiceOptions> & { clock?: ManualClock; second?: boolean } = {},
+    ) {
       const clock = opts.clock ?? new ManualClock();
       const b = backend();
       const svc = createLoginKeyService({
@@ -62,7 +77,8 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       await svc.start();
       return { svc, clock };
     }
-    const ip = (): string => `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const ip = (): string =>
+      `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
 
     it('decrypts a jsencrypt (PKCS#1 v1.5) password, the seed-001 client, incl. non-ASCII and emoji', async () => {
       const { svc } = await make();
@@ -71,14 +87,20 @@ function loginKeySuite(name: string, backend: () => Backend): void {
         expect(k).toMatchObject({ algorithm: 'RSA', paddings: ['RSA1_5', 'RSA-OAEP-256'] });
         expect(k.public_key).toMatch(/^-----BEGIN PUBLIC KEY-----/);
         expect(k.expires_at).toBe(new ManualClock().now() + 300_000);
-        expect(await svc.consume(k.key_id, jsencrypt(k.public_key, pw))).toEqual({ ok: true, password: pw });
+        expect(await svc.consume(k.key_id, jsencrypt(k.public_key, pw))).toEqual({
+          ok: true,
+          password: pw,
+        });
       }
     });
 
     it('decrypts a WebCrypto RSA-OAEP-256 password on a one-time key', async () => {
       const { svc } = await make();
       const k = await svc.issue({ ip: ip() });
-      expect(await svc.consume(k.key_id, await webcryptoOaep(k.public_key, 'pw-oaep'))).toEqual({ ok: true, password: 'pw-oaep' });
+      expect(await svc.consume(k.key_id, await webcryptoOaep(k.public_key, 'pw-oaep'))).toEqual({
+        ok: true,
+        password: 'pw-oaep',
+      });
     });
 
     it('replay of the same ciphertext and key id answers KEY_NOT_FOUND', async () => {
@@ -86,7 +108,10 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       const k = await svc.issue({ ip: ip() });
       const ct = jsencrypt(k.public_key, 'pw');
       expect((await svc.consume(k.key_id, ct)).ok).toBe(true);
-      expect(await errorOf(svc.consume(k.key_id, ct))).toMatchObject({ code: 'KEY_NOT_FOUND', status: 401 });
+      expect(await errorOf(svc.consume(k.key_id, ct))).toMatchObject({
+        code: 'KEY_NOT_FOUND',
+        status: 401,
+      });
     });
 
     it('an expired key answers KEY_EXPIRED, and is gone afterwards', async () => {
@@ -94,13 +119,22 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       const k = await svc.issue({ ip: ip() });
       const ct = jsencrypt(k.public_key, 'pw');
       clock.advance(300_000);
-      expect(await errorOf(svc.consume(k.key_id, ct))).toMatchObject({ code: 'KEY_EXPIRED', status: 401 });
+      expect(await errorOf(svc.consume(k.key_id, ct))).toMatchObject({
+        code: 'KEY_EXPIRED',
+        status: 401,
+      });
       expect((await errorOf(svc.consume(k.key_id, ct))).code).toBe('KEY_NOT_FOUND');
     });
 
     it('unknown and malformed key ids answer KEY_NOT_FOUND', async () => {
       const { svc } = await make();
-      for (const id of ['AAAAAAAAAAAAAAAAAAAAAAAA', 'session_abc123_1641895200000', '', 'x'.repeat(500), '../../etc']) {
+      for (const id of [
+        'AAAAAAAAAAAAAAAAAAAAAAAA',
+        'session_abc123_1641895200000',
+        '',
+        'x'.repeat(500),
+        '../../etc',
+      ]) {
         expect((await errorOf(svc.consume(id, randomB64(256)))).code).toBe('KEY_NOT_FOUND');
       }
     });
@@ -111,12 +145,18 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       const { svc: b } = await make({ clock, second: true });
       const k = await a.issue({ ip: ip() });
       const ct = jsencrypt(k.public_key, 'race');
-      const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).consume(k.key_id, ct)));
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).consume(k.key_id, ct)),
+      );
       const ok = results.filter((r) => r.status === 'fulfilled');
       expect(ok).toHaveLength(1);
       expect(ok[0]).toMatchObject({ value: { ok: true, password: 'race' } });
-      for (const r of results) if (r.status === 'rejected') expect(isTesseraError(r.reason) && r.reason.code).toBe('KEY_NOT_FOUND');
-      const decryptions = [a, b].map((s) => s.stats().consumed).reduce((t, c) => t + c.ok + c.undecryptable, 0);
+      for (const r of results)
+        if (r.status === 'rejected')
+          expect(isTesseraError(r.reason) && r.reason.code).toBe('KEY_NOT_FOUND');
+      const decryptions = [a, b]
+        .map((s) => s.stats().consumed)
+        .reduce((t, c) => t + c.ok + c.undecryptable, 0);
       expect(decryptions).toBe(1);
     });
 
@@ -136,7 +176,9 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       for (const ct of bad) {
         const k = await svc.issue({ ip: ip() });
         expect(await svc.consume(k.key_id, ct)).toEqual({ ok: false });
-        expect((await errorOf(svc.consume(k.key_id, jsencrypt(k.public_key, 'pw')))).code).toBe('KEY_NOT_FOUND');
+        expect((await errorOf(svc.consume(k.key_id, jsencrypt(k.public_key, 'pw')))).code).toBe(
+          'KEY_NOT_FOUND',
+        );
       }
       expect(svc.stats().consumed.undecryptable).toBe(bad.length);
     });
@@ -154,7 +196,9 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       const k3 = await svc.issue({ ip: ip(), alg: 'RSA-OAEP-256' });
       expect(await svc.consume(k3.key_id, jsencrypt(k3.public_key, 'pw'))).toEqual({ ok: false });
       const k4 = await svc.issue({ ip: ip(), alg: 'RSA-OAEP-256' });
-      expect(await svc.consume(k4.key_id, await webcryptoOaep(k4.public_key, 'pw'))).toEqual({ ok: false }); // no label
+      expect(await svc.consume(k4.key_id, await webcryptoOaep(k4.public_key, 'pw'))).toEqual({
+        ok: false,
+      }); // no label
       expect(svc.stats().pool.taken).toBeGreaterThanOrEqual(1);
     });
 
@@ -165,7 +209,9 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       const k2 = await svc.issue({ ip: ip(), alg: 'RSA-OAEP-256' });
       expect(k2.public_key).not.toBe(k1.public_key);
       // A key id issued under the old pair still works until it expires.
-      expect(await svc.consume(k1.key_id, await webcryptoOaep(k1.public_key, 'old', k1.key_id))).toEqual({ ok: true, password: 'old' });
+      expect(
+        await svc.consume(k1.key_id, await webcryptoOaep(k1.public_key, 'old', k1.key_id)),
+      ).toEqual({ ok: true, password: 'old' });
     });
 
     it('a key issued by one instance is consumed by another sharing the store (both modes)', async () => {
@@ -173,9 +219,15 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       const { svc: a } = await make({ clock });
       const { svc: b } = await make({ clock, second: true });
       const k = await a.issue({ ip: ip(), sessionId: 's-cross' });
-      expect(await b.consume(k.key_id, jsencrypt(k.public_key, 'x'))).toEqual({ ok: true, password: 'x' });
+      expect(await b.consume(k.key_id, jsencrypt(k.public_key, 'x'))).toEqual({
+        ok: true,
+        password: 'x',
+      });
       const s = await a.issue({ ip: ip(), alg: 'RSA-OAEP-256' });
-      expect(await b.consume(s.key_id, await webcryptoOaep(s.public_key, 'y', s.key_id))).toEqual({ ok: true, password: 'y' });
+      expect(await b.consume(s.key_id, await webcryptoOaep(s.public_key, 'y', s.key_id))).toEqual({
+        ok: true,
+        password: 'y',
+      });
     });
 
     it('the same session id gets its unused key back; a new one once used or nearly expired', async () => {
@@ -200,20 +252,34 @@ function loginKeySuite(name: string, backend: () => Backend): void {
     it('a key consumed with another session id answers KEY_NOT_FOUND (when the caller passes one)', async () => {
       const { svc } = await make();
       const k = await svc.issue({ ip: ip(), sessionId: 'mine' });
-      expect((await errorOf(svc.consume(k.key_id, jsencrypt(k.public_key, 'pw'), { sessionId: 'theirs' }))).code).toBe('KEY_NOT_FOUND');
+      expect(
+        (
+          await errorOf(
+            svc.consume(k.key_id, jsencrypt(k.public_key, 'pw'), { sessionId: 'theirs' }),
+          )
+        ).code,
+      ).toBe('KEY_NOT_FOUND');
       const k2 = await svc.issue({ ip: ip(), sessionId: 'mine' });
-      expect(await svc.consume(k2.key_id, jsencrypt(k2.public_key, 'pw'), { sessionId: 'mine' })).toEqual({ ok: true, password: 'pw' });
+      expect(
+        await svc.consume(k2.key_id, jsencrypt(k2.public_key, 'pw'), { sessionId: 'mine' }),
+      ).toEqual({ ok: true, password: 'pw' });
     });
 
     it('rate limits per IP and per session id answer 429 with Retry-After', async () => {
       const { svc } = await make({ perIpPerMinute: 3, perSessionPerMinute: 2 });
       const addr = ip();
       for (let i = 0; i < 3; i++) await svc.issue({ ip: addr, alg: 'RSA-OAEP-256' });
-      expect(await errorOf(svc.issue({ ip: addr, alg: 'RSA-OAEP-256' }))).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+      expect(await errorOf(svc.issue({ ip: addr, alg: 'RSA-OAEP-256' }))).toMatchObject({
+        code: 'RATE_LIMITED',
+        status: 429,
+      });
       expect(Number((await errorOf(svc.issue({ ip: addr }))).retryAfter)).toBeGreaterThanOrEqual(1);
       await svc.issue({ ip: ip(), sessionId: 'busy' });
       await svc.issue({ ip: ip(), sessionId: 'busy' });
-      expect(await errorOf(svc.issue({ ip: ip(), sessionId: 'busy' }))).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+      expect(await errorOf(svc.issue({ ip: ip(), sessionId: 'busy' }))).toMatchObject({
+        code: 'RATE_LIMITED',
+        status: 429,
+      });
     });
 
     it('an empty pool answers 503 UNAVAILABLE with Retry-After; never generates on the request path', async () => {
@@ -236,8 +302,12 @@ function loginKeySuite(name: string, backend: () => Backend): void {
       for (const sessionId of ['', 'x'.repeat(129), 'ünïcode', 'tab\t', 'nl\n']) {
         expect((await errorOf(svc.issue({ ip: ip(), sessionId }))).code).toBe('VALIDATION_FAILED');
       }
-      expect((await errorOf(svc.issue({ ip: ip(), alg: 'RSA-OAEP' }))).code).toBe('VALIDATION_FAILED');
-      expect((await svc.issue({ ip: ip(), sessionId: 'x'.repeat(128), alg: 'RSA1_5' })).key_id).toHaveLength(24);
+      expect((await errorOf(svc.issue({ ip: ip(), alg: 'RSA-OAEP' }))).code).toBe(
+        'VALIDATION_FAILED',
+      );
+      expect(
+        (await svc.issue({ ip: ip(), sessionId: 'x'.repeat(128), alg: 'RSA1_5' })).key_id,
+      ).toHaveLength(24);
     });
   });
 }
@@ -269,16 +339,38 @@ describe.skipIf(!haveRedis())('redis', () => {
   });
 
   loginKeySuite('redis', () => ({
-    store: (_clock, isSecond) => createRedisLoginKeyStore({ redis: isSecond ? second : tr.redis, prefix: tr.prefix, secret: SECRET }),
+    store: (_clock, isSecond) =>
+      createRedisLoginKeyStore({
+        redis: isSecond ? second : tr.redis,
+        prefix: tr.prefix,
+        secret: SECRET,
+      }),
     limiters: createLimiterFactory(tr.redis, tr.prefix),
   }));
 
   it('private keys are sealed at rest; a node with another secret cannot open them', async () => {
     const clock = new ManualClock();
     const limiters = createLimiterFactory(tr.redis, tr.prefix);
-    const base = { clock, limiters, ttlSeconds: 300, keySize: 2048 as const, poolSize: 2, generate: cyclingGenerator(pairs) };
-    const a = createLoginKeyService({ ...base, store: createRedisLoginKeyStore({ redis: tr.redis, prefix: tr.prefix, secret: SECRET }) });
-    const b = createLoginKeyService({ ...base, store: createRedisLoginKeyStore({ redis: second, prefix: tr.prefix, secret: `${SECRET}-other` }) });
+    const base = {
+      clock,
+      limiters,
+      ttlSeconds: 300,
+      keySize: 2048 as const,
+      poolSize: 2,
+      generate: cyclingGenerator(pairs),
+    };
+    const a = createLoginKeyService({
+      ...base,
+      store: createRedisLoginKeyStore({ redis: tr.redis, prefix: tr.prefix, secret: SECRET }),
+    });
+    const b = createLoginKeyService({
+      ...base,
+      store: createRedisLoginKeyStore({
+        redis: second,
+        prefix: tr.prefix,
+        secret: `${SECRET}-other`,
+      }),
+    });
     try {
       await a.start();
       const k = await a.issue({ ip: '10.9.9.9' });
@@ -287,8 +379,12 @@ describe.skipIf(!haveRedis())('redis', () => {
       expect(raw).toBeTruthy();
       expect(raw).not.toContain(der?.subarray(0, 64).toString('base64').slice(0, 40));
       expect(JSON.parse(raw ?? '{}')).toHaveProperty('sk');
-      expect((await errorOf(b.consume(k.key_id, jsencrypt(k.public_key, 'pw')))).code).toBe('UNAVAILABLE');
-      expect(() => createRedisLoginKeyStore({ redis: tr.redis, prefix: tr.prefix, secret: 'short' })).toThrow(/32 bytes/);
+      expect((await errorOf(b.consume(k.key_id, jsencrypt(k.public_key, 'pw')))).code).toBe(
+        'UNAVAILABLE',
+      );
+      expect(() =>
+        createRedisLoginKeyStore({ redis: tr.redis, prefix: tr.prefix, secret: 'short' }),
+      ).toThrow(/32 bytes/);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -299,7 +395,11 @@ describe('login keys when the store fails', () => {
   it('answers 503 UNAVAILABLE (not a 500) when the store throws', async () => {
     const clock = new ManualClock();
     const inner = createMemoryLoginKeyStore({ clock });
-    const broken: LoginKeyStore = { ...inner, takeKey: () => Promise.reject(new Error('connection lost')), putKey: () => Promise.reject(new Error('connection lost')) };
+    const broken: LoginKeyStore = {
+      ...inner,
+      takeKey: () => Promise.reject(new Error('connection lost')),
+      putKey: () => Promise.reject(new Error('connection lost')),
+    };
     const svc = createLoginKeyService({
       store: broken,
       clock,
@@ -311,8 +411,14 @@ describe('login keys when the store fails', () => {
     });
     try {
       await svc.start();
-      expect(await errorOf(svc.issue({ ip: '10.1.1.1' }))).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
-      expect(await errorOf(svc.consume('AAAAAAAAAAAAAAAAAAAAAAAA', randomB64(256)))).toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+      expect(await errorOf(svc.issue({ ip: '10.1.1.1' }))).toMatchObject({
+        code: 'UNAVAILABLE',
+        status: 503,
+      });
+      expect(await errorOf(svc.consume('AAAAAAAAAAAAAAAAAAAAAAAA', randomB64(256)))).toMatchObject({
+        code: 'UNAVAILABLE',
+        status: 503,
+      });
     } finally {
       await svc.close();
     }

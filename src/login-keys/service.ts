@@ -5,7 +5,14 @@ import type { Clock } from '../lib/clock.js';
 import { randomId } from '../lib/crypto.js';
 import type { LimiterFactory } from '../rate-limit/limiter.js';
 import { createKeyPairPool, type KeyPairGenerator, type PoolStats } from './pool.js';
-import { decodePassword, decryptOneTime, decryptSharedOaep, importPrivateKey, modulusBytes, parseCiphertext } from './rsa.js';
+import {
+  decodePassword,
+  decryptOneTime,
+  decryptSharedOaep,
+  importPrivateKey,
+  modulusBytes,
+  parseCiphertext,
+} from './rsa.js';
 import { ALG_OAEP, ALG_ONE_TIME, KEY_ID_RE, SESSION_ID_RE, type PublicKeyData } from './schemas.js';
 import { SharedPairs } from './shared-pair.js';
 import type { KeyInfo, KeyMode, KeyRecord, LoginKeyStore } from './store/store.js';
@@ -63,7 +70,11 @@ export interface LoginKeyService {
    * must be answered exactly like a wrong password.
    * @throws TesseraError KEY_NOT_FOUND (unknown, used, or other session), KEY_EXPIRED
    */
-  consume(keyId: string, encryptedPasswordB64: string, opts?: { sessionId?: string | undefined }): Promise<ConsumeResult>;
+  consume(
+    keyId: string,
+    encryptedPasswordB64: string,
+    opts?: { sessionId?: string | undefined },
+  ): Promise<ConsumeResult>;
   stats(): LoginKeyStats;
   /** Stops the pool (waits for in-flight generations) and forgets cached keys. */
   close(): Promise<void>;
@@ -89,7 +100,12 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
   // Hand a session its unused key back only while the client still has time to use it
   // (the seed client re-fetches 30 s before expires_at and must then get a new key).
   const reuseMinMs = Math.min(60_000, ttlMs / 2);
-  const pool = createKeyPairPool({ keySize: o.keySize, capacity: o.poolSize, concurrency: o.poolConcurrency ?? 1, ...(o.generate ? { generate: o.generate } : {}) });
+  const pool = createKeyPairPool({
+    keySize: o.keySize,
+    capacity: o.poolSize,
+    concurrency: o.poolConcurrency ?? 1,
+    ...(o.generate ? { generate: o.generate } : {}),
+  });
   const shared = new SharedPairs({
     pool,
     store: o.store,
@@ -98,8 +114,16 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     maxUses: o.sharedMaxUses ?? 10_000,
     keyRetainMs: retainMs,
   });
-  const perIp = o.limiters({ name: 'login-key-ip', points: o.perIpPerMinute ?? 30, durationSec: 60 });
-  const perSession = o.limiters({ name: 'login-key-session', points: o.perSessionPerMinute ?? 10, durationSec: 60 });
+  const perIp = o.limiters({
+    name: 'login-key-ip',
+    points: o.perIpPerMinute ?? 30,
+    durationSec: 60,
+  });
+  const perSession = o.limiters({
+    name: 'login-key-session',
+    points: o.perSessionPerMinute ?? 10,
+    durationSec: 60,
+  });
   const n = { oneTime: 0, shared: 0, reused: 0, ok: 0, undecryptable: 0, notFound: 0, expired: 0 };
 
   const limit = async (l: RateLimiterAbstract, key: string): Promise<void> => {
@@ -107,7 +131,9 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       await l.consume(key);
     } catch (e) {
       if (e instanceof RateLimiterRes) rateLimited(e.msBeforeNext);
-      fail('UNAVAILABLE', { logMessage: `login-keys rate limiter: ${e instanceof Error ? e.message : String(e)}` });
+      fail('UNAVAILABLE', {
+        logMessage: `login-keys rate limiter: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
   };
   const unavailable = (): never => rateLimited(pool.retryAfterMs(), 'UNAVAILABLE');
@@ -123,21 +149,41 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       return await f();
     } catch (e) {
       if (e instanceof TesseraError) throw e;
-      fail('UNAVAILABLE', { logMessage: `login-keys ${what}: ${e instanceof Error ? e.message : String(e)}` });
+      fail('UNAVAILABLE', {
+        logMessage: `login-keys ${what}: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
   };
 
   const view = async (keyId: string, info: KeyInfo): Promise<PublicKeyData | undefined> => {
-    const pem = info.mode === 'shared' ? info.pairId && (await shared.publicKeyPem(info.pairId)) : info.publicKeyPem;
+    const pem =
+      info.mode === 'shared'
+        ? info.pairId && (await shared.publicKeyPem(info.pairId))
+        : info.publicKeyPem;
     if (!pem) return undefined;
     return info.mode === 'shared'
-      ? { key_id: keyId, public_key: pem, expires_at: info.expiresAt, algorithm: 'RSA', paddings: [ALG_OAEP], label: keyId }
-      : { key_id: keyId, public_key: pem, expires_at: info.expiresAt, algorithm: 'RSA', paddings: [ALG_ONE_TIME, ALG_OAEP] };
+      ? {
+          key_id: keyId,
+          public_key: pem,
+          expires_at: info.expiresAt,
+          algorithm: 'RSA',
+          paddings: [ALG_OAEP],
+          label: keyId,
+        }
+      : {
+          key_id: keyId,
+          public_key: pem,
+          expires_at: info.expiresAt,
+          algorithm: 'RSA',
+          paddings: [ALG_ONE_TIME, ALG_OAEP],
+        };
   };
 
   const issue = async (req: IssueRequest): Promise<PublicKeyData> => {
-    if (req.alg !== undefined && req.alg !== ALG_ONE_TIME && req.alg !== ALG_OAEP) fail('VALIDATION_FAILED', { detail: 'alg' });
-    if (req.sessionId !== undefined && !SESSION_ID_RE.test(req.sessionId)) fail('VALIDATION_FAILED', { detail: 'X-Session-Id' });
+    if (req.alg !== undefined && req.alg !== ALG_ONE_TIME && req.alg !== ALG_OAEP)
+      fail('VALIDATION_FAILED', { detail: 'alg' });
+    if (req.sessionId !== undefined && !SESSION_ID_RE.test(req.sessionId))
+      fail('VALIDATION_FAILED', { detail: 'X-Session-Id' });
     const mode: KeyMode = req.alg === ALG_OAEP ? 'shared' : 'one-time';
     await limit(perIp, req.ip || 'unknown');
     const sessionHash = req.sessionId === undefined ? undefined : hashSession(req.sessionId);
@@ -168,7 +214,10 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       await o.store.putKey(keyId, rec, retainMs);
       if (sessionHash) await o.store.bindSession(sessionHash, mode, keyId, ttlMs);
     });
-    return (await guard('view', () => view(keyId, rec))) ?? fail('INTERNAL', { logMessage: 'login-keys: issued key has no public key' });
+    return (
+      (await guard('view', () => view(keyId, rec))) ??
+      fail('INTERNAL', { logMessage: 'login-keys: issued key has no public key' })
+    );
   };
 
   const consume: LoginKeyService['consume'] = async (keyId, b64, opts) => {
@@ -177,7 +226,12 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       fail('KEY_NOT_FOUND');
     }
     const rec = await guard('take', () => o.store.takeKey(keyId));
-    if (!rec || (opts?.sessionId !== undefined && rec.sessionHash !== undefined && rec.sessionHash !== hashSession(opts.sessionId))) {
+    if (
+      !rec ||
+      (opts?.sessionId !== undefined &&
+        rec.sessionHash !== undefined &&
+        rec.sessionHash !== hashSession(opts.sessionId))
+    ) {
       rec?.privateKeyDer?.fill(0);
       n.notFound++;
       fail('KEY_NOT_FOUND');
@@ -189,7 +243,9 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     }
     let msg: Buffer | undefined;
     if (rec.mode === 'one-time') {
-      const der = rec.privateKeyDer ?? fail('INTERNAL', { logMessage: 'login-keys: one-time record without key' });
+      const der =
+        rec.privateKeyDer ??
+        fail('INTERNAL', { logMessage: 'login-keys: one-time record without key' });
       const key: KeyObject = importPrivateKey(der);
       der.fill(0);
       msg = decryptOneTime(key, parseCiphertext(b64, modulusBytes(key)));
@@ -198,7 +254,11 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       const key = pairId ? await guard('pair', () => shared.privateKey(pairId)) : undefined;
       // The pair is kept longer than any key id issued under it; missing = store lost it.
       if (!key) fail('KEY_NOT_FOUND', { logMessage: 'login-keys: shared pair missing' });
-      msg = decryptSharedOaep(key, parseCiphertext(b64, modulusBytes(key)), Buffer.from(keyId, 'utf8'));
+      msg = decryptSharedOaep(
+        key,
+        parseCiphertext(b64, modulusBytes(key)),
+        Buffer.from(keyId, 'utf8'),
+      );
     }
     const password = msg && decodePassword(msg);
     if (password === undefined) {
@@ -216,7 +276,12 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     stats: () => ({
       pool: pool.stats(),
       issued: { oneTime: n.oneTime, shared: n.shared, reused: n.reused },
-      consumed: { ok: n.ok, undecryptable: n.undecryptable, notFound: n.notFound, expired: n.expired },
+      consumed: {
+        ok: n.ok,
+        undecryptable: n.undecryptable,
+        notFound: n.notFound,
+        expired: n.expired,
+      },
       shared: shared.info(),
       store: o.store.size(),
     }),
@@ -226,4 +291,3 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     },
   };
 }
-

@@ -36,7 +36,10 @@ export class SharedPairs {
   private current: Current | undefined;
   private rotating: Promise<Current> | undefined;
   /** Private keys this node has used recently (its own and other nodes'). */
-  private readonly cache = new Map<string, { key: KeyObject; publicKeyPem: string; dropAt: number }>();
+  private readonly cache = new Map<
+    string,
+    { key: KeyObject; publicKeyPem: string; dropAt: number }
+  >();
   private readonly hardMaxMs: number;
 
   constructor(private readonly o: SharedPairOptions) {
@@ -71,7 +74,12 @@ export class SharedPairs {
     // The pair outlives its issuance window by the retention of its last key id.
     await this.o.store.putPair(pairId, pair, this.hardMaxMs + this.o.keyRetainMs);
     const now = this.o.clock.now();
-    this.remember(pairId, importPrivateKey(pair.privateKeyDer), pair.publicKeyPem, now + this.hardMaxMs + this.o.keyRetainMs);
+    this.remember(
+      pairId,
+      importPrivateKey(pair.privateKeyDer),
+      pair.publicKeyPem,
+      now + this.hardMaxMs + this.o.keyRetainMs,
+    );
     this.current = { pairId, publicKeyPem: pair.publicKeyPem, createdAt: now, uses: 0 };
     return this.current;
   }
@@ -110,7 +118,12 @@ export class SharedPairs {
   info(): { pairId?: string; uses: number; ageMs: number; cached: number } {
     const c = this.current;
     return c
-      ? { pairId: c.pairId, uses: c.uses, ageMs: this.o.clock.now() - c.createdAt, cached: this.cache.size }
+      ? {
+          pairId: c.pairId,
+          uses: c.uses,
+          ageMs: this.o.clock.now() - c.createdAt,
+          cached: this.cache.size,
+        }
       : { uses: 0, ageMs: 0, cached: this.cache.size };
   }
 

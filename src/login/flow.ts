@@ -1,9 +1,15 @@
 import type { RequestMeta } from '../audit/audit.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
-import { runSteps, type LoginFlow, type LoginInput, type LoginResult, type LoginStep } from './pipeline.js';
+import {
+  runSteps,
+  type LoginFlow,
+  type LoginInput,
+  type LoginResult,
+  type LoginStep,
+} from './pipeline.js';
 
 /** Canonical account key for counters: what the user typed, folded like usernames. */
-export function accountKey(name: string): string {
+function accountKey(name: string): string {
   const u = checkUsername(name);
   if (u.ok) return u.key;
   const e = checkEmail(name);
@@ -23,8 +29,19 @@ export function createLoginFlow(steps: readonly LoginStep[]) {
       const flow: LoginFlow = {
         input,
         meta,
-        attempt: { accountKey: accountKey(input.username), ip: meta.ip, captcha: input.captcha, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null },
-        facts: { username: input.username.slice(0, 64), ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null },
+        attempt: {
+          accountKey: accountKey(input.username),
+          ip: meta.ip,
+          captcha: input.captcha,
+          userAgent: meta.userAgent,
+          deviceId: meta.deviceId ?? null,
+        },
+        facts: {
+          username: input.username.slice(0, 64),
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          deviceId: meta.deviceId ?? null,
+        },
         method: 'password',
         user: undefined,
       };

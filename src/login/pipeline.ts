@@ -55,6 +55,7 @@ export interface LoginStep {
 /** Runs the steps in order; the first that throws ends the login. */
 export async function runSteps(steps: readonly LoginStep[], flow: LoginFlow): Promise<LoginResult> {
   for (const step of steps) await step.run(flow);
-  if (!flow.result) throw new Error('login pipeline ended without a result: the tokens step is missing');
+  if (!flow.result)
+    throw new Error('login pipeline ended without a result: the tokens step is missing');
   return flow.result;
 }

@@ -7,16 +7,50 @@ const tags = ['operations'];
 /** Health, readiness, JWKS, metrics. */
 export function opsRoutes(rt: Runtime, metrics: Metrics) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.get('/healthz', { schema: { tags, summary: 'The process is up', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
+    app.get(
+      '/healthz',
+      {
+        schema: {
+          tags,
+          summary: 'The process is up',
+          response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+        },
+      },
+      async () => ({ status: 'ok' }),
+    );
 
     app.get(
       '/readyz',
-      { schema: { tags, summary: 'The database (and Redis, when used) answer', response: { 200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } }, 503: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } } } } },
+      {
+        schema: {
+          tags,
+          summary: 'The database (and Redis, when used) answer',
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                status: { type: 'string' },
+                checks: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+            503: {
+              type: 'object',
+              properties: {
+                status: { type: 'string' },
+                checks: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
       async (_req, reply) => {
         const checks: Record<string, string> = {};
         const probe = async (name: string, fn: () => Promise<unknown>) => {
           try {
-            await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref())]);
+            await Promise.race([
+              fn(),
+              new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000).unref()),
+            ]);
             checks[name] = 'ok';
           } catch {
             checks[name] = 'fail';
@@ -31,16 +65,33 @@ export function opsRoutes(rt: Runtime, metrics: Metrics) {
 
     app.get(
       '/.well-known/jwks.json',
-      { schema: { tags, summary: 'Public keys that verify live access tokens (RFC 7517)', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } } } } } },
+      {
+        schema: {
+          tags,
+          summary: 'Public keys that verify live access tokens (RFC 7517)',
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                keys: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              },
+            },
+          },
+        },
+      },
       async (_req, reply) => {
         reply.header('cache-control', 'public, max-age=300');
         return rt.keyring.jwks();
       },
     );
 
-    app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
-      reply.header('content-type', metrics.registry.contentType);
-      return metrics.registry.metrics();
-    });
+    app.get(
+      '/metrics',
+      { schema: { tags, summary: 'Prometheus metrics', hide: false } },
+      async (_req, reply) => {
+        reply.header('content-type', metrics.registry.contentType);
+        return metrics.registry.metrics();
+      },
+    );
   };
 }

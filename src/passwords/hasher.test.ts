@@ -34,7 +34,8 @@ describe('password hasher', () => {
   });
 
   it('never throws on a malformed stored hash', async () => {
-    for (const bad of ['', 'plain', '$argon2id$broken', '$2b$10$short']) expect(await h.verify(bad, 'whatever1')).toBe(false);
+    for (const bad of ['', 'plain', '$argon2id$broken', '$2b$10$short'])
+      expect(await h.verify(bad, 'whatever1')).toBe(false);
   });
 
   it('password policy: length 8..128 in characters, not common, not the username', () => {
@@ -59,17 +60,29 @@ describe.each(dialects())('bcrypt import and rehash on %s', (dialect) => {
   it('logs in with the bcrypt hash, then stores argon2id', async () => {
     await s.register('legacy');
     const k = s.rt.db.kysely;
-    await k.updateTable('users').set({ password_hash: await bcryptHash('legacy-secret-pw', 4) }).where('username_key', '=', 'legacy').execute();
+    await k
+      .updateTable('users')
+      .set({ password_hash: await bcryptHash('legacy-secret-pw', 4) })
+      .where('username_key', '=', 'legacy')
+      .execute();
     const t = await s.login('legacy', 'legacy-secret-pw');
     expect(t.access_token).toBeTruthy();
     let stored = '';
     for (let i = 0; i < 50 && !stored.startsWith('$argon2id'); i++) {
       await new Promise((r) => setTimeout(r, 20));
-      stored = (await k.selectFrom('users').select('password_hash').where('username_key', '=', 'legacy').executeTakeFirstOrThrow()).password_hash;
+      stored = (
+        await k
+          .selectFrom('users')
+          .select('password_hash')
+          .where('username_key', '=', 'legacy')
+          .executeTakeFirstOrThrow()
+      ).password_hash;
     }
     expect(stored).toMatch(/^\$argon2id\$/);
     expect((await s.login('legacy', 'legacy-secret-pw')).access_token).toBeTruthy();
-    const wrong = await s.call('POST', '/api/public/auth/login', { body: { username: 'legacy', password: 'legacy-secret-px' } });
+    const wrong = await s.call('POST', '/api/public/auth/login', {
+      body: { username: 'legacy', password: 'legacy-secret-px' },
+    });
     expect(wrong.statusCode).toBe(401);
   });
 });

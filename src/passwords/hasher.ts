@@ -9,7 +9,12 @@ import { verify as bcryptVerify } from '@node-rs/bcrypt';
 // `Algorithm` is a const enum, which verbatimModuleSyntax cannot import by value: Argon2id = 2.
 const ARGON2ID = 2 as Algorithm;
 
-export const ARGON2_PARAMS: HashParams = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+const ARGON2_PARAMS: HashParams = {
+  algorithm: ARGON2ID,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+};
 
 export interface HashParams {
   algorithm: Algorithm;

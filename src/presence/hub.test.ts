@@ -34,14 +34,42 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const claims = (sub: string, type = 'kefu', exp = 10_000): AccessClaims => ({ iss: 'i', aud: 'a', sub, sid: `s${sub}`, jti: `j${sub}`, iat: 0, exp, role: 'user', level: 10, scope: '', roles: ['user'], user_type: type, username: `u${sub}` });
+const claims = (sub: string, type = 'kefu', exp = 10_000): AccessClaims => ({
+  iss: 'i',
+  aud: 'a',
+  sub,
+  sid: `s${sub}`,
+  jti: `j${sub}`,
+  iat: 0,
+  exp,
+  role: 'user',
+  level: 10,
+  scope: '',
+  roles: ['user'],
+  user_type: type,
+  username: `u${sub}`,
+});
 
 function setup() {
   const clock = new ManualClock(1_000_000);
   const log = pino({ level: 'silent' });
-  const presence = createPresenceService({ store: createMemoryPresenceStore(), bus: createMemoryBus(), clock, log, timeoutMs: () => 60_000 });
+  const presence = createPresenceService({
+    store: createMemoryPresenceStore(),
+    bus: createMemoryBus(),
+    clock,
+    log,
+    timeoutMs: () => 60_000,
+  });
   let revoked = false;
-  const hub = createHub({ presence, clock, log, maxBuffered: 1024, timeoutMs: () => 60_000, revoked: () => revoked, touch: () => {} });
+  const hub = createHub({
+    presence,
+    clock,
+    log,
+    maxBuffered: 1024,
+    timeoutMs: () => 60_000,
+    revoked: () => revoked,
+    touch: () => {},
+  });
   const open = (sub: string, type = 'kefu') => {
     const s = new FakeSocket();
     hub.attach(s as unknown as WebSocket, claims(sub, type), { all: false, type });
@@ -98,7 +126,11 @@ describe('socket hub', () => {
     clock.advance(1_000);
     hub.sweep();
     expect(s.closedWith).toBe(4001);
-    expect(JSON.parse(s.sent[0]!)).toEqual({ type: 'session_ended', reason: 'FORCE_LOGOUT', detail: 'REVOKED' });
+    expect(JSON.parse(s.sent[0]!)).toEqual({
+      type: 'session_ended',
+      reason: 'FORCE_LOGOUT',
+      detail: 'REVOKED',
+    });
   });
 
   it('keeps no listener or entry once the socket closed', () => {

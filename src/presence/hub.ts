@@ -60,8 +60,12 @@ const CLOSE_GRACE_MS = 5_000;
 const REVOKED_GRACE_MS = 900;
 
 const PONG = Buffer.from('{"type":"pong"}');
-const BAD_FRAME = Buffer.from('{"type":"error","error":"VALIDATION_FAILED","message":"frames are JSON objects with a type"}');
-const UNKNOWN_TYPE = Buffer.from('{"type":"error","error":"VALIDATION_FAILED","message":"unknown type; supported: ping"}');
+const BAD_FRAME = Buffer.from(
+  '{"type":"error","error":"VALIDATION_FAILED","message":"frames are JSON objects with a type"}',
+);
+const UNKNOWN_TYPE = Buffer.from(
+  '{"type":"error","error":"VALIDATION_FAILED","message":"unknown type; supported: ping"}',
+);
 
 /**
  * The sockets this node holds: presence fan-out by visibility, session-end
@@ -104,7 +108,12 @@ export function createHub(d: HubDeps) {
 
   function endSessionConn(c: Conn, r: EndReason): void {
     const reason = frameReason(r);
-    end(c, CLOSE_SESSION_ENDED, reason, JSON.stringify({ type: 'session_ended', reason, detail: r }));
+    end(
+      c,
+      CLOSE_SESSION_ENDED,
+      reason,
+      JSON.stringify({ type: 'session_ended', reason, detail: r }),
+    );
   }
 
   function detach(c: Conn): void {
@@ -126,7 +135,8 @@ export function createHub(d: HubDeps) {
     if (!isBinary) {
       try {
         const msg: unknown = JSON.parse(data.toString());
-        type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+        type =
+          msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
       } catch {
         type = undefined;
       }
@@ -158,7 +168,20 @@ export function createHub(d: HubDeps) {
     /** Takes over an upgraded socket whose token was verified at the upgrade. */
     attach(ws: WebSocket, claims: AccessClaims, scope: Scope): void {
       const now = d.clock.now();
-      const c: Conn = { ws, userId: claims.sub, userType: claims.user_type, sid: claims.sid, jti: claims.jti, iat: claims.iat, expMs: claims.exp * 1000, scope, lastIn: now, pinged: false, closingAt: 0, revokedAt: 0 };
+      const c: Conn = {
+        ws,
+        userId: claims.sub,
+        userType: claims.user_type,
+        sid: claims.sid,
+        jti: claims.jti,
+        iat: claims.iat,
+        expMs: claims.exp * 1000,
+        scope,
+        lastIn: now,
+        pinged: false,
+        closingAt: 0,
+        revokedAt: 0,
+      };
       // Drop per-socket closures installed by @fastify/websocket (they pin
       // the upgrade request for the socket's lifetime) for shared listeners.
       ws.removeAllListeners('error');
@@ -210,8 +233,7 @@ export function createHub(d: HubDeps) {
         else if (c.revokedAt || d.revoked({ sid: c.sid, jti: c.jti, sub: c.userId, iat: c.iat })) {
           if (!c.revokedAt) c.revokedAt = now || 1;
           else if (now - c.revokedAt >= REVOKED_GRACE_MS) endSessionConn(c, 'REVOKED');
-        }
-        else if (now - c.lastIn >= timeout) {
+        } else if (now - c.lastIn >= timeout) {
           c.ws.terminate();
           detach(c);
         } else if (!c.pinged && now - c.lastIn >= timeout / 2) {
@@ -229,7 +251,11 @@ export function createHub(d: HubDeps) {
       }
     },
 
-    stats: () => ({ sockets: conns.size, sessions: bySid.size, watchers: all.size + [...byType.values()].reduce((n, s) => n + s.size, 0) }),
+    stats: () => ({
+      sockets: conns.size,
+      sessions: bySid.size,
+      watchers: all.size + [...byType.values()].reduce((n, s) => n + s.size, 0),
+    }),
   };
 }
 

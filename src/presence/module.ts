@@ -44,8 +44,21 @@ export const presenceModule: TesseraModule = {
     const log = rt.log.child({ mod: 'presence' });
     const nodeId = randomId(9);
     const timeoutMs = () => rt.settings.get().presenceTimeout * 1000;
-    const store = rt.redis ? createRedisPresenceStore(rt.redis, { prefix: rt.config.redisPrefix, nodeId, ttlMs: KEEPALIVE_TICKS * TICK_MS * 3 }) : createMemoryPresenceStore();
-    const presence = createPresenceService({ store, bus: rt.bus, clock: rt.clock, log, timeoutMs, report: rt.report });
+    const store = rt.redis
+      ? createRedisPresenceStore(rt.redis, {
+          prefix: rt.config.redisPrefix,
+          nodeId,
+          ttlMs: KEEPALIVE_TICKS * TICK_MS * 3,
+        })
+      : createMemoryPresenceStore();
+    const presence = createPresenceService({
+      store,
+      bus: rt.bus,
+      clock: rt.clock,
+      log,
+      timeoutMs,
+      report: rt.report,
+    });
     const hub = createHub({
       presence,
       clock: rt.clock,

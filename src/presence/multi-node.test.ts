@@ -17,14 +17,22 @@ describe.runIf(haveRedis() && havePostgres())('/ws across two nodes (Redis)', ()
     open.push(c);
     return c;
   };
-  const onlineIds = async (t: TestServer, token: string) => (await t.call('GET', '/api/auth/online?user_type=kefu', { token })).data.data.users.map((u: { user_id: string }) => u.user_id) as string[];
+  const onlineIds = async (t: TestServer, token: string) =>
+    (await t.call('GET', '/api/auth/online?user_type=kefu', { token })).data.data.users.map(
+      (u: { user_id: string }) => u.user_id,
+    ) as string[];
 
   beforeAll(async () => {
     const config = { loginPolicy: 'kefu=single,*=multi' };
     a = await createTestServer({ dialect: 'postgres', redis: true, config });
     b = await createTestServer({ dialect: 'postgres', redis: true, config, join: a.shared });
     for (const name of ['kefu_a', 'kefu_b', 'kefu_c']) {
-      const u = await a.rt.users.create({ username: name, password: 'a-strong-passphrase', userType: 'kefu', roles: ['user'] });
+      const u = await a.rt.users.create({
+        username: name,
+        password: 'a-strong-passphrase',
+        userType: 'kefu',
+        roles: ['user'],
+      });
       ids[name] = String(u.id);
     }
     hostA = await baseUrl(a.app);
@@ -39,11 +47,15 @@ describe.runIf(haveRedis() && havePostgres())('/ws across two nodes (Redis)', ()
   it('a user connected to node A is listed online on node B, and its presence reaches sockets on B', async () => {
     const watcher = await ws(hostB, (await b.login('kefu_b')).access_token);
     const sock = await ws(hostA, (await a.login('kefu_a')).access_token);
-    await watcher.next((f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'online');
+    await watcher.next(
+      (f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'online',
+    );
     const viewer = (await b.login('kefu_c')).access_token;
     expect(await onlineIds(b, viewer)).toContain(ids.kefu_a);
     sock.ws.close();
-    await watcher.next((f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'offline');
+    await watcher.next(
+      (f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'offline',
+    );
     expect(await onlineIds(b, viewer)).not.toContain(ids.kefu_a);
     watcher.ws.close();
   });
@@ -58,17 +70,24 @@ describe.runIf(haveRedis() && havePostgres())('/ws across two nodes (Redis)', ()
     onA.ws.close();
     await onA.closed;
     await new Promise((r) => setTimeout(r, 200));
-    expect(watcher.frames.filter((f) => f.user_id === ids.kefu_c && f.status === 'offline')).toEqual([]);
+    expect(
+      watcher.frames.filter((f) => f.user_id === ids.kefu_c && f.status === 'offline'),
+    ).toEqual([]);
     onB.ws.close();
     await watcher.next((f) => f.user_id === ids.kefu_c && f.status === 'offline');
-    expect(watcher.frames.filter((f) => f.user_id === ids.kefu_c).map((f) => f.status)).toEqual(['online', 'offline']);
+    expect(watcher.frames.filter((f) => f.user_id === ids.kefu_c).map((f) => f.status)).toEqual([
+      'online',
+      'offline',
+    ]);
     watcher.ws.close();
   });
 
   it('a login on node B (single policy) kicks the socket on node A', async () => {
     const first = await ws(hostA, (await a.login('kefu_a')).access_token);
     await b.login('kefu_a');
-    expect(await first.next((f) => f.type === 'session_ended')).toMatchObject({ reason: 'LOGGED_IN_ELSEWHERE' });
+    expect(await first.next((f) => f.type === 'session_ended')).toMatchObject({
+      reason: 'LOGGED_IN_ELSEWHERE',
+    });
     expect((await first.closed).code).toBe(4001);
   });
 
@@ -77,13 +96,17 @@ describe.runIf(haveRedis() && havePostgres())('/ws across two nodes (Redis)', ()
     const admin = await b.adminToken();
     const r = await b.call('POST', `/api/admin/users/${ids.kefu_b}/logout`, { token: admin });
     expect(r.statusCode).toBe(200);
-    expect(await c.next((f) => f.type === 'session_ended')).toMatchObject({ reason: 'FORCE_LOGOUT' });
+    expect(await c.next((f) => f.type === 'session_ended')).toMatchObject({
+      reason: 'FORCE_LOGOUT',
+    });
     expect((await c.closed).code).toBe(4001);
   });
 
   it('an HTTP heartbeat on node B makes the user online on node A', async () => {
     const token = (await b.login('kefu_c')).access_token;
     await b.call('POST', '/api/auth/heartbeat', { token });
-    await eventually(async () => (await onlineIds(a, (await a.login('kefu_b')).access_token)).includes(ids.kefu_c!));
+    await eventually(async () =>
+      (await onlineIds(a, (await a.login('kefu_b')).access_token)).includes(ids.kefu_c!),
+    );
   });
 });

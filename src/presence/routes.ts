@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../http/envelope.js';
-import { heartbeatSchema, onlineQuery, onlineSchema, userViewSchema, type PresenceQueries } from './views.js';
+import {
+  heartbeatSchema,
+  onlineQuery,
+  onlineSchema,
+  userViewSchema,
+  type PresenceQueries,
+} from './views.js';
 
 const tags = ['realtime presence (seed 000)'];
 const security = [{ bearer: [] }];
@@ -8,7 +14,12 @@ const security = [{ bearer: [] }];
 export const validateSchema = {
   type: 'object',
   required: ['valid', 'user', 'claims', 'expires_at'],
-  properties: { valid: { type: 'boolean' }, user: userViewSchema, claims: { type: 'object', additionalProperties: true }, expires_at: { type: 'integer' } },
+  properties: {
+    valid: { type: 'boolean' },
+    user: userViewSchema,
+    claims: { type: 'object', additionalProperties: true },
+    expires_at: { type: 'integer' },
+  },
 } as const;
 
 /** `/api/auth/validate`, `/api/auth/heartbeat`, `/api/auth/online` (API.md "Realtime presence"). */
@@ -16,13 +27,29 @@ export function presenceRoutes(q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
       '/auth/validate',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'The verified claims of the token and its user', response: responses({ 200: envelope(validateSchema) }, ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'The verified claims of the token and its user',
+          response: responses({ 200: envelope(validateSchema) }, ['401']),
+        },
+      },
       async (req, reply) => ok(req, reply, await q.validate(req.auth!)),
     );
 
     app.post(
       '/auth/heartbeat',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'Marks the session active and keeps the caller online for one presence timeout', response: responses({ 200: envelope(heartbeatSchema) }, ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'Marks the session active and keeps the caller online for one presence timeout',
+          response: responses({ 200: envelope(heartbeatSchema) }, ['401']),
+        },
+      },
       async (req, reply) => ok(req, reply, q.heartbeat(req.auth!)),
     );
 
@@ -30,7 +57,13 @@ export function presenceRoutes(q: PresenceQueries) {
       '/auth/online',
       {
         config: { auth: 'jwt', requires: 'presence:read' },
-        schema: { tags, security, summary: 'Users online now (own user type; every type for administrators)', querystring: onlineQuery, response: responses({ 200: envelope(onlineSchema) }, ['401', '403', '503']) },
+        schema: {
+          tags,
+          security,
+          summary: 'Users online now (own user type; every type for administrators)',
+          querystring: onlineQuery,
+          response: responses({ 200: envelope(onlineSchema) }, ['401', '403', '503']),
+        },
       },
       async (req, reply) => ok(req, reply, await q.online(req.auth!, req.query.user_type)),
     );

@@ -12,7 +12,13 @@ function setup(store: PresenceStore = createMemoryPresenceStore()) {
   const bus = createMemoryBus();
   const frames: PresenceFrame[] = [];
   bus.subscribe(PRESENCE_CHANNEL, (m) => frames.push(m as PresenceFrame));
-  const presence = createPresenceService({ store, bus, clock, log: pino({ level: 'silent' }), timeoutMs: () => 60_000 });
+  const presence = createPresenceService({
+    store,
+    bus,
+    clock,
+    log: pino({ level: 'silent' }),
+    timeoutMs: () => 60_000,
+  });
   const settle = async () => {
     await presence.flush();
     await new Promise((r) => setImmediate(r));
@@ -65,7 +71,13 @@ describe('presence service', () => {
 
   it('a failing store (Redis down) is logged, never an unhandled rejection; listing answers UNAVAILABLE', async () => {
     const down = () => Promise.reject(new Error('redis down'));
-    const { presence, settle } = setup({ join: down, leave: down, list: down, keepAlive: down, close: down });
+    const { presence, settle } = setup({
+      join: down,
+      leave: down,
+      list: down,
+      keepAlive: down,
+      close: down,
+    });
     presence.connect(kefu);
     presence.disconnect('1');
     await presence.keepAlive();

@@ -3,7 +3,12 @@ import type { Bus } from '../bus/bus.js';
 import { fail } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PresenceStore } from './store/store.js';
-import { PRESENCE_CHANNEL, type OnlineUser, type PresenceFrame, type PresenceStatus } from './types.js';
+import {
+  PRESENCE_CHANNEL,
+  type OnlineUser,
+  type PresenceFrame,
+  type PresenceStatus,
+} from './types.js';
 
 /** Who a socket or heartbeat belongs to, from verified claims. */
 export interface Identity {
@@ -65,15 +70,31 @@ export function createPresenceService(d: PresenceDeps) {
     return serial(fn).catch((err: unknown) => report(err, 'presence store call failed'));
   }
 
-  function announce(u: { user_id: string; user_type: string }, status: PresenceStatus): Promise<void> {
-    const frame: PresenceFrame = { type: 'presence', user_id: u.user_id, user_type: u.user_type, status, at: d.clock.now() };
-    return d.bus.publish(PRESENCE_CHANNEL, frame).catch((err: unknown) => report(err, 'presence publish failed'));
+  function announce(
+    u: { user_id: string; user_type: string },
+    status: PresenceStatus,
+  ): Promise<void> {
+    const frame: PresenceFrame = {
+      type: 'presence',
+      user_id: u.user_id,
+      user_type: u.user_type,
+      status,
+      at: d.clock.now(),
+    };
+    return d.bus
+      .publish(PRESENCE_CHANNEL, frame)
+      .catch((err: unknown) => report(err, 'presence publish failed'));
   }
 
   function enter(who: Identity): LocalUser {
     let lu = local.get(who.id);
     if (lu) return lu;
-    lu = { entry: { user_id: who.id, username: who.name, user_type: who.type, since: d.clock.now() }, sockets: 0, beatAt: 0, beatSid: null };
+    lu = {
+      entry: { user_id: who.id, username: who.name, user_type: who.type, since: d.clock.now() },
+      sockets: 0,
+      beatAt: 0,
+      beatSid: null,
+    };
     local.set(who.id, lu);
     const entry = lu.entry;
     void background(async () => {
@@ -108,7 +129,10 @@ export function createPresenceService(d: PresenceDeps) {
     },
 
     /** `POST /auth/heartbeat`: keeps the user online for one timeout. */
-    heartbeat(who: Identity, sid: string): { status: 'online'; at: number; timeout_seconds: number } {
+    heartbeat(
+      who: Identity,
+      sid: string,
+    ): { status: 'online'; at: number; timeout_seconds: number } {
       const lu = enter(who);
       const now = d.clock.now();
       lu.beatAt = now;

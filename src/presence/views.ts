@@ -7,20 +7,39 @@ import type { OnlineUser } from './types.js';
 import { canSee, scopeOf } from './visibility.js';
 
 /** The user as seed 000 shows it (`data.user` of its login answer). Ids are strings, like `sub`. */
-export function userView(u: Pick<UserRow, 'id' | 'username' | 'user_type' | 'display_name' | 'email'>) {
-  return { id: String(u.id), username: u.username, user_type: u.user_type, display_name: u.display_name ?? u.username, email: u.email ?? null };
+export function userView(
+  u: Pick<UserRow, 'id' | 'username' | 'user_type' | 'display_name' | 'email'>,
+) {
+  return {
+    id: String(u.id),
+    username: u.username,
+    user_type: u.user_type,
+    display_name: u.display_name ?? u.username,
+    email: u.email ?? null,
+  };
 }
 
 export const userViewSchema = {
   type: 'object',
   required: ['id', 'username', 'user_type', 'display_name', 'email'],
-  properties: { id: { type: 'string' }, username: { type: 'string' }, user_type: { type: 'string' }, display_name: { type: 'string' }, email: { type: ['string', 'null'] } },
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    user_type: { type: 'string' },
+    display_name: { type: 'string' },
+    email: { type: ['string', 'null'] },
+  },
 } as const;
 
-export const onlineUserSchema = {
+const onlineUserSchema = {
   type: 'object',
   required: ['user_id', 'username', 'user_type', 'since'],
-  properties: { user_id: { type: 'string' }, username: { type: 'string' }, user_type: { type: 'string' }, since: { type: 'integer', description: 'ms since the epoch' } },
+  properties: {
+    user_id: { type: 'string' },
+    username: { type: 'string' },
+    user_type: { type: 'string' },
+    since: { type: 'integer', description: 'ms since the epoch' },
+  },
 } as const;
 
 export const onlineSchema = {
@@ -32,7 +51,11 @@ export const onlineSchema = {
 export const heartbeatSchema = {
   type: 'object',
   required: ['status', 'at', 'timeout_seconds'],
-  properties: { status: { type: 'string', enum: ['online'] }, at: { type: 'integer' }, timeout_seconds: { type: 'integer' } },
+  properties: {
+    status: { type: 'string', enum: ['online'] },
+    at: { type: 'integer' },
+    timeout_seconds: { type: 'integer' },
+  },
 } as const;
 
 export const onlineQuery = {
@@ -54,17 +77,27 @@ export function presenceQueries(rt: Runtime, presence: PresenceService) {
     },
 
     heartbeat(claims: AccessClaims) {
-      return presence.heartbeat({ id: claims.sub, type: claims.user_type, name: claims.username }, claims.sid);
+      return presence.heartbeat(
+        { id: claims.sub, type: claims.user_type, name: claims.username },
+        claims.sid,
+      );
     },
 
     /**
      * Who is online now, filtered by the visibility rule. Without `user_type`:
      * every type the caller may see. Asking for a type it may not see ⇒ FORBIDDEN.
      */
-    async online(claims: AccessClaims, userType?: string): Promise<{ users: OnlineUser[]; total: number }> {
+    async online(
+      claims: AccessClaims,
+      userType?: string,
+    ): Promise<{ users: OnlineUser[]; total: number }> {
       const scope = scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type);
       if (userType !== undefined && !canSee(scope, userType)) fail('FORBIDDEN');
-      const users = (await presence.list()).filter((u) => (userType === undefined ? canSee(scope, u.user_type) : u.user_type === userType)).sort((a, b) => a.since - b.since || a.user_id.localeCompare(b.user_id));
+      const users = (await presence.list())
+        .filter((u) =>
+          userType === undefined ? canSee(scope, u.user_type) : u.user_type === userType,
+        )
+        .sort((a, b) => a.since - b.since || a.user_id.localeCompare(b.user_id));
       return { users, total: users.length };
     },
   };

@@ -12,11 +12,14 @@ export interface Scope {
   type: string | null;
 }
 
-export const ALL_TYPES_PERMISSION = 'users:read';
-export const OWN_TYPE_PERMISSION = 'presence:read';
+const ALL_TYPES_PERMISSION = 'users:read';
+const OWN_TYPE_PERMISSION = 'presence:read';
 
 export function scopeOf(permissions: ReadonlySet<string>, userType: string): Scope {
-  return { all: permissions.has(ALL_TYPES_PERMISSION), type: permissions.has(OWN_TYPE_PERMISSION) ? userType : null };
+  return {
+    all: permissions.has(ALL_TYPES_PERMISSION),
+    type: permissions.has(OWN_TYPE_PERMISSION) ? userType : null,
+  };
 }
 
 export function canSee(s: Scope, userType: string): boolean {

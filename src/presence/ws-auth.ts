@@ -9,7 +9,7 @@ export interface UpgradeRequest {
 }
 
 /** Subprotocol a client offers together with its token: `Sec-WebSocket-Protocol: bearer, <token>`. */
-export const BEARER_PROTOCOL = 'bearer';
+const BEARER_PROTOCOL = 'bearer';
 
 function fromProtocols(header: string | undefined): string | null {
   if (!header) return null;

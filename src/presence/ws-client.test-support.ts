@@ -5,7 +5,10 @@ import WebSocket from 'ws';
 export interface Client {
   ws: WebSocket;
   frames: Record<string, unknown>[];
-  next(pred: (f: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  next(
+    pred: (f: Record<string, unknown>) => boolean,
+    ms?: number,
+  ): Promise<Record<string, unknown>>;
   closed: Promise<{ code: number; reason: string }>;
 }
 
@@ -23,7 +26,9 @@ export function wrap(ws: WebSocket): Client {
     frames.push(JSON.parse(d.toString()) as Record<string, unknown>);
     for (const w of [...waiters]) w();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   return {
     ws,
     frames,
@@ -49,9 +54,15 @@ export function wrap(ws: WebSocket): Client {
 }
 
 /** Opens a socket; resolves when open, rejects with `HTTP <status> <body>` when the upgrade is refused. */
-export function connect(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<Client> {
+export function connect(
+  url: string,
+  opts: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers ?? {}, perMessageDeflate: false });
+    const ws = new WebSocket(url, opts.protocols ?? [], {
+      headers: opts.headers ?? {},
+      perMessageDeflate: false,
+    });
     const c = wrap(ws);
     ws.once('open', () => resolve(c));
     ws.once('unexpected-response', (_req, res) => {

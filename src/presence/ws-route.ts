@@ -10,7 +10,7 @@ import { scopeOf } from './visibility.js';
 import { selectProtocol, upgradeToken } from './ws-auth.js';
 
 /** Inbound frames are tiny (`{"type":"ping"}`); anything bigger is refused by ws (close 1009). */
-export const MAX_INBOUND_BYTES = 4096;
+const MAX_INBOUND_BYTES = 4096;
 
 /**
  * @fastify/websocket routes the upgrade through a ServerResponse assigned to
@@ -20,7 +20,8 @@ export const MAX_INBOUND_BYTES = 4096;
  * lets them go once the handshake is done.
  */
 function releaseUpgradeRequest(ws: WebSocket): void {
-  const raw = (ws as unknown as { _socket?: Socket & { _httpMessage?: ServerResponse | null } })._socket;
+  const raw = (ws as unknown as { _socket?: Socket & { _httpMessage?: ServerResponse | null } })
+    ._socket;
   const res = raw?._httpMessage;
   if (raw && res) res.detachSocket(raw);
 }
@@ -35,7 +36,8 @@ function releaseUpgradeRequest(ws: WebSocket): void {
 export function wsRoutes(rt: Runtime, hub: Hub) {
   async function authenticateUpgrade(req: FastifyRequest): Promise<void> {
     const token = upgradeToken(req);
-    if (!token) throw new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING');
+    if (!token)
+      throw new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING');
     const r = await rt.authenticator.checkFresh(token);
     if (!r.ok) throw new TesseraError(r.code);
     req.auth = r.claims;
@@ -54,13 +56,24 @@ export function wsRoutes(rt: Runtime, hub: Hub) {
       method: 'GET',
       url: '/ws',
       onRequest: authenticateUpgrade,
-      schema: { hide: true, querystring: { type: 'object', properties: { jwt_token: { type: 'string', maxLength: 8192 } } } },
+      schema: {
+        hide: true,
+        querystring: {
+          type: 'object',
+          properties: { jwt_token: { type: 'string', maxLength: 8192 } },
+        },
+      },
       // A plain GET (no Upgrade header) with a good token: say what is expected.
-      handler: async () => fail('VALIDATION_FAILED', { detail: 'GET /ws needs a WebSocket upgrade' }),
+      handler: async () =>
+        fail('VALIDATION_FAILED', { detail: 'GET /ws needs a WebSocket upgrade' }),
       wsHandler: (socket, req) => {
         const claims = req.auth!;
         releaseUpgradeRequest(socket);
-        hub.attach(socket, claims, scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type));
+        hub.attach(
+          socket,
+          claims,
+          scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type),
+        );
       },
     });
   };

@@ -22,8 +22,18 @@ describe('/ws on one node', () => {
 
   beforeAll(async () => {
     t = await createTestServer({ clock, config: { loginPolicy: 'kefu=single,*=multi' } });
-    for (const [name, type] of [['kefu_a', 'kefu'], ['kefu_b', 'kefu'], ['kefu_c', 'kefu'], ['cust', 'user']] as const) {
-      const u = await t.rt.users.create({ username: name, password: 'a-strong-passphrase', userType: type, roles: ['user'] });
+    for (const [name, type] of [
+      ['kefu_a', 'kefu'],
+      ['kefu_b', 'kefu'],
+      ['kefu_c', 'kefu'],
+      ['cust', 'user'],
+    ] as const) {
+      const u = await t.rt.users.create({
+        username: name,
+        password: 'a-strong-passphrase',
+        userType: type,
+        roles: ['user'],
+      });
       ids[name] = String(u.id);
     }
     host = await baseUrl(t.app);
@@ -43,7 +53,9 @@ describe('/ws on one node', () => {
     });
 
     it('accepts Authorization: Bearer', async () => {
-      const c = await connect(`ws://${host}/ws`, { headers: { authorization: `Bearer ${await login('cust')}` } });
+      const c = await connect(`ws://${host}/ws`, {
+        headers: { authorization: `Bearer ${await login('cust')}` },
+      });
       open.push(c);
       expect(c.ws.readyState).toBe(1);
       c.ws.close();
@@ -57,20 +69,32 @@ describe('/ws on one node', () => {
     });
 
     it('refuses with HTTP 401 and the error envelope before any upgrade', async () => {
-      await expect(connect(`ws://${host}/ws`)).rejects.toThrow(/^HTTP 401 .*"error":"TOKEN_MISSING"/);
-      await expect(connect(`ws://${host}/ws?jwt_token=not.a.jwt`)).rejects.toThrow(/^HTTP 401 .*"error":"TOKEN_INVALID"/);
-      await expect(connect(`ws://${host}/ws`, { headers: { authorization: 'Basic abc' } })).rejects.toThrow(/^HTTP 401 .*"error":"TOKEN_INVALID"/);
-      await expect(connect(`ws://${host}/ws`, { protocols: ['bearer', 'x.y.z'] })).rejects.toThrow(/^HTTP 401/);
+      await expect(connect(`ws://${host}/ws`)).rejects.toThrow(
+        /^HTTP 401 .*"error":"TOKEN_MISSING"/,
+      );
+      await expect(connect(`ws://${host}/ws?jwt_token=not.a.jwt`)).rejects.toThrow(
+        /^HTTP 401 .*"error":"TOKEN_INVALID"/,
+      );
+      await expect(
+        connect(`ws://${host}/ws`, { headers: { authorization: 'Basic abc' } }),
+      ).rejects.toThrow(/^HTTP 401 .*"error":"TOKEN_INVALID"/);
+      await expect(connect(`ws://${host}/ws`, { protocols: ['bearer', 'x.y.z'] })).rejects.toThrow(
+        /^HTTP 401/,
+      );
       const logged = await t.login('cust');
       await t.call('POST', '/api/public/auth/logout', { token: logged.access_token });
-      await expect(connect(`ws://${host}/ws?jwt_token=${logged.access_token}`)).rejects.toThrow(/^HTTP 401 .*"error":"SESSION_ENDED"/);
+      await expect(connect(`ws://${host}/ws?jwt_token=${logged.access_token}`)).rejects.toThrow(
+        /^HTTP 401 .*"error":"SESSION_ENDED"/,
+      );
     });
 
     it('refuses an expired token', async () => {
       const token = await login('cust');
       clock.advance(901_000);
       try {
-        await expect(connect(`ws://${host}/ws?jwt_token=${token}`)).rejects.toThrow(/^HTTP 401 .*"error":"TOKEN_EXPIRED"/);
+        await expect(connect(`ws://${host}/ws?jwt_token=${token}`)).rejects.toThrow(
+          /^HTTP 401 .*"error":"TOKEN_EXPIRED"/,
+        );
       } finally {
         clock.advance(-901_000);
       }
@@ -86,7 +110,12 @@ describe('/ws on one node', () => {
       c.ws.send('null');
       const errors = () => c.frames.filter((f) => f.type === 'error');
       await eventually(() => errors().length >= 4);
-      expect(errors().map((f) => f.error)).toEqual(['VALIDATION_FAILED', 'VALIDATION_FAILED', 'VALIDATION_FAILED', 'VALIDATION_FAILED']);
+      expect(errors().map((f) => f.error)).toEqual([
+        'VALIDATION_FAILED',
+        'VALIDATION_FAILED',
+        'VALIDATION_FAILED',
+        'VALIDATION_FAILED',
+      ]);
       expect(errors()[1]!.message).toMatch(/unknown type/);
       c.ws.send('x'.repeat(5000));
       expect((await c.closed).code).toBe(1009);
@@ -101,15 +130,25 @@ describe('/ws on one node', () => {
       const on = await watcher.next((f) => f.user_id === ids.kefu_a && f.status === 'online');
       expect(on).toMatchObject({ type: 'presence', user_type: 'kefu', status: 'online' });
       expect(typeof on.at).toBe('number');
-      const list = await t.call('GET', '/api/auth/online?user_type=kefu', { token: await login('cust') });
+      const list = await t.call('GET', '/api/auth/online?user_type=kefu', {
+        token: await login('cust'),
+      });
       expect(list.statusCode).toBe(403);
       // kefu_c merely logged in: no socket, no heartbeat, so not online.
       const mine = await t.call('GET', '/api/auth/online', { token: await login('kefu_c') });
-      expect(mine.data.data.users.map((u: { user_id: string }) => u.user_id).sort()).toEqual([ids.kefu_a, ids.kefu_b].sort());
-      expect(mine.data.data.users[0]).toMatchObject({ username: expect.any(String), user_type: 'kefu', since: expect.any(Number) });
+      expect(mine.data.data.users.map((u: { user_id: string }) => u.user_id).sort()).toEqual(
+        [ids.kefu_a, ids.kefu_b].sort(),
+      );
+      expect(mine.data.data.users[0]).toMatchObject({
+        username: expect.any(String),
+        user_type: 'kefu',
+        since: expect.any(Number),
+      });
       a.ws.close();
       await watcher.next((f) => f.user_id === ids.kefu_a && f.status === 'offline');
-      expect(customer.frames.filter((f) => f.type === 'presence' && f.user_type === 'kefu')).toEqual([]);
+      expect(
+        customer.frames.filter((f) => f.type === 'presence' && f.user_type === 'kefu'),
+      ).toEqual([]);
       watcher.ws.close();
       customer.ws.close();
     });
@@ -117,11 +156,17 @@ describe('/ws on one node', () => {
     it('lets administrators (users:read) see every user type', async () => {
       const admin = await ws(await t.adminToken());
       const a = await ws(await login('kefu_a'));
-      await admin.next((f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'online');
+      await admin.next(
+        (f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'online',
+      );
       const all = await t.call('GET', '/api/auth/online', { token: await t.adminToken() });
-      expect(all.data.data.users.map((u: { user_type: string }) => u.user_type)).toEqual(expect.arrayContaining(['kefu', 'user']));
+      expect(all.data.data.users.map((u: { user_type: string }) => u.user_type)).toEqual(
+        expect.arrayContaining(['kefu', 'user']),
+      );
       a.ws.close();
-      await admin.next((f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'offline');
+      await admin.next(
+        (f) => f.type === 'presence' && f.user_id === ids.kefu_a && f.status === 'offline',
+      );
       admin.ws.close();
     });
 
@@ -138,7 +183,10 @@ describe('/ws on one node', () => {
       const hb = await t.call('POST', '/api/auth/heartbeat', { token: await login('kefu_c') });
       expect(hb.statusCode).toBe(200);
       expect(hb.data.data).toMatchObject({ status: 'online', timeout_seconds: 60 });
-      const online = async () => (await t.call('GET', '/api/auth/online?user_type=kefu', { token: watcherToken })).data.data.users.map((u: { user_id: string }) => u.user_id);
+      const online = async () =>
+        (
+          await t.call('GET', '/api/auth/online?user_type=kefu', { token: watcherToken })
+        ).data.data.users.map((u: { user_id: string }) => u.user_id);
       expect(await online()).toContain(ids.kefu_c);
       clock.advance(30_000);
       watcher.ws.send('{"type":"ping"}'); // the watcher itself stays alive
@@ -164,17 +212,23 @@ describe('/ws on one node', () => {
     it('single policy: a second login kicks the first socket with LOGGED_IN_ELSEWHERE and 4001', async () => {
       const first = await ws(await login('kefu_a'));
       await login('kefu_a');
-      expect(await first.next((f) => f.type === 'session_ended')).toMatchObject({ reason: 'LOGGED_IN_ELSEWHERE' });
+      expect(await first.next((f) => f.type === 'session_ended')).toMatchObject({
+        reason: 'LOGGED_IN_ELSEWHERE',
+      });
       expect((await first.closed).code).toBe(4001);
     });
 
     it('force logout by an administrator closes every socket of the user (FORCE_LOGOUT)', async () => {
       const c1 = await ws(await login('cust'));
       const c2 = await ws(await login('cust'));
-      const r = await t.call('POST', `/api/admin/users/${ids.cust}/logout`, { token: await t.adminToken() });
+      const r = await t.call('POST', `/api/admin/users/${ids.cust}/logout`, {
+        token: await t.adminToken(),
+      });
       expect(r.statusCode).toBe(200);
       for (const c of [c1, c2]) {
-        expect(await c.next((f) => f.type === 'session_ended')).toMatchObject({ reason: 'FORCE_LOGOUT' });
+        expect(await c.next((f) => f.type === 'session_ended')).toMatchObject({
+          reason: 'FORCE_LOGOUT',
+        });
         expect((await c.closed).code).toBe(4001);
       }
     });
@@ -183,7 +237,9 @@ describe('/ws on one node', () => {
       const token = await login('cust');
       const c = await ws(token);
       await t.call('POST', '/api/public/auth/logout', { token });
-      expect(await c.next((f) => f.type === 'session_ended')).toMatchObject({ reason: 'LOGGED_OUT' });
+      expect(await c.next((f) => f.type === 'session_ended')).toMatchObject({
+        reason: 'LOGGED_OUT',
+      });
       expect((await c.closed).code).toBe(4001);
     });
 

@@ -34,8 +34,10 @@ export interface IpRateLimitOptions {
  */
 export function ipRateLimit(limiters: LimiterFactory, name: string, o: IpRateLimitOptions) {
   const durationSec = o.durationSec ?? 60;
-  if (!/^[\w:./-]{1,128}$/.test(name)) throw new Error(`ipRateLimit: bad name ${JSON.stringify(name)}`);
-  if (!Number.isInteger(durationSec) || durationSec < 1) throw new Error('ipRateLimit: durationSec must be a positive integer');
+  if (!/^[\w:./-]{1,128}$/.test(name))
+    throw new Error(`ipRateLimit: bad name ${JSON.stringify(name)}`);
+  if (!Number.isInteger(durationSec) || durationSec < 1)
+    throw new Error('ipRateLimit: durationSec must be a positive integer');
   const points = typeof o.points === 'function' ? o.points : () => o.points as number;
   if (!(points() >= 1)) throw new Error('ipRateLimit: points must be at least 1');
   // One limiter per budget value: rebuilt only when the setting changes.

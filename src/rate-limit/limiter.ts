@@ -1,5 +1,9 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 
 export interface LimiterSpec {
   /** Unique name; becomes part of the key prefix. */
@@ -26,6 +30,14 @@ export function createLimiterFactory(redis: Redis | undefined, prefix: string): 
     };
     // While Redis is not ready the limit is kept in this node's memory at once
     // (no wait for a command to fail): budgets hold per node during an outage.
-    return redis ? new RateLimiterRedis({ ...opts, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(opts) }) : new RateLimiterMemory(opts);
+    return redis
+      ? new RateLimiterRedis({
+          ...opts,
+          storeClient: redis,
+          useRedisPackage: false,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory(opts),
+        })
+      : new RateLimiterMemory(opts);
   };
 }

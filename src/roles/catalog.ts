@@ -29,8 +29,16 @@ export interface RoleDef {
 }
 
 export const DEFAULT_ROLES: RoleDef[] = [
-  { name: 'user', level: 10, description: 'Ordinary user', permissions: ['profile:read', 'presence:read'] },
-  { name: 'admin', level: 100, description: 'Administrator: every permission', permissions: [...PERMISSIONS] },
+  {
+    name: 'user',
+    level: 10,
+    description: 'Ordinary user',
+    permissions: ['profile:read', 'presence:read'],
+  },
+  {
+    name: 'admin',
+    level: 100,
+    description: 'Administrator: every permission',
+    permissions: [...PERMISSIONS],
+  },
 ];
-
-export const ROLE_NAME = /^[a-z][a-z0-9_-]{0,31}$/;

@@ -9,7 +9,11 @@ const CHANNEL = 'roles';
  * protected request is a Set lookup. A change is written to SQL and broadcast;
  * every node reloads within the bus latency.
  */
-export function createRoleService(store: RoleStore, bus: Bus, onError: (e: unknown) => void = () => {}) {
+export function createRoleService(
+  store: RoleStore,
+  bus: Bus,
+  onError: (e: unknown) => void = () => {},
+) {
   let byName = new Map<string, RoleDef>();
   // Permission sets per `roles` claim value, memoised: tokens repeat few combinations.
   let scopeCache = new Map<string, ReadonlySet<string>>();

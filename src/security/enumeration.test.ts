@@ -16,14 +16,24 @@ describe('login timing and answers do not reveal whether a user exists', () => {
   let t: TestServer;
   beforeAll(async () => {
     // Thresholds out of the way: this measures the password check, not the policy.
-    t = await createTestServer({ config: { captchaAfterFailures: 1000, lockAfterFailures: 1000, loginAttemptsPerIpPerHour: 100_000 } });
+    t = await createTestServer({
+      config: {
+        captchaAfterFailures: 1000,
+        lockAfterFailures: 1000,
+        loginAttemptsPerIpPerHour: 100_000,
+      },
+    });
     await t.register('rita');
   });
   afterAll(() => t?.close());
 
   const attempt = async (username: string) => {
     const t0 = performance.now();
-    const r = await t.app.inject({ method: 'POST', url: '/api/public/auth/login', payload: { username, password: 'definitely-wrong' } });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/public/auth/login',
+      payload: { username, password: 'definitely-wrong' },
+    });
     return { ms: performance.now() - t0, status: r.statusCode, body: r.body };
   };
 
@@ -40,7 +50,9 @@ describe('login timing and answers do not reveal whether a user exists', () => {
     }
     const mk = median(known);
     const mu = median(unknown);
-    console.info(`[timing] wrong password median ${mk.toFixed(2)} ms, unknown user median ${mu.toFixed(2)} ms (n=50 each)`);
+    console.info(
+      `[timing] wrong password median ${mk.toFixed(2)} ms, unknown user median ${mu.toFixed(2)} ms (n=50 each)`,
+    );
     expect(Math.abs(mk - mu) / Math.max(mk, mu)).toBeLessThan(0.25);
   });
 });

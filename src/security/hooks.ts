@@ -25,7 +25,15 @@ export function installSecurityHooks(app: FastifyInstance, d: SecurityHookDeps):
   const hooks = new Map<string, ReturnType<typeof ipRateLimit>>();
   const hookFor = (name: string) => {
     let h = hooks.get(name);
-    if (!h) hooks.set(name, (h = ipRateLimit(d.limiters, name, { points: d.publicPerMinute, durationSec: 60, onStoreError: d.onStoreError })));
+    if (!h)
+      hooks.set(
+        name,
+        (h = ipRateLimit(d.limiters, name, {
+          points: d.publicPerMinute,
+          durationSec: 60,
+          onStoreError: d.onStoreError,
+        })),
+      );
     return h;
   };
 
@@ -33,11 +41,18 @@ export function installSecurityHooks(app: FastifyInstance, d: SecurityHookDeps):
     const url = route.url ?? '';
     // Anonymous routes only: a token-bearing call (/me, /logout) is already authenticated and not a guessing surface.
     const anonymous = route.config?.auth !== 'jwt';
-    const name = route.config?.ipRateLimit ?? (anonymous && (url.startsWith(publicPrefix) || SEED_LOGIN.has(url)) ? `public:${url}` : undefined);
+    const name =
+      route.config?.ipRateLimit ??
+      (anonymous && (url.startsWith(publicPrefix) || SEED_LOGIN.has(url))
+        ? `public:${url}`
+        : undefined);
     if (!name) return;
-    const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    const existing = route.onRequest
+      ? Array.isArray(route.onRequest)
+        ? route.onRequest
+        : [route.onRequest]
+      : [];
     // First: a flood is refused before any token check or body parsing.
     route.onRequest = [hookFor(name), ...existing];
   });
-
 }

@@ -13,7 +13,9 @@ describe('security module wiring', () => {
   afterAll(() => t?.close());
 
   it('documents its routes in the OpenAPI document', async () => {
-    const doc = (await t.call('GET', '/openapi.json')).data as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await t.call('GET', '/openapi.json')).data as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.paths['/api/public/captcha/challenge']?.get).toBeDefined();
     expect(doc.paths['/api/admin/audit']?.get).toBeDefined();
     expect(doc.paths['/api/admin/users/{id}/unlock']?.post).toBeDefined();
@@ -27,7 +29,11 @@ describe('security module wiring', () => {
 
   it('a policy store that fails refuses the login (503), it never waves it through', async () => {
     const broken = failClosed(
-      { before: async () => Promise.reject(new Error('redis down')), failed: async () => {}, succeeded: async () => {} },
+      {
+        before: async () => Promise.reject(new Error('redis down')),
+        failed: async () => {},
+        succeeded: async () => {},
+      },
       pino({ level: 'silent' }),
     );
     const e = await broken.before({ accountKey: 'x', ip: '1.2.3.4' }).catch((err: unknown) => err);
@@ -35,7 +41,11 @@ describe('security module wiring', () => {
   });
 
   it('the ALTCHA key is generated once and shared through the database', async () => {
-    const rows = await t.rt.db.kysely.withTables<{ security_secrets: { name: string; value: string } }>().selectFrom('security_secrets').select('name').execute();
+    const rows = await t.rt.db.kysely
+      .withTables<{ security_secrets: { name: string; value: string } }>()
+      .selectFrom('security_secrets')
+      .select('name')
+      .execute();
     expect(rows.map((r) => r.name).sort()).toEqual(['altcha-hmac-key', 'device-hash-key']);
   });
 });

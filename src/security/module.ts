@@ -16,7 +16,11 @@ import { createMemoryCounters } from '../brute-force/counters/memory.js';
 import { createFallbackCounters } from '../brute-force/counters/fallback.js';
 import { createRedisCounters } from '../brute-force/counters/redis.js';
 import type { CounterStore } from '../brute-force/counters/store.js';
-import { createBruteForcePolicy, degradedPolicy, type BruteForcePolicy } from '../brute-force/policy.js';
+import {
+  createBruteForcePolicy,
+  degradedPolicy,
+  type BruteForcePolicy,
+} from '../brute-force/policy.js';
 import { unlockRoutes } from '../brute-force/unlock-routes.js';
 import type { Runtime } from '../runtime.js';
 import { installSecurityHooks } from './hooks.js';
@@ -24,7 +28,7 @@ import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
 
 /** Floor of the per-IP, per-endpoint public request budget (requests per minute). */
-export const PUBLIC_REQUESTS_PER_MINUTE = 120;
+const PUBLIC_REQUESTS_PER_MINUTE = 120;
 
 export interface SecurityServices {
   store: CounterStore;
@@ -63,8 +67,13 @@ export function failClosed(g: LoginGuard, log: Runtime['log']): LoginGuard {
 
 async function provider(rt: Runtime): Promise<CaptchaProvider> {
   const c = rt.config;
-  if (c.captchaProvider === 'turnstile') return createTurnstileProvider({ secret: c.turnstileSecret ?? '', verifyUrl: c.turnstileVerifyUrl });
-  const hmacKey = c.altchaHmacKey ?? (await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'altcha-hmac-key'));
+  if (c.captchaProvider === 'turnstile')
+    return createTurnstileProvider({
+      secret: c.turnstileSecret ?? '',
+      verifyUrl: c.turnstileVerifyUrl,
+    });
+  const hmacKey =
+    c.altchaHmacKey ?? (await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'altcha-hmac-key'));
   return createAltchaProvider({ hmacKey, clock: rt.clock });
 }
 
@@ -79,19 +88,55 @@ export const securityModule: TesseraModule = {
     const { config, clock, log } = rt;
     const sdb = securityDb(rt.db.kysely);
     // With Redis: shared counters, and this node's memory while Redis is down.
-    const shared = rt.redis ? createFallbackCounters(createRedisCounters(rt.redis, `${config.redisPrefix}sec:`), createMemoryCounters(), rt.health) : undefined;
+    const shared = rt.redis
+      ? createFallbackCounters(
+          createRedisCounters(rt.redis, `${config.redisPrefix}sec:`),
+          createMemoryCounters(),
+          rt.health,
+        )
+      : undefined;
     const store: CounterStore = shared ?? createMemoryCounters();
     const captchaProvider = await provider(rt);
-    const captcha = createCaptchaCheck({ provider: captchaProvider, store, clock, audit: rt.audit });
-    const webhooks = createWebhookSender({ urls: config.alertWebhookUrls, secret: config.alertWebhookSecret, clock, log: log.child({ mod: 'alerts' }) });
+    const captcha = createCaptchaCheck({
+      provider: captchaProvider,
+      store,
+      clock,
+      audit: rt.audit,
+    });
+    const webhooks = createWebhookSender({
+      urls: config.alertWebhookUrls,
+      secret: config.alertWebhookSecret,
+      clock,
+      log: log.child({ mod: 'alerts' }),
+    });
     const alerts = createAlerts({ audit: rt.audit, webhooks, clock });
-    const policy = createBruteForcePolicy({ store, settings: () => (shared?.degraded() ? degradedPolicy(rt.settings.get()) : rt.settings.get()), clock, captcha, audit: rt.audit, alerts });
+    const policy = createBruteForcePolicy({
+      store,
+      settings: () => (shared?.degraded() ? degradedPolicy(rt.settings.get()) : rt.settings.get()),
+      clock,
+      captcha,
+      audit: rt.audit,
+      alerts,
+    });
     rt.hooks.guard = failClosed(policy, log);
     rt.hooks.captcha = captcha;
 
-    const devices = createKnownDevices(rt.db.kysely, await sharedSecret(sdb, clock, 'device-hash-key'));
-    const stopDetector = startDetector({ audit: rt.audit, alerts, devices, onError: (err) => log.warn({ err }, 'anomaly detection failed') });
-    const retention = createAuditRetention({ db: rt.db.kysely, clock, retentionDays: () => rt.settings.get().auditRetentionDays, log });
+    const devices = createKnownDevices(
+      rt.db.kysely,
+      await sharedSecret(sdb, clock, 'device-hash-key'),
+    );
+    const stopDetector = startDetector({
+      audit: rt.audit,
+      alerts,
+      devices,
+      onError: (err) => log.warn({ err }, 'anomaly detection failed'),
+    });
+    const retention = createAuditRetention({
+      db: rt.db.kysely,
+      clock,
+      retentionDays: () => rt.settings.get().auditRetentionDays,
+      log,
+    });
     retention.start();
     rt.onClose(async () => {
       await stopDetector();
@@ -112,7 +157,8 @@ export const securityModule: TesseraModule = {
             limiters: rt.limiters,
             contextPath: config.contextPath,
             // Raising the login budget (load tests, large NATs) raises this one with it.
-            publicPerMinute: () => Math.max(PUBLIC_REQUESTS_PER_MINUTE, rt.settings.get().loginAttemptsPerIpPerHour),
+            publicPerMinute: () =>
+              Math.max(PUBLIC_REQUESTS_PER_MINUTE, rt.settings.get().loginAttemptsPerIpPerHour),
             onStoreError,
           }),
         api: async (app) => {

@@ -13,7 +13,9 @@ import { createTestServer, type TestServer } from '../test-support/server.js';
 import { havePostgres, haveRedis, pgUrl, redisUrl, uniqueName } from '../test-support/services.js';
 import { createRevocationList } from './revocation.js';
 
-const sidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
+const sidOf = (jwt: string) =>
+  (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string })
+    .sid;
 
 /**
  * @see issue 20, finding 1: a logout killed between "end the session" and
@@ -32,13 +34,33 @@ describe.each(dialects())('ending a session on %s', (dialect) => {
     await s.register(name);
     const t = await s.login(name);
     const sid = sidOf(t.access_token);
-    expect((await s.call('POST', '/api/public/auth/logout', { token: t.access_token })).statusCode).toBe(200);
+    expect(
+      (await s.call('POST', '/api/public/auth/logout', { token: t.access_token })).statusCode,
+    ).toBe(200);
     const k = s.rt.db.kysely;
     // No flush: the rows are committed with the logout, not buffered.
-    const events = await k.selectFrom('audit_events').select('event').where('session_id', '=', sid).execute();
+    const events = await k
+      .selectFrom('audit_events')
+      .select('event')
+      .where('session_id', '=', sid)
+      .execute();
     expect(events.map((e) => e.event).sort()).toEqual(['login.success', 'logout', 'session.end']);
-    expect(await k.selectFrom('revocations').select('id').where('id', '=', `sid:${sid}`).executeTakeFirst()).toBeDefined();
-    expect((await k.selectFrom('sessions').select('end_reason').where('id', '=', sid).executeTakeFirstOrThrow()).end_reason).toBe('LOGGED_OUT');
+    expect(
+      await k
+        .selectFrom('revocations')
+        .select('id')
+        .where('id', '=', `sid:${sid}`)
+        .executeTakeFirst(),
+    ).toBeDefined();
+    expect(
+      (
+        await k
+          .selectFrom('sessions')
+          .select('end_reason')
+          .where('id', '=', sid)
+          .executeTakeFirstOrThrow()
+      ).end_reason,
+    ).toBe('LOGGED_OUT');
   });
 
   it('a session ended without its revocation (the old defect) is revoked by a retried logout and by a restart', async () => {
@@ -48,16 +70,31 @@ describe.each(dialects())('ending a session on %s', (dialect) => {
     const sid = sidOf(t.access_token);
     const k = s.rt.db.kysely;
     // The state a SIGKILL between the two old statements left behind.
-    await k.updateTable('sessions').set({ ended_at: s.rt.clock.now(), end_reason: 'LOGGED_OUT' }).where('id', '=', sid).execute();
+    await k
+      .updateTable('sessions')
+      .set({ ended_at: s.rt.clock.now(), end_reason: 'LOGGED_OUT' })
+      .where('id', '=', sid)
+      .execute();
     expect(await me(s, t.access_token)).toBe('OK');
     // A node starting now refuses it: recently ended sessions are loaded too.
-    const fresh = createRevocationList(k, createMemoryBus(), s.rt.clock, { dialect, maxTokenLifetimeMs: () => 930_000 });
+    const fresh = createRevocationList(k, createMemoryBus(), s.rt.clock, {
+      dialect,
+      maxTokenLifetimeMs: () => 930_000,
+    });
     await fresh.load();
     expect(fresh.isSessionRevoked(sid)).toBe(true);
     // The retried logout is not a silent 200: it makes sure of the revocation.
-    expect((await s.call('POST', '/api/public/auth/logout', { token: t.access_token })).statusCode).toBe(200);
+    expect(
+      (await s.call('POST', '/api/public/auth/logout', { token: t.access_token })).statusCode,
+    ).toBe(200);
     expect(await me(s, t.access_token)).toBe('SESSION_ENDED');
-    expect(await k.selectFrom('revocations').select('id').where('id', '=', `sid:${sid}`).executeTakeFirst()).toBeDefined();
+    expect(
+      await k
+        .selectFrom('revocations')
+        .select('id')
+        .where('id', '=', `sid:${sid}`)
+        .executeTakeFirst(),
+    ).toBeDefined();
   });
 });
 
@@ -100,8 +137,16 @@ describe.skipIf(!(havePostgres() && haveRedis()))('a node killed in the middle o
   };
 
   it('leaves the session whole (live, unrevoked) or gone, never ended-but-accepted; the retry revokes it everywhere', async () => {
-    expect((await b.call('POST', '/api/public/auth/register', { body: { username: 'kim', email: 'kim@example.com', password: 'a-strong-passphrase' } })).status).toBe(201);
-    const login = await b.call('POST', '/api/public/auth/login', { body: { username: 'kim', password: 'a-strong-passphrase' } });
+    expect(
+      (
+        await b.call('POST', '/api/public/auth/register', {
+          body: { username: 'kim', email: 'kim@example.com', password: 'a-strong-passphrase' },
+        })
+      ).status,
+    ).toBe(201);
+    const login = await b.call('POST', '/api/public/auth/login', {
+      body: { username: 'kim', password: 'a-strong-passphrase' },
+    });
     const token = login.data.data.access_token as string;
     const sid = sidOf(token);
     // The logout reaches the failpoint inside its transaction and the process dies.
@@ -110,15 +155,24 @@ describe.skipIf(!(havePostgres() && haveRedis()))('a node killed in the middle o
     await c.connect();
     try {
       await c.query(`set search_path to "${schema}"`);
-      const row = (await c.query('select ended_at from sessions where id = $1', [sid])).rows[0] as { ended_at: string | null };
-      const rev = (await c.query('select count(*)::int as n from revocations where id = $1', [`sid:${sid}`])).rows[0] as { n: number };
+      const row = (await c.query('select ended_at from sessions where id = $1', [sid])).rows[0] as {
+        ended_at: string | null;
+      };
+      const rev = (
+        await c.query('select count(*)::int as n from revocations where id = $1', [`sid:${sid}`])
+      ).rows[0] as { n: number };
       // Nothing committed: the session is live and its token rightly accepted.
-      expect({ ended: row.ended_at !== null, revoked: rev.n }).toEqual({ ended: false, revoked: 0 });
+      expect({ ended: row.ended_at !== null, revoked: rev.n }).toEqual({
+        ended: false,
+        revoked: 0,
+      });
       expect(await meOn(b, token)).toBe('OK');
       // The client's retry, on the surviving node.
       expect((await b.call('POST', '/api/public/auth/logout', { token })).status).toBe(200);
       expect(await meOn(b, token)).toBe('SESSION_ENDED');
-      const audit = (await c.query('select event from audit_events where session_id = $1 order by event', [sid])).rows.map((r: { event: string }) => r.event);
+      const audit = (
+        await c.query('select event from audit_events where session_id = $1 order by event', [sid])
+      ).rows.map((r: { event: string }) => r.event);
       expect(audit).toEqual(['login.success', 'logout', 'session.end']);
     } finally {
       await c.end();

@@ -4,7 +4,9 @@ import { expectError, me, uname } from '../test-support/auth-helpers.js';
 import { dialects } from '../test-support/db.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 
-const sidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
+const sidOf = (jwt: string) =>
+  (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string })
+    .sid;
 const S = 1000;
 
 /** Issue 4: idle timeout and absolute lifetime, with a manual clock (no sleeping). */
@@ -13,7 +15,16 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
   let s: TestServer;
   let admin: string;
   beforeAll(async () => {
-    s = await createTestServer({ dialect, clock, config: { sessionIdleTimeout: 1800, sessionMaxLifetime: 3600, accessTokenTtl: 900, lastSeenInterval: 60 } });
+    s = await createTestServer({
+      dialect,
+      clock,
+      config: {
+        sessionIdleTimeout: 1800,
+        sessionMaxLifetime: 3600,
+        accessTokenTtl: 900,
+        lastSeenInterval: 60,
+      },
+    });
     admin = await s.adminToken();
   });
   afterAll(() => s?.close());
@@ -23,7 +34,8 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
     await s.register(name);
     return s.login(name);
   }
-  const refresh = (rt: string) => s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: rt } });
+  const refresh = (rt: string) =>
+    s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: rt } });
 
   it('refresh after more than the idle timeout → SESSION_ENDED, and the session is ended', async () => {
     const t = await fresh();
@@ -46,7 +58,12 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
   });
 
   it('after the absolute lifetime → SESSION_ENDED however active; tokens never outlive the session', async () => {
-    let t: { access_token: string; refresh_token: string; expires_in: number; refresh_expires_in?: number } = await fresh();
+    let t: {
+      access_token: string;
+      refresh_token: string;
+      expires_in: number;
+      refresh_expires_in?: number;
+    } = await fresh();
     const start = clock.now();
     for (let i = 0; i < 3; i++) {
       clock.advance(1000 * S);
@@ -73,11 +90,25 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
 
   it('a logged-out token stays refused after the access lifetime is lowered at run time', async () => {
     admin = await s.adminToken();
-    expect((await s.call('PATCH', '/api/admin/settings', { token: admin, body: { accessTokenTtl: 3600 } })).statusCode).toBe(200);
+    expect(
+      (
+        await s.call('PATCH', '/api/admin/settings', {
+          token: admin,
+          body: { accessTokenTtl: 3600 },
+        })
+      ).statusCode,
+    ).toBe(200);
     try {
       const t = await fresh();
       expect(await me(s, t.access_token)).toBe('OK'); // now in the verified-token cache
-      expect((await s.call('PATCH', '/api/admin/settings', { token: admin, body: { accessTokenTtl: 60 } })).statusCode).toBe(200);
+      expect(
+        (
+          await s.call('PATCH', '/api/admin/settings', {
+            token: admin,
+            body: { accessTokenTtl: 60 },
+          })
+        ).statusCode,
+      ).toBe(200);
       await s.call('POST', '/api/public/auth/logout', { token: t.access_token });
       // The sid revocation only needs to outlive tokens of the current lifetime (60 s + skew)...
       clock.advance(91 * S);
@@ -87,13 +118,23 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
     } finally {
       // The admin's own token is now too old for the 60 s lifetime as well.
       admin = await s.adminToken();
-      expect((await s.call('PATCH', '/api/admin/settings', { token: admin, body: { accessTokenTtl: null } })).statusCode).toBe(200);
+      expect(
+        (
+          await s.call('PATCH', '/api/admin/settings', {
+            token: admin,
+            body: { accessTokenTtl: null },
+          })
+        ).statusCode,
+      ).toBe(200);
     }
   });
 
   it('expireStale ends idle and over-age sessions and revokes their access tokens at once', async () => {
     admin = await s.adminToken();
-    await s.call('PATCH', '/api/admin/settings', { token: admin, body: { sessionIdleTimeout: 60 } });
+    await s.call('PATCH', '/api/admin/settings', {
+      token: admin,
+      body: { sessionIdleTimeout: 60 },
+    });
     try {
       const idle = await fresh();
       const busy = await fresh();
@@ -110,7 +151,10 @@ describe.each(dialects())('session expiry (%s)', (dialect) => {
       expect((await s.rt.sessions.get(sidOf(busy.access_token)))?.ended_at).toBeNull();
       expect(await s.rt.sessions.expireStale()).toBe(0);
     } finally {
-      await s.call('PATCH', '/api/admin/settings', { token: await s.adminToken(), body: { sessionIdleTimeout: null } });
+      await s.call('PATCH', '/api/admin/settings', {
+        token: await s.adminToken(),
+        body: { sessionIdleTimeout: null },
+      });
     }
   });
 });

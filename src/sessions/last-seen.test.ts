@@ -6,13 +6,17 @@ import { createTestServer, type TestServer } from '../test-support/server.js';
 import { createLastSeen } from './last-seen.js';
 import type { SessionStore } from './store.js';
 
-const sidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
+const sidOf = (jwt: string) =>
+  (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string })
+    .sid;
 
 describe('last-seen batching (unit)', () => {
   function setup() {
     const clock = new ManualClock();
     const calls: string[][] = [];
-    const store = { touch: async (ids: string[]) => (calls.push([...ids]), ids.length) } as unknown as SessionStore;
+    const store = {
+      touch: async (ids: string[]) => (calls.push([...ids]), ids.length),
+    } as unknown as SessionStore;
     return { clock, calls, ls: createLastSeen(store, clock, () => 60) };
   }
 
@@ -57,7 +61,11 @@ describe.each(dialects())('last-seen writes (%s)', (dialect) => {
   it('requests write the session row at most once per interval, in one batched UPDATE', async () => {
     const name = uname('seen');
     await s.register(name);
-    const tokens = [(await s.login(name)).access_token, (await s.login(name)).access_token, (await s.login(name)).access_token];
+    const tokens = [
+      (await s.login(name)).access_token,
+      (await s.login(name)).access_token,
+      (await s.login(name)).access_token,
+    ];
     const loginAt = clock.now();
     const updates = vi.spyOn(s.rt.db.kysely, 'updateTable');
     try {
@@ -100,6 +108,10 @@ describe.each(dialects())('last-seen writes (%s)', (dialect) => {
     await me(s, t);
     await s.rt.lastSeen.flush();
     const list = await s.call('GET', '/api/auth/sessions', { token: t });
-    expect(list.data.data[0]).toMatchObject({ id: sidOf(t), last_seen_at: clock.now(), current: true });
+    expect(list.data.data[0]).toMatchObject({
+      id: sidOf(t),
+      last_seen_at: clock.now(),
+      current: true,
+    });
   });
 });

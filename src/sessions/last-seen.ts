@@ -12,11 +12,20 @@ import type { SessionStore } from './store.js';
  * interval (seed 002: once a day), but at least twice per idle timeout so a
  * session in use never looks idle.
  */
-export function lastSeenIntervalSec(s: { lastSeenInterval: number; sessionIdleTimeout: number }): number {
+export function lastSeenIntervalSec(s: {
+  lastSeenInterval: number;
+  sessionIdleTimeout: number;
+}): number {
   return Math.max(1, Math.min(s.lastSeenInterval, Math.floor(s.sessionIdleTimeout / 2)));
 }
 
-export function createLastSeen(store: SessionStore, clock: Clock, intervalSec: () => number, flushEveryMs = 5000, onError: (e: unknown) => void = () => {}) {
+export function createLastSeen(
+  store: SessionStore,
+  clock: Clock,
+  intervalSec: () => number,
+  flushEveryMs = 5000,
+  onError: (e: unknown) => void = () => {},
+) {
   const written = new Map<string, number>();
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;

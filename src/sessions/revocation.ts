@@ -50,7 +50,12 @@ export interface RevocationOptions {
  *    messages (down, partitioned) never accepts a revoked token.
  * Entries leave when the tokens they revoke would have expired anyway.
  */
-export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Clock, opts: RevocationOptions) {
+export function createRevocationList(
+  db: Kysely<Database>,
+  bus: Bus,
+  clock: Clock,
+  opts: RevocationOptions,
+) {
   const dbNow = sqlNowMs(opts.dialect);
   const sids = new Map<string, number>();
   const jtis = new Map<string, number>();
@@ -83,10 +88,21 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
     for (const l of listeners) l(r);
   }
 
-  type Row = { kind: string; value: string; not_before: number | null; expires_at: number; changed_at: number };
+  type Row = {
+    kind: string;
+    value: string;
+    not_before: number | null;
+    expires_at: number;
+    changed_at: number;
+  };
   function applyRows(rows: Row[]): void {
     for (const row of rows) {
-      apply({ kind: row.kind as RevocationKind, value: row.value, notBefore: row.not_before, expiresAt: row.expires_at });
+      apply({
+        kind: row.kind as RevocationKind,
+        value: row.value,
+        notBefore: row.not_before,
+        expiresAt: row.expires_at,
+      });
       if (row.changed_at > cursor) cursor = row.changed_at;
     }
   }
@@ -95,13 +111,23 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
     const now = clock.now();
     const at = await sql<{ t: number }>`select ${dbNow} as t`.execute(db);
     const dbAt = Number(at.rows[0]?.t ?? 0);
-    applyRows(await db.selectFrom('revocations').select(['kind', 'value', 'not_before', 'expires_at', 'changed_at']).where('expires_at', '>', now).execute());
+    applyRows(
+      await db
+        .selectFrom('revocations')
+        .select(['kind', 'value', 'not_before', 'expires_at', 'changed_at'])
+        .where('expires_at', '>', now)
+        .execute(),
+    );
     // Defence in depth: a session ended without its revocation row (a
     // version before ending and revoking shared a transaction) is revoked
     // for as long as its tokens can live.
     const life = opts.maxTokenLifetimeMs?.();
     if (life) {
-      const ended = await db.selectFrom('sessions').select(['id', 'ended_at']).where('ended_at', '>', now - life).execute();
+      const ended = await db
+        .selectFrom('sessions')
+        .select(['id', 'ended_at'])
+        .where('ended_at', '>', now - life)
+        .execute();
       for (const s of ended) apply({ kind: 'sid', value: s.id, expiresAt: s.ended_at! + life });
     }
     cursor = Math.max(cursor, dbAt);
@@ -109,7 +135,13 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
 
   async function poll(): Promise<void> {
     const since = cursor - POLL_OVERLAP_MS;
-    applyRows(await db.selectFrom('revocations').select(['kind', 'value', 'not_before', 'expires_at', 'changed_at']).where('changed_at', '>', since).execute());
+    applyRows(
+      await db
+        .selectFrom('revocations')
+        .select(['kind', 'value', 'not_before', 'expires_at', 'changed_at'])
+        .where('changed_at', '>', since)
+        .execute(),
+    );
   }
 
   function pollLater(): void {
@@ -144,11 +176,21 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
     // later end and cut-off, like the in-memory merge in apply().
     await u.tx
       .insertInto('revocations')
-      .values({ id, kind: r.kind, value: r.value, not_before: r.notBefore ?? null, expires_at: r.expiresAt, created_at: now, changed_at: changed })
+      .values({
+        id,
+        kind: r.kind,
+        value: r.value,
+        not_before: r.notBefore ?? null,
+        expires_at: r.expiresAt,
+        created_at: now,
+        changed_at: changed,
+      })
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({
           expires_at: sql<number>`case when excluded.expires_at > revocations.expires_at then excluded.expires_at else revocations.expires_at end`,
-          not_before: sql<number | null>`case when revocations.not_before is null or excluded.not_before > revocations.not_before then excluded.not_before else revocations.not_before end`,
+          not_before: sql<
+            number | null
+          >`case when revocations.not_before is null or excluded.not_before > revocations.not_before then excluded.not_before else revocations.not_before end`,
           changed_at: sql<number>`excluded.changed_at`,
         }),
       )
@@ -180,7 +222,8 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
     },
     persist,
     /** Persist (in `u`, or a transaction of its own), apply here, broadcast to the other nodes. */
-    revoke: (r: Revocation, u?: Unit): Promise<void> => inUnit(db, (unit) => persist(unit, r), u, report),
+    revoke: (r: Revocation, u?: Unit): Promise<void> =>
+      inUnit(db, (unit) => persist(unit, r), u, report),
     /** Hot path. `iatSec` is the token's iat. */
     check(sid: string, jti: string, sub: string, iatSec: number): RevokedBecause {
       if (sids.size && sids.has(sid)) return 'SESSION_ENDED';
@@ -204,7 +247,10 @@ export function createRevocationList(db: Kysely<Database>, bus: Bus, clock: Cloc
      */
     nextUserCutoff(sub: string): number {
       const prev = users.get(sub)?.notBefore;
-      const sec = Math.max(Math.floor(clock.now() / 1000) + 1, prev !== undefined ? Math.ceil(prev / 1000) + 1 : 0);
+      const sec = Math.max(
+        Math.floor(clock.now() / 1000) + 1,
+        prev !== undefined ? Math.ceil(prev / 1000) + 1 : 0,
+      );
       return sec * 1000;
     },
     onRevoke(fn: (r: Revocation) => void): () => void {

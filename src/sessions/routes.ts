@@ -14,17 +14,38 @@ export function sessionRoutes(rt: Runtime) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
       '/sessions',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: "The caller's live sessions (devices)", response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: "The caller's live sessions (devices)",
+          response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, ['401']),
+        },
+      },
       async (req, reply) => {
         const me = req.auth!;
         const rows = await rt.sessions.list(Number(me.sub));
-        return ok(req, reply, rows.map((s) => viewSession(s, me.sid)));
+        return ok(
+          req,
+          reply,
+          rows.map((s) => viewSession(s, me.sid)),
+        );
       },
     );
 
     app.delete<{ Params: { id: string } }>(
       '/sessions/:id',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End one of the caller\'s sessions; its tokens stop working at once', params: sessionIdParams, response: responses({ 200: envelope() }, ['401', '404']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: "End one of the caller's sessions; its tokens stop working at once",
+          params: sessionIdParams,
+          response: responses({ 200: envelope() }, ['401', '404']),
+        },
+      },
       async (req, reply) => {
         const me = req.auth!;
         const s = await rt.sessions.get(req.params.id);
@@ -37,12 +58,29 @@ export function sessionRoutes(rt: Runtime) {
 
     app.post(
       '/logout-all',
-      { config: { auth: 'jwt' }, schema: { tags, security, summary: 'End every session of the caller, this one included', response: responses({ 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) }, ['401']) } },
+      {
+        config: { auth: 'jwt' },
+        schema: {
+          tags,
+          security,
+          summary: 'End every session of the caller, this one included',
+          response: responses(
+            { 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) },
+            ['401'],
+          ),
+        },
+      },
       async (req, reply) => {
         const me = req.auth!;
         const ended = await inUnit(rt.db.kysely, async (u) => {
           const n = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT', actorMeta(req), u);
-          await rt.audit.write(u, { event: 'logout.all', outcome: 'success', userId: Number(me.sub), sessionId: me.sid, ...actorMeta(req) });
+          await rt.audit.write(u, {
+            event: 'logout.all',
+            outcome: 'success',
+            userId: Number(me.sub),
+            sessionId: me.sid,
+            ...actorMeta(req),
+          });
           return n;
         });
         return ok(req, reply, { ended }, { message: 'LOGOUT' });
@@ -57,13 +95,27 @@ export function sessionRoutes(rt: Runtime) {
           tags,
           security,
           summary: 'Change the password; every other session ends',
-          body: { type: 'object', required: ['current_password', 'new_password'], additionalProperties: false, properties: { current_password: { type: 'string', minLength: 1, maxLength: 1024 }, new_password: { type: 'string', minLength: 1, maxLength: 1024 } } },
+          body: {
+            type: 'object',
+            required: ['current_password', 'new_password'],
+            additionalProperties: false,
+            properties: {
+              current_password: { type: 'string', minLength: 1, maxLength: 1024 },
+              new_password: { type: 'string', minLength: 1, maxLength: 1024 },
+            },
+          },
           response: responses({ 200: envelope() }, ['401']),
         },
       },
       async (req, reply) => {
         const me = req.auth!;
-        await rt.accounts.changePassword(Number(me.sub), me.sid, req.body.current_password, req.body.new_password, actorMeta(req));
+        await rt.accounts.changePassword(
+          Number(me.sub),
+          me.sid,
+          req.body.current_password,
+          req.body.new_password,
+          actorMeta(req),
+        );
         return ok(req, reply, null);
       },
     );

@@ -13,7 +13,19 @@ export const sessionView = {
   },
 } as const;
 
-export function viewSession(s: { id: string; device_id: string | null; device_name: string | null; ip: string | null; user_agent: string | null; created_at: number; last_seen_at: number; expires_at: number }, currentSid?: string) {
+export function viewSession(
+  s: {
+    id: string;
+    device_id: string | null;
+    device_name: string | null;
+    ip: string | null;
+    user_agent: string | null;
+    created_at: number;
+    last_seen_at: number;
+    expires_at: number;
+  },
+  currentSid?: string,
+) {
   return {
     id: s.id,
     device_id: s.device_id,

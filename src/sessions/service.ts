@@ -16,7 +16,16 @@ import type { RevocationList } from './revocation.js';
 import type { SessionRow, SessionStore } from './store.js';
 
 /** Why a session ended; also the `reason` of WebSocket `session_ended` frames. */
-export type EndReason = 'LOGGED_OUT' | 'LOGGED_IN_ELSEWHERE' | 'FORCE_LOGOUT' | 'EXPIRED' | 'SESSION_LIMIT' | 'PASSWORD_CHANGED' | 'USER_DISABLED' | 'REFRESH_REUSE' | 'REVOKED';
+export type EndReason =
+  | 'LOGGED_OUT'
+  | 'LOGGED_IN_ELSEWHERE'
+  | 'FORCE_LOGOUT'
+  | 'EXPIRED'
+  | 'SESSION_LIMIT'
+  | 'PASSWORD_CHANGED'
+  | 'USER_DISABLED'
+  | 'REFRESH_REUSE'
+  | 'REVOKED';
 
 export interface SessionEndedEvent {
   sid: string;
@@ -62,7 +71,8 @@ export function createSessionService(d: SessionDeps) {
   /** How long an access token issued now may live: what a sid revocation must cover. */
   const tokenLifeMs = accessTokenLifeMs(d.settings, d.clockSkewSec);
   const idleSince = (now: number) => now - d.settings.get().sessionIdleTimeout * 1000;
-  const unit = <T>(fn: (u: Unit) => Promise<T>, outer?: Unit) => inUnit(d.db, fn, outer, d.onEffectError);
+  const unit = <T>(fn: (u: Unit) => Promise<T>, outer?: Unit) =>
+    inUnit(d.db, fn, outer, d.onEffectError);
 
   /**
    * Ends a session inside `u`: the row, its revocation and its audit row
@@ -72,19 +82,41 @@ export function createSessionService(d: SessionDeps) {
    * ending is idempotent, never a silent success without revocation.
    * Returns true when this call ended it.
    */
-  async function endIn(u: Unit, row: Pick<SessionRow, 'id' | 'user_id' | 'ended_at'>, reason: EndReason, meta?: EndMeta): Promise<boolean> {
+  async function endIn(
+    u: Unit,
+    row: Pick<SessionRow, 'id' | 'user_id' | 'ended_at'>,
+    reason: EndReason,
+    meta?: EndMeta,
+  ): Promise<boolean> {
     const now = clock.now();
     const endedNow = row.ended_at === null && (await store.end(row.id, now, reason, u.tx));
     // Tokens of the session were issued before it ended; they live at most tokenLifeMs after.
     const endedAt = endedNow || row.ended_at === null ? now : row.ended_at;
-    if (endedAt + tokenLifeMs() > now) await d.revocations.persist(u, { kind: 'sid', value: row.id, expiresAt: endedAt + tokenLifeMs() });
+    if (endedAt + tokenLifeMs() > now)
+      await d.revocations.persist(u, {
+        kind: 'sid',
+        value: row.id,
+        expiresAt: endedAt + tokenLifeMs(),
+      });
     if (endedNow) {
-      await d.audit.write(u, { event: 'session.end', outcome: 'info', userId: row.user_id, sessionId: row.id, reason, actorId: meta?.actorId ?? null, ip: meta?.ip ?? null, userAgent: meta?.userAgent ?? null, deviceId: meta?.deviceId ?? null });
+      await d.audit.write(u, {
+        event: 'session.end',
+        outcome: 'info',
+        userId: row.user_id,
+        sessionId: row.id,
+        reason,
+        actorId: meta?.actorId ?? null,
+        ip: meta?.ip ?? null,
+        userAgent: meta?.userAgent ?? null,
+        deviceId: meta?.deviceId ?? null,
+      });
     }
     failpoint('sessions.end.before-commit');
     // Presence closes the session's sockets on every node (idempotent there).
     const ev: SessionEndedEvent = { sid: row.id, userId: row.user_id, reason };
-    u.afterCommit(() => d.bus.publish(SESSION_ENDED_CHANNEL, ev).catch((e: unknown) => d.onEffectError?.(e)));
+    u.afterCommit(() =>
+      d.bus.publish(SESSION_ENDED_CHANNEL, ev).catch((e: unknown) => d.onEffectError?.(e)),
+    );
     return endedNow;
   }
 
@@ -93,7 +125,11 @@ export function createSessionService(d: SessionDeps) {
      * Opens a session for a successful login, applying the user type's login
      * policy (multi / single / reject) and the per-user cap, atomically per user.
      */
-    async open(user: { id: number; user_type: string }, meta: RequestMeta, outer?: Unit): Promise<SessionRow> {
+    async open(
+      user: { id: number; user_type: string },
+      meta: RequestMeta,
+      outer?: Unit,
+    ): Promise<SessionRow> {
       const s = d.settings.get();
       const policy = policyFor(s.loginPolicyMap, user.user_type);
       const now = clock.now();
@@ -121,8 +157,10 @@ export function createSessionService(d: SessionDeps) {
         const since = idleSince(now);
         let toEnd: { id: string; user_id: number }[] = [];
         if (policy === 'reject') {
-          if ((await store.oldestAlive(user.id, now, since, 1, tx)).length > 0) fail('LOGIN_REJECTED');
-        } else if (policy === 'single') toEnd = await store.oldestAlive(user.id, now, since, undefined, tx);
+          if ((await store.oldestAlive(user.id, now, since, 1, tx)).length > 0)
+            fail('LOGIN_REJECTED');
+        } else if (policy === 'single')
+          toEnd = await store.oldestAlive(user.id, now, since, undefined, tx);
         else {
           const over = (await store.aliveCount(user.id, now, since, tx)) - s.maxSessions + 1;
           if (over > 0) toEnd = await store.oldestAlive(user.id, now, since, over, tx);
@@ -145,7 +183,9 @@ export function createSessionService(d: SessionDeps) {
 
     /** Is this session usable now? (Used by refresh, not by the hot path.) */
     usable(row: SessionRow | undefined, now = clock.now()): row is SessionRow {
-      return !!row && row.ended_at === null && row.expires_at > now && row.last_seen_at > idleSince(now);
+      return (
+        !!row && row.ended_at === null && row.expires_at > now && row.last_seen_at > idleSince(now)
+      );
     },
 
     /**
@@ -161,9 +201,19 @@ export function createSessionService(d: SessionDeps) {
     },
 
     /** Ends every live session of a user, except `keep` (e.g. the caller's own). */
-    endAll(userId: number, reason: EndReason, opts: EndMeta & { keep?: string } = {}, outer?: Unit): Promise<number> {
+    endAll(
+      userId: number,
+      reason: EndReason,
+      opts: EndMeta & { keep?: string } = {},
+      outer?: Unit,
+    ): Promise<number> {
       return unit(async (u) => {
-        const rows = await u.tx.selectFrom('sessions').select(['id', 'user_id', 'ended_at']).where('user_id', '=', userId).where('ended_at', 'is', null).execute();
+        const rows = await u.tx
+          .selectFrom('sessions')
+          .select(['id', 'user_id', 'ended_at'])
+          .where('user_id', '=', userId)
+          .where('ended_at', 'is', null)
+          .execute();
         let n = 0;
         for (const r of rows) if (r.id !== opts.keep && (await endIn(u, r, reason, opts))) n++;
         return n;
@@ -182,7 +232,8 @@ export function createSessionService(d: SessionDeps) {
       const rows = await store.expiredOpen(now, idleSince(now), limit);
       let n = 0;
       // One transaction per session: a sweep never holds a long write lock.
-      for (const r of rows) if (await unit((u) => endIn(u, { ...r, ended_at: null }, 'EXPIRED'))) n++;
+      for (const r of rows)
+        if (await unit((u) => endIn(u, { ...r, ended_at: null }, 'EXPIRED'))) n++;
       return n;
     },
   };

@@ -9,13 +9,20 @@ export function createSessionStore(db: Kysely<Database>) {
   const byId = prepared((id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id));
   /** A user's sessions that are still usable: not ended, not past their absolute end, not idle. */
   const usable = (q: Q, userId: number, now: number, idleSince: number) =>
-    q.selectFrom('sessions').where('user_id', '=', userId).where('ended_at', 'is', null).where('expires_at', '>', now).where('last_seen_at', '>', idleSince);
-  const alive = (q: Q, userId: number, now: number, idleSince: number) => usable(q, userId, now, idleSince).selectAll().orderBy('created_at').orderBy('id');
+    q
+      .selectFrom('sessions')
+      .where('user_id', '=', userId)
+      .where('ended_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('last_seen_at', '>', idleSince);
+  const alive = (q: Q, userId: number, now: number, idleSince: number) =>
+    usable(q, userId, now, idleSince).selectAll().orderBy('created_at').orderBy('id');
   return {
     insert: (row: SessionRow, q: Q = db) => q.insertInto('sessions').values(row).execute(),
     get: (id: string, q: Q = db) => byId.first(q, id),
     /** Sessions that are still usable, oldest first. */
-    alive: (userId: number, now: number, idleSince: number, q: Q = db) => alive(q, userId, now, idleSince).execute(),
+    alive: (userId: number, now: number, idleSince: number, q: Q = db) =>
+      alive(q, userId, now, idleSince).execute(),
     /** How many usable sessions the user holds (counted in SQL: a user may hold many). */
     async aliveCount(userId: number, now: number, idleSince: number, q: Q = db): Promise<number> {
       const r = await usable(q, userId, now, idleSince)
@@ -24,22 +31,43 @@ export function createSessionStore(db: Kysely<Database>) {
       return Number(r.n);
     },
     /** The ids of the `limit` oldest usable sessions (all of them without a limit). */
-    oldestAlive: (userId: number, now: number, idleSince: number, limit: number | undefined, q: Q = db) => {
-      const sel = usable(q, userId, now, idleSince).select(['id', 'user_id']).orderBy('created_at').orderBy('id');
+    oldestAlive: (
+      userId: number,
+      now: number,
+      idleSince: number,
+      limit: number | undefined,
+      q: Q = db,
+    ) => {
+      const sel = usable(q, userId, now, idleSince)
+        .select(['id', 'user_id'])
+        .orderBy('created_at')
+        .orderBy('id');
       return (limit === undefined ? sel : sel.limit(limit)).execute();
     },
     /** Marks ended; returns true only for the caller that ended it (idempotent across nodes). */
     async end(id: string, at: number, reason: string, q: Q = db): Promise<boolean> {
-      const r = await q.updateTable('sessions').set({ ended_at: at, end_reason: reason }).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst();
+      const r = await q
+        .updateTable('sessions')
+        .set({ ended_at: at, end_reason: reason })
+        .where('id', '=', id)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
     /** Last-seen writes, batched: only rows older than `olderThan` change (at most once per interval). */
     async touch(ids: string[], at: number, olderThan: number): Promise<number> {
       if (!ids.length) return 0;
-      const r = await db.updateTable('sessions').set({ last_seen_at: at }).where('id', 'in', ids).where('last_seen_at', '<', olderThan).where('ended_at', 'is', null).executeTakeFirst();
+      const r = await db
+        .updateTable('sessions')
+        .set({ last_seen_at: at })
+        .where('id', 'in', ids)
+        .where('last_seen_at', '<', olderThan)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
-    setLastSeen: (id: string, at: number, q: Q = db) => q.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute(),
+    setLastSeen: (id: string, at: number, q: Q = db) =>
+      q.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute(),
     /** Sessions past their absolute or idle end that nobody ended yet. */
     expiredOpen: (now: number, idleSince: number, limit: number) =>
       db
@@ -50,7 +78,8 @@ export function createSessionStore(db: Kysely<Database>) {
         .limit(limit)
         .execute(),
     /** Rows ended long ago can go (their refresh tokens cascade). */
-    pruneEnded: (before: number) => db.deleteFrom('sessions').where('ended_at', '<', before).execute(),
+    pruneEnded: (before: number) =>
+      db.deleteFrom('sessions').where('ended_at', '<', before).execute(),
   };
 }
 

@@ -61,12 +61,20 @@ describe.skipIf(!multi)('two server processes', () => {
   };
 
   it('logout on one process: 401 on the other within 1 s', async () => {
-    expect((await a.call('POST', '/api/public/auth/register', { body: { username: 'pat', email: 'pat@example.com', password: 'a-strong-passphrase' } })).status).toBe(201);
+    expect(
+      (
+        await a.call('POST', '/api/public/auth/register', {
+          body: { username: 'pat', email: 'pat@example.com', password: 'a-strong-passphrase' },
+        })
+      ).status,
+    ).toBe(201);
     for (let i = 0; i < 5; i++) {
       const t = await login(i % 2 ? b : a, 'pat');
       const [from, to] = i % 2 ? [b, a] : [a, b];
       expect(await meCode(to, t.access_token)).toBe('OK');
-      expect((await from.call('POST', '/api/public/auth/logout', { token: t.access_token })).status).toBe(200);
+      expect(
+        (await from.call('POST', '/api/public/auth/logout', { token: t.access_token })).status,
+      ).toBe(200);
       expect(await refusedWithin(to, t.access_token, 1000)).toBeLessThan(1000);
     }
   });
@@ -76,10 +84,16 @@ describe.skipIf(!multi)('two server processes', () => {
     const keep = await login(a, 'pat');
     expect(await meCode(b, t.access_token)).toBe('OK');
     await b.stop();
-    expect((await a.call('POST', '/api/public/auth/logout', { token: t.access_token })).status).toBe(200);
+    expect(
+      (await a.call('POST', '/api/public/auth/logout', { token: t.access_token })).status,
+    ).toBe(200);
     const admin = await login(a, 'admin', PASSWORD);
-    const sid = JSON.parse(Buffer.from(keep.access_token.split('.')[1]!, 'base64url').toString('utf8')).sid as string;
-    expect((await a.call('DELETE', `/api/admin/sessions/${sid}`, { token: admin.access_token })).status).toBe(200);
+    const sid = JSON.parse(
+      Buffer.from(keep.access_token.split('.')[1]!, 'base64url').toString('utf8'),
+    ).sid as string;
+    expect(
+      (await a.call('DELETE', `/api/admin/sessions/${sid}`, { token: admin.access_token })).status,
+    ).toBe(200);
     await b.start();
     // The very first request after the restart is refused: the set is rebuilt from SQL before listening.
     expect(await meCode(b, t.access_token)).toBe('SESSION_ENDED');

@@ -7,8 +7,16 @@ describe('login policy parser', () => {
     const m = parseLoginPolicy(' kefu = single , guard=reject ');
     expect(typeof m).not.toBe('string');
     if (typeof m === 'string') return;
-    expect([...m]).toEqual([['kefu', 'single'], ['guard', 'reject'], ['*', 'multi']]);
-    expect([policyFor(m, 'kefu'), policyFor(m, 'guard'), policyFor(m, 'user')]).toEqual(['single', 'reject', 'multi']);
+    expect([...m]).toEqual([
+      ['kefu', 'single'],
+      ['guard', 'reject'],
+      ['*', 'multi'],
+    ]);
+    expect([policyFor(m, 'kefu'), policyFor(m, 'guard'), policyFor(m, 'user')]).toEqual([
+      'single',
+      'reject',
+      'multi',
+    ]);
     expect(formatLoginPolicy(m)).toBe('kefu=single,guard=reject,*=multi');
   });
 
@@ -18,9 +26,12 @@ describe('login policy parser', () => {
     expect([policyFor(m, 'anyone'), policyFor(m, 'vip')]).toEqual(['single', 'multi']);
   });
 
-  it.each(['kefu', 'kefu=sometimes', 'Kefu=single', 'a=b=c', '=single', 'kefu='])('refuses %j with a message', (text) => {
-    expect(typeof parseLoginPolicy(text)).toBe('string');
-  });
+  it.each(['kefu', 'kefu=sometimes', 'Kefu=single', 'a=b=c', '=single', 'kefu='])(
+    'refuses %j with a message',
+    (text) => {
+      expect(typeof parseLoginPolicy(text)).toBe('string');
+    },
+  );
 });
 
 describe('validateSetting', () => {

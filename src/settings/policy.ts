@@ -7,12 +7,16 @@ const POLICIES: readonly SessionPolicy[] = ['multi', 'single', 'reject'];
 /** Parses `kefu=single,*=multi`. Returns an error text instead of throwing. */
 export function parseLoginPolicy(text: string): LoginPolicyMap | string {
   const map = new Map<string, SessionPolicy>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [type, policy, extra] = part.split('=').map((s) => s.trim());
     if (!type || !policy || extra !== undefined || !/^(\*|[a-z][a-z0-9_-]{0,31})$/.test(type)) {
       return `"${part}" is not <user_type>=<policy>`;
     }
-    if (!POLICIES.includes(policy as SessionPolicy)) return `"${policy}" is not one of ${POLICIES.join(', ')}`;
+    if (!POLICIES.includes(policy as SessionPolicy))
+      return `"${policy}" is not one of ${POLICIES.join(', ')}`;
     map.set(type, policy as SessionPolicy);
   }
   if (!map.has('*')) map.set('*', 'multi');

@@ -37,11 +37,14 @@ describe.each(dialects())('settings service (%s)', (dialect) => {
 
   it('a corrupt or invalid row keeps the start value', async () => {
     const config = loadConfig({}, { maxSessions: 7 });
-    await t.db.kysely.insertInto('settings').values([
-      { key: 'maxSessions', value: '{not json', updated_at: 0 },
-      { key: 'accessTokenTtl', value: '5', updated_at: 0 },
-      { key: 'notASetting', value: '1', updated_at: 0 },
-    ]).execute();
+    await t.db.kysely
+      .insertInto('settings')
+      .values([
+        { key: 'maxSessions', value: '{not json', updated_at: 0 },
+        { key: 'accessTokenTtl', value: '5', updated_at: 0 },
+        { key: 'notASetting', value: '1', updated_at: 0 },
+      ])
+      .execute();
     const s = createSettingsService(config, t.db.kysely, createMemoryBus(), new ManualClock());
     await s.start();
     expect(s.get()).toMatchObject({ maxSessions: 7, accessTokenTtl: 900 });

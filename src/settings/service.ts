@@ -31,20 +31,38 @@ export type DynamicSettings = { [K in DynamicKey]: Config[K] } & { loginPolicyMa
 const CHANNEL = 'settings';
 
 /** Validates one value against its field; returns an error text or the clean value. */
-export function validateSetting(key: DynamicKey, value: unknown): { ok: true; value: unknown } | { ok: false; problem: string } {
-  const kind = FIELDS[key].kind as { t: string; min?: number; max?: number; values?: readonly string[] };
+export function validateSetting(
+  key: DynamicKey,
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; problem: string } {
+  const kind = FIELDS[key].kind as {
+    t: string;
+    min?: number;
+    max?: number;
+    values?: readonly string[];
+  };
   switch (kind.t) {
     case 'int':
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < kind.min! || value > kind.max!) {
+      if (
+        typeof value !== 'number' ||
+        !Number.isInteger(value) ||
+        value < kind.min! ||
+        value > kind.max!
+      ) {
         return { ok: false, problem: `${key} must be a whole number in ${kind.min}..${kind.max}` };
       }
       return { ok: true, value };
     case 'bool':
-      return typeof value === 'boolean' ? { ok: true, value } : { ok: false, problem: `${key} must be true or false` };
+      return typeof value === 'boolean'
+        ? { ok: true, value }
+        : { ok: false, problem: `${key} must be true or false` };
     case 'enum':
-      return typeof value === 'string' && kind.values!.includes(value) ? { ok: true, value } : { ok: false, problem: `${key} must be one of ${kind.values!.join(', ')}` };
+      return typeof value === 'string' && kind.values!.includes(value)
+        ? { ok: true, value }
+        : { ok: false, problem: `${key} must be one of ${kind.values!.join(', ')}` };
     default: {
-      if (typeof value !== 'string' || value.length > 1024) return { ok: false, problem: `${key} must be a string` };
+      if (typeof value !== 'string' || value.length > 1024)
+        return { ok: false, problem: `${key} must be a string` };
       if (key === 'loginPolicy') {
         const p = parseLoginPolicy(value);
         if (typeof p === 'string') return { ok: false, problem: `loginPolicy: ${p}` };
@@ -59,14 +77,26 @@ export function validateSetting(key: DynamicKey, value: unknown): { ok: true; va
  * table. Every node holds the merged snapshot in memory (reads are free) and
  * reloads it when any node broadcasts a change.
  */
-export function createSettingsService(config: Config, db: Kysely<Database>, bus: Bus, clock: Clock, onError: (e: unknown) => void = () => {}) {
-  const base = Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, config[k]])) as Record<DynamicKey, unknown>;
+export function createSettingsService(
+  config: Config,
+  db: Kysely<Database>,
+  bus: Bus,
+  clock: Clock,
+  onError: (e: unknown) => void = () => {},
+) {
+  const base = Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, config[k]])) as Record<
+    DynamicKey,
+    unknown
+  >;
   const listeners = new Set<(s: DynamicSettings) => void>();
   let current = build(base);
 
   function build(values: Record<DynamicKey, unknown>): DynamicSettings {
     const map = parseLoginPolicy(String(values.loginPolicy));
-    if (typeof map === 'string') throw new Error(`TESSERA_LOGIN_POLICY: ${map} (example: TESSERA_LOGIN_POLICY=kefu=single,*=multi)`);
+    if (typeof map === 'string')
+      throw new Error(
+        `TESSERA_LOGIN_POLICY: ${map} (example: TESSERA_LOGIN_POLICY=kefu=single,*=multi)`,
+      );
     return { ...(values as { [K in DynamicKey]: Config[K] }), loginPolicyMap: map };
   }
 
@@ -105,7 +135,10 @@ export function createSettingsService(config: Config, db: Kysely<Database>, bus:
         for (const [key, value] of Object.entries(patch)) {
           await tx.deleteFrom('settings').where('key', '=', key).execute();
           if (value !== null && value !== undefined) {
-            await tx.insertInto('settings').values({ key, value: JSON.stringify(value), updated_at: now }).execute();
+            await tx
+              .insertInto('settings')
+              .values({ key, value: JSON.stringify(value), updated_at: now })
+              .execute();
           }
         }
       });

@@ -38,11 +38,15 @@ export async function me(s: TestServer, token: string): Promise<string> {
 }
 
 /** Polls `fn` until it returns true, every 10 ms; returns the elapsed ms or throws after `timeoutMs`. */
-export async function waitFor(fn: () => Promise<boolean> | boolean, timeoutMs = 1000): Promise<number> {
+export async function waitFor(
+  fn: () => Promise<boolean> | boolean,
+  timeoutMs = 1000,
+): Promise<number> {
   const start = performance.now();
   for (;;) {
     if (await fn()) return performance.now() - start;
-    if (performance.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (performance.now() - start > timeoutMs)
+      throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -9,7 +9,19 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
@@ -22,7 +34,11 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs `fn` until it returns a truthy value or `ms` elapse; returns the value or undefined. */
-export async function waitFor<T>(fn: () => Promise<T> | T, ms: number, everyMs = 50): Promise<T | undefined> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  ms: number,
+  everyMs = 50,
+): Promise<T | undefined> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
@@ -51,7 +67,7 @@ function onPath(bin: string): string | undefined {
 }
 
 /** The directory holding initdb, pg_ctl and postgres: /usr/lib/postgresql/<newest>/bin, else initdb's on PATH. */
-export function postgresBinDir(): string | undefined {
+function postgresBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
     const versions = readdirSync(base)
@@ -115,9 +131,14 @@ function staleBuildOutputs(): string[] {
       const p = join(dir, e.name);
       if (e.isDirectory()) {
         if (p !== join(src, 'test-support')) walk(p);
-      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) {
+      } else if (
+        e.name.endsWith('.ts') &&
+        !e.name.endsWith('.test.ts') &&
+        !e.name.endsWith('.d.ts')
+      ) {
         const out = join(ROOT, 'dist', relative(src, p).replace(/\.ts$/, '.js'));
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(p).mtimeMs) stale.push(relative(ROOT, p));
+        if (!existsSync(out) || statSync(out).mtimeMs < statSync(p).mtimeMs)
+          stale.push(relative(ROOT, p));
       }
     }
   };
@@ -134,12 +155,28 @@ function staleBuildOutputs(): string[] {
  */
 export function ensureFreshBuild(): void {
   if (existsSync(MAIN) && staleBuildOutputs().length === 0) return;
-  const state = join(tmpdir(), `tessera-faults-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}.tsbuildinfo`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--tsBuildInfoFile', state], { cwd: ROOT, encoding: 'utf8' });
+  const state = join(
+    tmpdir(),
+    `tessera-faults-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}.tsbuildinfo`,
+  );
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--tsBuildInfoFile',
+      state,
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   // tsc emits on type errors elsewhere in the tree; only a missing entry point is fatal.
   if (!existsSync(MAIN)) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
   const still = staleBuildOutputs();
-  if (still.length) console.warn(`[tessera tests] after the build, dist/ is still older than: ${still.slice(0, 5).join(', ')}${still.length > 5 ? ' ...' : ''}`);
+  if (still.length)
+    console.warn(
+      `[tessera tests] after the build, dist/ is still older than: ${still.slice(0, 5).join(', ')}${still.length > 5 ? ' ...' : ''}`,
+    );
 }
 
 // ── cleanup of leftovers if the test process ends abruptly ──────────────────
@@ -162,7 +199,11 @@ function onExit(fn: () => void): () => void {
   return () => exitHooks.delete(fn);
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; out: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { cwd: opts.cwd ?? tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -182,7 +223,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: numb
 
 // ── Redis ───────────────────────────────────────────────────────────────────
 /** Answers true when a Redis on `port` answers PING with PONG. */
-export function redisPing(port: number, timeoutMs = 500): Promise<boolean> {
+function redisPing(port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
     let buf = '';
@@ -222,13 +263,34 @@ export class OwnRedis {
     if (!this.port) this.port = await freePort();
     this.dir ??= mkdtempSync(join(tmpdir(), 'tessera-redis-'));
     this.output = '';
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], {
-      cwd: this.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+      ],
+      {
+        cwd: this.dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc = proc;
-    proc.stdout!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)));
-    proc.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)));
+    proc.stdout!.on(
+      'data',
+      (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)),
+    );
+    proc.stderr!.on(
+      'data',
+      (d: Buffer) => (this.output = (this.output + d.toString()).slice(-20_000)),
+    );
     this.unhook ??= onExit(() => this.proc?.kill('SIGKILL'));
     const ok = await waitFor(async () => {
       if (proc.exitCode !== null) throw new Error('exited');
@@ -236,7 +298,9 @@ export class OwnRedis {
     }, 10_000);
     if (!ok) {
       proc.kill('SIGKILL');
-      throw new Error(`redis-server on port ${this.port} did not answer PING within 10 s:\n${this.output}`);
+      throw new Error(
+        `redis-server on port ${this.port} did not answer PING within 10 s:\n${this.output}`,
+      );
     }
   }
 
@@ -328,7 +392,9 @@ export class OwnPostgres {
 
   private asPostgres(tool: string, args: string[], timeoutMs = 60_000) {
     const exe = join(this.bin, tool);
-    return isRoot ? run('runuser', ['-u', 'postgres', '--', exe, ...args], { cwd: this.base!, timeoutMs }) : run(exe, args, { cwd: this.base!, timeoutMs });
+    return isRoot
+      ? run('runuser', ['-u', 'postgres', '--', exe, ...args], { cwd: this.base!, timeoutMs })
+      : run(exe, args, { cwd: this.base!, timeoutMs });
   }
 
   private async init(): Promise<void> {
@@ -342,12 +408,28 @@ export class OwnPostgres {
       chownSync(this.base, ids.uid, ids.gid);
       chownSync(sock, ids.uid, ids.gid);
     }
-    const r = await this.asPostgres('initdb', ['-D', this.dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    const r = await this.asPostgres('initdb', [
+      '-D',
+      this.dataDir,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ]);
     if (r.code !== 0) throw new Error(`initdb failed (${r.code}):\n${r.out}`);
     this.unhook = onExit(() => {
       const args = ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop'];
       const exe = join(this.bin, 'pg_ctl');
-      if (isRoot) spawnSync('runuser', ['-u', 'postgres', '--', exe, ...args], { cwd: this.base!, stdio: 'ignore', timeout: 10_000 });
+      if (isRoot)
+        spawnSync('runuser', ['-u', 'postgres', '--', exe, ...args], {
+          cwd: this.base!,
+          stdio: 'ignore',
+          timeout: 10_000,
+        });
       else spawnSync(exe, args, { cwd: this.base!, stdio: 'ignore', timeout: 10_000 });
     });
     this.initialised = true;
@@ -357,17 +439,37 @@ export class OwnPostgres {
   async start(): Promise<void> {
     if (!this.initialised) await this.init();
     const opts = `-p ${this.port} -k ${join(this.base!, 'sock')} -c listen_addresses=127.0.0.1 -c fsync=off`;
-    const r = await this.asPostgres('pg_ctl', ['-D', this.dataDir, '-l', join(this.base!, 'postgres.log'), '-o', opts, '-w', '-t', '30', 'start']);
-    if (r.code !== 0) throw new Error(`pg_ctl start failed (${r.code}):\n${r.out}\n${this.log().slice(-4000)}`);
-    if (!(await waitFor(() => pgAnswers(this.url), 30_000, 100))) throw new Error(`PostgreSQL on port ${this.port} does not answer:\n${this.log().slice(-4000)}`);
+    const r = await this.asPostgres('pg_ctl', [
+      '-D',
+      this.dataDir,
+      '-l',
+      join(this.base!, 'postgres.log'),
+      '-o',
+      opts,
+      '-w',
+      '-t',
+      '30',
+      'start',
+    ]);
+    if (r.code !== 0)
+      throw new Error(`pg_ctl start failed (${r.code}):\n${r.out}\n${this.log().slice(-4000)}`);
+    if (!(await waitFor(() => pgAnswers(this.url), 30_000, 100)))
+      throw new Error(
+        `PostgreSQL on port ${this.port} does not answer:\n${this.log().slice(-4000)}`,
+      );
   }
 
   /** Stops the server: `fast` (sessions terminated, checkpoint) or `immediate` (like a crash). */
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     if (!this.initialised) return;
-    const r = await this.asPostgres('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', '-t', '30', 'stop'], 40_000);
+    const r = await this.asPostgres(
+      'pg_ctl',
+      ['-D', this.dataDir, '-m', mode, '-w', '-t', '30', 'stop'],
+      40_000,
+    );
     // 1: not running (already stopped).
-    if (r.code !== 0 && !/not running|no server running|PID file .* does not exist/i.test(r.out)) throw new Error(`pg_ctl stop failed (${r.code}):\n${r.out}`);
+    if (r.code !== 0 && !/not running|no server running|PID file .* does not exist/i.test(r.out))
+      throw new Error(`pg_ctl stop failed (${r.code}):\n${r.out}`);
   }
 
   /** Is a server running on the data dir? */
@@ -430,8 +532,17 @@ export class FaultNode {
     this.port = await freePort();
     this.output = '';
     this.exit = undefined;
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env, TESSERA_PORT: String(this.port) };
-    const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...this.env,
+      TESSERA_PORT: String(this.port),
+    };
+    const proc = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -443,9 +554,13 @@ export class FaultNode {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const exit = this.exit as FaultNode['exit'];
-      if (exit) throw new Error(`${this.name} exited with ${exit.code ?? exit.signal}:\n${this.output}`);
+      if (exit)
+        throw new Error(`${this.name} exited with ${exit.code ?? exit.signal}:\n${this.output}`);
       try {
-        if ((await fetch(this.url('/readyz'), { signal: AbortSignal.timeout(2000) })).status === 200) return;
+        if (
+          (await fetch(this.url('/readyz'), { signal: AbortSignal.timeout(2000) })).status === 200
+        )
+          return;
       } catch {
         /* not listening yet */
       }
@@ -469,7 +584,11 @@ export class FaultNode {
   }
 
   /** One HTTP call that never waits longer than `timeoutMs`. */
-  async call(method: string, path: string, opts: { body?: unknown; token?: string; timeoutMs?: number } = {}): Promise<Answer> {
+  async call(
+    method: string,
+    path: string,
+    opts: { body?: unknown; token?: string; timeoutMs?: number } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -491,7 +610,10 @@ export class FaultNode {
       return { status: res.status, data, headers: res.headers, ms: performance.now() - start };
     } catch (e) {
       const err = e as Error;
-      const failure = err.name === 'TimeoutError' || err.name === 'AbortError' ? 'timeout' : `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}`;
+      const failure =
+        err.name === 'TimeoutError' || err.name === 'AbortError'
+          ? 'timeout'
+          : `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}`;
       return { status: 0, data: null, headers: undefined, ms: performance.now() - start, failure };
     }
   }
@@ -508,7 +630,10 @@ export class FaultNode {
 
   /** Raw output lines written since `from` (a mark). */
   rawLines(from = 0): string[] {
-    return this.output.slice(from).split('\n').filter((l) => l.trim() !== '');
+    return this.output
+      .slice(from)
+      .split('\n')
+      .filter((l) => l.trim() !== '');
   }
 
   /** The pino JSON lines written since `from`; other lines are skipped. */

@@ -12,8 +12,10 @@ function newestSource(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) newest = e.name === 'test-support' ? newest : Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    if (e.isDirectory())
+      newest = e.name === 'test-support' ? newest : Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+      newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -21,8 +23,17 @@ function newestSource(dir: string): number {
 /** Builds dist/ (what `npm run build` runs) unless it is newer than every built source file. */
 export function ensureBuilt(): void {
   const info = join(ROOT, 'dist', '.tsbuildinfo');
-  if (existsSync(MAIN) && existsSync(info) && statSync(info).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (
+    existsSync(MAIN) &&
+    existsSync(info) &&
+    statSync(info).mtimeMs >= newestSource(join(ROOT, 'src'))
+  )
+    return;
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   // tsc still emits on type errors elsewhere in the tree; only a missing entry point is fatal here.
   if (!existsSync(MAIN)) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
 }
@@ -45,14 +56,24 @@ export class NodeProcess {
   async start(): Promise<void> {
     this.port = await freePort();
     this.output = '';
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env, TESSERA_PORT: String(this.port) };
-    const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...this.env,
+      TESSERA_PORT: String(this.port),
+    };
+    const proc = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`node exited with ${proc.exitCode}:\n${this.output}`);
+      if (proc.exitCode !== null)
+        throw new Error(`node exited with ${proc.exitCode}:\n${this.output}`);
       try {
         if ((await fetch(this.url('/readyz'))).status === 200) return;
       } catch {
@@ -77,12 +98,19 @@ export class NodeProcess {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
-  async call(method: string, path: string, opts: { body?: unknown; token?: string } = {}): Promise<{ status: number; data: any }> {
+  async call(
+    method: string,
+    path: string,
+    opts: { body?: unknown; token?: string } = {},
+  ): Promise<{ status: number; data: any }> {
     const headers: Record<string, string> = {};
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    const res = await fetch(this.url(path), { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+    const res = await fetch(this.url(path), {
+      method,
+      headers,
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    });
     return { status: res.status, data: await res.json().catch(() => null) };
   }
 }
-

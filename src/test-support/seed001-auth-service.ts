@@ -1,4 +1,5 @@
 /* Seed 001 (shared/seeds/001_f9b8a6ea32d3f09b.txt) section 8.1, the AuthService client, unchanged. */
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment -- the seed's client is kept verbatim, not strict TypeScript
 // @ts-nocheck -- seed 001 §8.1 verbatim (it is not strict-mode TypeScript); only this header differs.
 import { createRequire } from 'node:module';
 const JSEncrypt = createRequire(import.meta.url)('jsencrypt');

@@ -9,7 +9,7 @@ import { dropSchema } from './db.js';
 import { deletePrefix } from './redis.js';
 import { pgUrl, redisUrl, uniqueName } from './services.js';
 
-export const ADMIN_PASSWORD = 'admin-test-password-1';
+const ADMIN_PASSWORD = 'admin-test-password-1';
 
 export interface TestServer {
   app: FastifyInstance;
@@ -19,9 +19,22 @@ export interface TestServer {
   shared: { schema?: string; redisPrefix?: string };
   close(): Promise<void>;
   /** POST/GET JSON through app.inject. */
-  call(method: string, url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { body: string; data: any }>;
+  call(
+    method: string,
+    url: string,
+    opts?: { body?: unknown; token?: string; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse & { body: string; data: any }>;
   register(username: string, password?: string, email?: string): Promise<void>;
-  login(username: string, password?: string, extra?: Record<string, unknown>): Promise<{ access_token: string; refresh_token: string; expires_in: number; refresh_expires_in: number }>;
+  login(
+    username: string,
+    password?: string,
+    extra?: Record<string, unknown>,
+  ): Promise<{
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+    refresh_expires_in: number;
+  }>;
   adminToken(): Promise<string>;
 }
 
@@ -42,7 +55,12 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
   const dialect = o.dialect ?? 'sqlite';
   const shared: { schema?: string; redisPrefix?: string } = { ...o.join };
   // A small RSA pool: every test node would otherwise spend ~10 s of CPU filling 64 key pairs.
-  const overrides: Partial<Config> = { logLevel: 'silent', adminPassword: ADMIN_PASSWORD, rsaKeyPoolSize: 2, ...o.config };
+  const overrides: Partial<Config> = {
+    logLevel: 'silent',
+    adminPassword: ADMIN_PASSWORD,
+    rsaKeyPoolSize: 2,
+    ...o.config,
+  };
   if (dialect === 'postgres') {
     if (!pgUrl) throw new Error('PostgreSQL tests need TESSERA_TEST_DATABASE_URL');
     shared.schema ??= uniqueName('pg').toLowerCase();
@@ -55,13 +73,22 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
   }
   const config = loadConfig({}, overrides);
   const owner = !o.join;
-  const server = await createServer(config, { ...(dialect === 'sqlite' ? { sqlitePath: ':memory:' } : {}), ...(o.clock ? { clock: o.clock } : {}), noHousekeeping: true });
+  const server = await createServer(config, {
+    ...(dialect === 'sqlite' ? { sqlitePath: ':memory:' } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+    noHousekeeping: true,
+  });
   const { app, rt } = server;
 
   const call: TestServer['call'] = async (method, url, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    const res = await app.inject({ method: method as 'GET', url, headers, ...(opts.body !== undefined ? { payload: opts.body as object } : {}) });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(opts.body !== undefined ? { payload: opts.body as object } : {}),
+    });
     let data: unknown;
     try {
       data = JSON.parse(res.body);
@@ -88,11 +115,15 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
       }
     },
     async register(username, password = 'a-strong-passphrase', email = `${username}@example.com`) {
-      const r = await call('POST', '/api/public/auth/register', { body: { username, email, password } });
+      const r = await call('POST', '/api/public/auth/register', {
+        body: { username, email, password },
+      });
       if (r.statusCode !== 201) throw new Error(`register ${username}: ${r.statusCode} ${r.body}`);
     },
     async login(username, password = 'a-strong-passphrase', extra = {}) {
-      const r = await call('POST', '/api/public/auth/login', { body: { username, password, ...extra } });
+      const r = await call('POST', '/api/public/auth/login', {
+        body: { username, password, ...extra },
+      });
       if (r.statusCode !== 200) throw new Error(`login ${username}: ${r.statusCode} ${r.body}`);
       return r.data.data;
     },

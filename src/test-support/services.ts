@@ -13,7 +13,8 @@
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 
 export const pgUrl: string | undefined =
-  process.env.TESSERA_TEST_DATABASE_URL || (ci ? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined);
+  process.env.TESSERA_TEST_DATABASE_URL ||
+  (ci ? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined);
 export const redisUrl: string | undefined =
   process.env.TESSERA_TEST_REDIS_URL || (ci ? 'redis://127.0.0.1:6379' : undefined);
 
@@ -26,7 +27,8 @@ function tell(what: string, env: string, example: string): void {
 
 /** True when PostgreSQL suites run; otherwise prints the one-line hint once. */
 export function havePostgres(): boolean {
-  if (!pgUrl) tell('PostgreSQL', 'TESSERA_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres');
+  if (!pgUrl)
+    tell('PostgreSQL', 'TESSERA_TEST_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres');
   return pgUrl !== undefined;
 }
 

@@ -5,14 +5,20 @@ import type { RevocationList } from '../sessions/revocation.js';
 import type { AccessClaims } from './claims.js';
 import type { Verifier } from './verifier.js';
 
-export type AuthResult = { ok: true; claims: AccessClaims } | { ok: false; code: ErrorCode; kid?: string };
+export type AuthResult =
+  { ok: true; claims: AccessClaims } | { ok: false; code: ErrorCode; kid?: string };
 
 /**
  * Steps 3 and 4 of seed 002's chain for one access token: signature and
  * claims (verifier), then session alive / token not revoked (in-memory set).
  * No database or Redis round trip. Used by HTTP routes and the WebSocket upgrade.
  */
-export function createAuthenticator(d: { verifier: Verifier; revocations: RevocationList; keyring: Keyring; lastSeen: LastSeen }) {
+export function createAuthenticator(d: {
+  verifier: Verifier;
+  revocations: RevocationList;
+  keyring: Keyring;
+  lastSeen: LastSeen;
+}) {
   function check(token: string): AuthResult {
     const r = d.verifier.verify(token);
     if (!r.ok) return r.kid ? { ok: false, code: r.code, kid: r.kid } : { ok: false, code: r.code };

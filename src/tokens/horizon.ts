@@ -4,6 +4,9 @@
  * outlive the tokens it concerns (a session or user revocation, a retired
  * signing key in the JWKS, a denylisted jti) is kept this long.
  */
-export function accessTokenLifeMs(settings: { get(): { accessTokenTtl: number } }, clockSkewSec: number): () => number {
+export function accessTokenLifeMs(
+  settings: { get(): { accessTokenTtl: number } },
+  clockSkewSec: number,
+): () => number {
   return () => (settings.get().accessTokenTtl + clockSkewSec) * 1000;
 }

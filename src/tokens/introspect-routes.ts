@@ -35,8 +35,14 @@ export function introspectRoutes(authenticator: Authenticator) {
         schema: {
           tags: ['service'],
           security: [{ apiToken: [] }],
-          summary: 'Is this access token active? (RFC 7662) For backend services holding a public API token',
-          body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } } },
+          summary:
+            'Is this access token active? (RFC 7662) For backend services holding a public API token',
+          body: {
+            type: 'object',
+            required: ['token'],
+            additionalProperties: false,
+            properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } },
+          },
           response: responses({ 200: envelope(introspection) }, ['401']),
         },
       },
@@ -44,7 +50,18 @@ export function introspectRoutes(authenticator: Authenticator) {
         const r = await authenticator.checkFresh(req.body.token);
         if (!r.ok) return ok(req, reply, { active: false });
         const c = r.claims;
-        return ok(req, reply, { active: true, sub: c.sub, sid: c.sid, jti: c.jti, iat: c.iat, exp: c.exp, scope: c.scope, username: c.username, user_type: c.user_type, token_type: 'Bearer' });
+        return ok(req, reply, {
+          active: true,
+          sub: c.sub,
+          sid: c.sid,
+          jti: c.jti,
+          iat: c.iat,
+          exp: c.exp,
+          scope: c.scope,
+          username: c.username,
+          user_type: c.user_type,
+          token_type: 'Bearer',
+        });
       },
     );
   };

@@ -23,9 +23,16 @@ export function createAccessIssuer(d: {
   notBefore?: (sub: string) => number | null;
 }) {
   return {
-    async issue(user: TokenSubject, roles: string[], session: { id: string; expires_at: number }): Promise<{ token: string; claims: AccessClaims; expiresIn: number }> {
+    async issue(
+      user: TokenSubject,
+      roles: string[],
+      session: { id: string; expires_at: number },
+    ): Promise<{ token: string; claims: AccessClaims; expiresIn: number }> {
       const nowSec = Math.floor(d.clock.now() / 1000);
-      const exp = Math.min(nowSec + d.settings.get().accessTokenTtl, Math.floor(session.expires_at / 1000));
+      const exp = Math.min(
+        nowSec + d.settings.get().accessTokenTtl,
+        Math.floor(session.expires_at / 1000),
+      );
       // After a per-user revocation (roles changed), tokens minted in the same
       // second are stamped with its cut-off, the next second, so the check (whole
       // seconds) tells them from the tokens it refuses. Normally 1 s ahead: within the verifier's tolerance.

@@ -12,7 +12,13 @@ export interface TokenPair {
   refresh_expires_in: number;
 }
 
-export type PairIssuer = (user: UserRow, roles: string[], session: { id: string; expires_at: number }, refreshToken: string, refreshExp: number) => Promise<{ tokens: TokenPair; claims: AccessClaims }>;
+export type PairIssuer = (
+  user: UserRow,
+  roles: string[],
+  session: { id: string; expires_at: number },
+  refreshToken: string,
+  refreshExp: number,
+) => Promise<{ tokens: TokenPair; claims: AccessClaims }>;
 
 /** Signs the access token of a session and pairs it with its refresh token. */
 export function createPairIssuer(issuer: AccessIssuer, clock: Clock): PairIssuer {

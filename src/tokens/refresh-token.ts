@@ -6,7 +6,7 @@ import { randomId, sha256 } from '../lib/crypto.js';
  * stored (a fast hash is right for high-entropy secrets). An access token (a
  * JWT) can never be taken for one, nor the reverse.
  */
-export const REFRESH_PREFIX = 'tsr_';
+const REFRESH_PREFIX = 'tsr_';
 const TOKEN_RE = /^tsr_[A-Za-z0-9_-]{43}$/;
 
 export function newRefreshToken(): string {
@@ -20,7 +20,15 @@ export function isRefreshTokenShape(t: string): boolean {
 export const hashRefreshToken = (t: string): string => sha256(t);
 
 function keyFrom(token: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(token, 'utf8'), Buffer.alloc(0), 'tessera refresh successor v1', 32));
+  return Buffer.from(
+    hkdfSync(
+      'sha256',
+      Buffer.from(token, 'utf8'),
+      Buffer.alloc(0),
+      'tessera refresh successor v1',
+      32,
+    ),
+  );
 }
 
 /**

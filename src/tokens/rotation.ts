@@ -10,7 +10,13 @@ import type { SettingsService } from '../settings/service.js';
 import type { UserService } from '../users/service.js';
 import type { PairIssuer, TokenPair } from './pair.js';
 import type { RefreshStore } from './refresh-store.js';
-import { hashRefreshToken, isRefreshTokenShape, newRefreshToken, openSuccessor, sealSuccessor } from './refresh-token.js';
+import {
+  hashRefreshToken,
+  isRefreshTokenShape,
+  newRefreshToken,
+  openSuccessor,
+  sealSuccessor,
+} from './refresh-token.js';
 
 export interface RotationDeps {
   db: Kysely<Database>;
@@ -57,51 +63,114 @@ export function createRefreshRotation(d: RotationDeps) {
       if (row.expires_at <= now) {
         // A refresh token expires with its session at the latest: past the
         // session's own end (absolute, idle, or ended), say so and end it.
-        if (!d.sessions.usable(await d.sessions.get(row.session_id, tx), now)) return { unusable: row };
+        if (!d.sessions.usable(await d.sessions.get(row.session_id, tx), now))
+          return { unusable: row };
         fail('TOKEN_EXPIRED');
       }
       const session = await d.sessions.get(row.session_id, tx);
       if (!d.sessions.usable(session, now)) return { unusable: row };
       const successor = newRefreshToken();
-      if (!(await d.refresh.markUsed(hash, now, graceMs > 0 ? sealSuccessor(token, successor) : null, tx))) {
+      if (
+        !(await d.refresh.markUsed(
+          hash,
+          now,
+          graceMs > 0 ? sealSuccessor(token, successor) : null,
+          tx,
+        ))
+      ) {
         return { used: { ...row, used_at: now, successor: null } };
       }
       const exp = Math.min(now + s.refreshTokenTtl * 1000, session.expires_at);
-      await d.refresh.insert({ token_hash: hashRefreshToken(successor), session_id: session.id, user_id: row.user_id, issued_at: now, expires_at: exp, used_at: null, successor: null }, tx);
+      await d.refresh.insert(
+        {
+          token_hash: hashRefreshToken(successor),
+          session_id: session.id,
+          user_id: row.user_id,
+          issued_at: now,
+          expires_at: exp,
+          used_at: null,
+          successor: null,
+        },
+        tx,
+      );
       // A refresh is activity; written only when last-seen is older than its interval.
       if (now - session.last_seen_at >= lastSeenIntervalSec(s) * 1000) {
-        await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', session.id).execute();
+        await tx
+          .updateTable('sessions')
+          .set({ last_seen_at: now })
+          .where('id', '=', session.id)
+          .execute();
         d.sessions.noteActivity(session.id, now);
       }
-      await d.audit.write(u, { ...audit, event: 'refresh', outcome: 'success', userId: row.user_id, sessionId: session.id });
+      await d.audit.write(u, {
+        ...audit,
+        event: 'refresh',
+        outcome: 'success',
+        userId: row.user_id,
+        sessionId: session.id,
+      });
       return { fresh: { successor, exp, session } };
     });
     if ('unusable' in rotated) {
       const row = rotated.unusable!;
       await unit(async (u) => {
         await d.sessions.end(row.session_id, 'EXPIRED', audit, u);
-        await d.audit.write(u, { ...audit, event: 'refresh', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'SESSION_ENDED' });
+        await d.audit.write(u, {
+          ...audit,
+          event: 'refresh',
+          outcome: 'failure',
+          userId: row.user_id,
+          sessionId: row.session_id,
+          reason: 'SESSION_ENDED',
+        });
       });
       fail('SESSION_ENDED');
     }
     if ('used' in rotated) {
       const row = rotated.used!;
       const latest = await d.refresh.get(hash);
-      if (graceMs > 0 && latest?.successor && latest.used_at !== null && now - latest.used_at <= graceMs) {
+      if (
+        graceMs > 0 &&
+        latest?.successor &&
+        latest.used_at !== null &&
+        now - latest.used_at <= graceMs
+      ) {
         const successor = openSuccessor(token, latest.successor);
         const session = await d.sessions.get(row.session_id);
         const next = successor ? await d.refresh.get(hashRefreshToken(successor)) : undefined;
         if (successor && next && d.sessions.usable(session, now)) {
           const user = await d.users.byId(row.user_id);
           if (user && user.status === 'active') {
-            d.audit.record({ ...audit, event: 'refresh', outcome: 'success', userId: user.id, sessionId: row.session_id, reason: 'grace_retry' });
-            return (await issuePair(user, await d.users.roles(user.id), session, successor, next.expires_at)).tokens;
+            d.audit.record({
+              ...audit,
+              event: 'refresh',
+              outcome: 'success',
+              userId: user.id,
+              sessionId: row.session_id,
+              reason: 'grace_retry',
+            });
+            return (
+              await issuePair(
+                user,
+                await d.users.roles(user.id),
+                session,
+                successor,
+                next.expires_at,
+              )
+            ).tokens;
           }
         }
       }
       await unit(async (u) => {
         await d.sessions.end(row.session_id, 'REFRESH_REUSE', audit, u);
-        await d.audit.write(u, { ...audit, event: 'refresh.reuse', outcome: 'failure', userId: row.user_id, sessionId: row.session_id, reason: 'TOKEN_REVOKED' });
+        await d.audit.write(u, {
+          ...audit,
+          event: 'refresh.reuse',
+          outcome: 'failure',
+          userId: row.user_id,
+          sessionId: row.session_id,
+          reason: 'TOKEN_REVOKED',
+        });
       });
       fail('TOKEN_REVOKED');
     }

@@ -18,7 +18,22 @@ describe('access-token verifier', () => {
 
   const nowSec = () => Math.floor(clock.now() / 1000);
   const claims = (over: Partial<Record<keyof AccessClaims | 'nbf', unknown>> = {}): AccessClaims =>
-    ({ iss: 'tessera', aud: 'tessera', sub: '1', sid: 'sid1', jti: `j${Math.random()}`, iat: nowSec(), exp: nowSec() + 900, role: 'user', level: 10, scope: '', roles: ['user'], user_type: 'user', username: 'u', ...over }) as AccessClaims;
+    ({
+      iss: 'tessera',
+      aud: 'tessera',
+      sub: '1',
+      sid: 'sid1',
+      jti: `j${Math.random()}`,
+      iat: nowSec(),
+      exp: nowSec() + 900,
+      role: 'user',
+      level: 10,
+      scope: '',
+      roles: ['user'],
+      user_type: 'user',
+      username: 'u',
+      ...over,
+    }) as AccessClaims;
   const sign = (c: AccessClaims) => createSigner(s.rt.keyring).sign(c);
   const verify = (t: string) => s.rt.verifier.verify(t);
 
@@ -41,7 +56,14 @@ describe('access-token verifier', () => {
     ['iat 60 s ahead', { iat: Math.floor(Date.UTC(2026, 5, 1) / 1000) + 60 }, 'TOKEN_INVALID'],
     ['nbf 60 s ahead', { nbf: Math.floor(Date.UTC(2026, 5, 1) / 1000) + 60 }, 'TOKEN_INVALID'],
     ['expired', { exp: Math.floor(Date.UTC(2026, 5, 1) / 1000) }, 'TOKEN_EXPIRED'],
-    ['older than the lifetime', { iat: Math.floor(Date.UTC(2026, 5, 1) / 1000) - 2000, exp: Math.floor(Date.UTC(2026, 5, 1) / 1000) + 900 }, 'TOKEN_EXPIRED'],
+    [
+      'older than the lifetime',
+      {
+        iat: Math.floor(Date.UTC(2026, 5, 1) / 1000) - 2000,
+        exp: Math.floor(Date.UTC(2026, 5, 1) / 1000) + 900,
+      },
+      'TOKEN_EXPIRED',
+    ],
   ] as const)('%s → %s', async (_name, over, code) => {
     const r = verify(await sign(claims(over as Partial<AccessClaims>)));
     expect(r.ok ? 'OK' : r.code).toBe(code);
@@ -56,12 +78,21 @@ describe('access-token verifier', () => {
   });
 
   it('refuses oversized and non-JWT input without parsing it', () => {
-    for (const t of ['x'.repeat(9000), 'a.b', 'a..c', '.b.c', 'a.b.c.d', 'a!.b.c']) expect(verify(t)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
+    for (const t of ['x'.repeat(9000), 'a.b', 'a..c', '.b.c', 'a.b.c.d', 'a!.b.c'])
+      expect(verify(t)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
   });
 
   it('a cached token is held to the current lifetime when it is lowered at run time', async () => {
     let ttl = 3600;
-    const v = createVerifier({ keyring: s.rt.keyring, clock, issuer: 'tessera', audience: 'tessera', clockSkewSec: 30, maxAgeSec: () => ttl, cacheSize: 10 });
+    const v = createVerifier({
+      keyring: s.rt.keyring,
+      clock,
+      issuer: 'tessera',
+      audience: 'tessera',
+      clockSkewSec: 30,
+      maxAgeSec: () => ttl,
+      cacheSize: 10,
+    });
     const t = await sign(claims({ exp: nowSec() + 3600 }));
     expect(v.verify(t).ok).toBe(true);
     ttl = 60;
@@ -71,7 +102,15 @@ describe('access-token verifier', () => {
   });
 
   it('the verified-token cache is bounded', async () => {
-    const v = createVerifier({ keyring: s.rt.keyring, clock, issuer: 'tessera', audience: 'tessera', clockSkewSec: 30, maxAgeSec: () => 900, cacheSize: 3 });
+    const v = createVerifier({
+      keyring: s.rt.keyring,
+      clock,
+      issuer: 'tessera',
+      audience: 'tessera',
+      clockSkewSec: 30,
+      maxAgeSec: () => 900,
+      cacheSize: 3,
+    });
     for (let i = 0; i < 10; i++) {
       const t = await sign(claims());
       expect(v.verify(t).ok).toBe(true);

@@ -5,7 +5,9 @@ import { ACCESS_TYP, type AccessClaims } from './claims.js';
 import { TokenCache } from './cache.js';
 
 export type VerifyFailure = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; code: VerifyFailure; reason: string; kid?: string };
+export type VerifyResult =
+  | { ok: true; claims: AccessClaims }
+  | { ok: false; code: VerifyFailure; reason: string; kid?: string };
 
 export interface VerifierOptions {
   keyring: Keyring;
@@ -79,7 +81,10 @@ export function createVerifier(opts: VerifierOptions) {
       case 'RS256':
         return cryptoVerify('sha256', data, vk, sig);
       case 'ES256':
-        return sig.length === 64 && cryptoVerify('sha256', data, { key: vk, dsaEncoding: 'ieee-p1363' }, sig);
+        return (
+          sig.length === 64 &&
+          cryptoVerify('sha256', data, { key: vk, dsaEncoding: 'ieee-p1363' }, sig)
+        );
       case 'EdDSA':
         return cryptoVerify(null, data, vk, sig);
       case 'HS256': {
@@ -93,14 +98,20 @@ export function createVerifier(opts: VerifierOptions) {
     const skew = opts.clockSkewSec;
     if (c.iss !== opts.issuer) return { ok: false, code: 'TOKEN_INVALID', reason: 'iss' };
     const aud = c.aud;
-    if (!(aud === opts.audience || (Array.isArray(aud) && aud.includes(opts.audience)))) return { ok: false, code: 'TOKEN_INVALID', reason: 'aud' };
-    if (typeof c.exp !== 'number' || typeof c.iat !== 'number') return { ok: false, code: 'TOKEN_INVALID', reason: 'exp/iat' };
-    if (typeof c.sub !== 'string' || typeof c.sid !== 'string' || typeof c.jti !== 'string') return { ok: false, code: 'TOKEN_INVALID', reason: 'sub/sid/jti' };
+    if (!(aud === opts.audience || (Array.isArray(aud) && aud.includes(opts.audience))))
+      return { ok: false, code: 'TOKEN_INVALID', reason: 'aud' };
+    if (typeof c.exp !== 'number' || typeof c.iat !== 'number')
+      return { ok: false, code: 'TOKEN_INVALID', reason: 'exp/iat' };
+    if (typeof c.sub !== 'string' || typeof c.sid !== 'string' || typeof c.jti !== 'string')
+      return { ok: false, code: 'TOKEN_INVALID', reason: 'sub/sid/jti' };
     // At least 1 s: the issuer may stamp iat with the next second (see issue.ts).
-    if (c.iat > nowSec + Math.max(skew, 1)) return { ok: false, code: 'TOKEN_INVALID', reason: 'iat in the future' };
-    if (typeof c.nbf === 'number' && c.nbf > nowSec + skew) return { ok: false, code: 'TOKEN_INVALID', reason: 'nbf' };
+    if (c.iat > nowSec + Math.max(skew, 1))
+      return { ok: false, code: 'TOKEN_INVALID', reason: 'iat in the future' };
+    if (typeof c.nbf === 'number' && c.nbf > nowSec + skew)
+      return { ok: false, code: 'TOKEN_INVALID', reason: 'nbf' };
     if (nowSec >= c.exp) return { ok: false, code: 'TOKEN_EXPIRED', reason: 'exp' };
-    if (nowSec - c.iat > opts.maxAgeSec() + skew) return { ok: false, code: 'TOKEN_EXPIRED', reason: 'max age' };
+    if (nowSec - c.iat > opts.maxAgeSec() + skew)
+      return { ok: false, code: 'TOKEN_EXPIRED', reason: 'max age' };
     return { ok: true, claims: c as unknown as AccessClaims };
   }
 
@@ -113,10 +124,12 @@ export function createVerifier(opts: VerifierOptions) {
         // The lifetime is a run-time setting: a lowered one shortens cached
         // tokens too. Revocation entries only outlive tokens of the current
         // lifetime, so an older token must not slip through from the cache.
-        if (Math.floor(now / 1000) - cached.iat > opts.maxAgeSec() + opts.clockSkewSec) return { ok: false, code: 'TOKEN_EXPIRED', reason: 'max age' };
+        if (Math.floor(now / 1000) - cached.iat > opts.maxAgeSec() + opts.clockSkewSec)
+          return { ok: false, code: 'TOKEN_EXPIRED', reason: 'max age' };
         return { ok: true, claims: cached };
       }
-      if (token.length > MAX_TOKEN_LENGTH) return { ok: false, code: 'TOKEN_INVALID', reason: 'too long' };
+      if (token.length > MAX_TOKEN_LENGTH)
+        return { ok: false, code: 'TOKEN_INVALID', reason: 'too long' };
       const d1 = token.indexOf('.');
       const d2 = token.indexOf('.', d1 + 1);
       if (d1 <= 0 || d2 <= d1 + 1 || d2 === token.length - 1 || token.indexOf('.', d2 + 1) !== -1) {
@@ -125,18 +138,25 @@ export function createVerifier(opts: VerifierOptions) {
       const hSeg = token.slice(0, d1);
       const pSeg = token.slice(d1 + 1, d2);
       const sSeg = token.slice(d2 + 1);
-      if (!B64URL.test(hSeg) || !B64URL.test(pSeg) || !B64URL.test(sSeg)) return { ok: false, code: 'TOKEN_INVALID', reason: 'encoding' };
+      if (!B64URL.test(hSeg) || !B64URL.test(pSeg) || !B64URL.test(sSeg))
+        return { ok: false, code: 'TOKEN_INVALID', reason: 'encoding' };
       const header = parseHeader(hSeg);
       if (header === null) return { ok: false, code: 'TOKEN_INVALID', reason: 'header' };
-      if (typeof header === 'string') return { ok: false, code: 'TOKEN_INVALID', reason: 'unknown kid', kid: header };
-      if (!checkSignature(header.key, token.slice(0, d2), sSeg)) return { ok: false, code: 'TOKEN_INVALID', reason: 'signature' };
+      if (typeof header === 'string')
+        return { ok: false, code: 'TOKEN_INVALID', reason: 'unknown kid', kid: header };
+      if (!checkSignature(header.key, token.slice(0, d2), sSeg))
+        return { ok: false, code: 'TOKEN_INVALID', reason: 'signature' };
       let payload: Record<string, unknown>;
       try {
-        payload = JSON.parse(Buffer.from(pSeg, 'base64url').toString('utf8')) as Record<string, unknown>;
+        payload = JSON.parse(Buffer.from(pSeg, 'base64url').toString('utf8')) as Record<
+          string,
+          unknown
+        >;
       } catch {
         return { ok: false, code: 'TOKEN_INVALID', reason: 'payload' };
       }
-      if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return { ok: false, code: 'TOKEN_INVALID', reason: 'payload' };
+      if (!payload || typeof payload !== 'object' || Array.isArray(payload))
+        return { ok: false, code: 'TOKEN_INVALID', reason: 'payload' };
       const res = checkClaims(payload, Math.floor(now / 1000));
       if (res.ok && cache.seenBefore(sSeg)) cache.set(token, res.claims, res.claims.exp * 1000);
       return res;

@@ -39,7 +39,8 @@ export interface UserPatch {
 /** Who acts: the administrator (or the user) and the request's origin, for audit rows. */
 export type Actor = EndMeta;
 
-const isUnique = (e: unknown) => /unique|23505/i.test(String((e as { code?: string }).code ?? (e as Error).message));
+const isUnique = (e: unknown) =>
+  /unique|23505/i.test(String((e as { code?: string }).code ?? (e as Error).message));
 
 /**
  * The rules of changing an account, owned here rather than in route
@@ -54,8 +55,20 @@ export function createAccountService(d: AccountDeps) {
   const { users, clock } = d;
   const store = users.store;
   const unit = <T>(fn: (u: Unit) => Promise<T>) => inUnit(d.db, fn, undefined, d.onEffectError);
-  const audit = (u: Unit, actor: Actor, event: string, userId: number, data?: Record<string, unknown>) =>
-    d.audit.write(u, { event: `admin.${event}`, outcome: 'success', userId, ...actor, data: data ?? null });
+  const audit = (
+    u: Unit,
+    actor: Actor,
+    event: string,
+    userId: number,
+    data?: Record<string, unknown>,
+  ) =>
+    d.audit.write(u, {
+      event: `admin.${event}`,
+      outcome: 'success',
+      userId,
+      ...actor,
+      data: data ?? null,
+    });
 
   async function found(id: number): Promise<UserRow> {
     const u = await store.byId(id);
@@ -66,7 +79,10 @@ export function createAccountService(d: AccountDeps) {
   /** Refuses the user's access tokens issued up to now (TOKEN_REVOKED); its sessions stay alive. */
   async function revokeTokens(userId: number, u?: Unit): Promise<void> {
     const notBefore = d.revocations.nextUserCutoff(String(userId));
-    await d.revocations.revoke({ kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + d.tokenLifeMs() }, u);
+    await d.revocations.revoke(
+      { kind: 'user', value: String(userId), notBefore, expiresAt: notBefore + d.tokenLifeMs() },
+      u,
+    );
   }
 
   function patchOf(b: UserPatch): Partial<NewUser> {
@@ -101,7 +117,8 @@ export function createAccountService(d: AccountDeps) {
     async update(id: number, b: UserPatch, actor: Actor): Promise<UserRow> {
       const user = await found(id);
       const patch = patchOf(b);
-      const hash = b.password !== undefined ? await users.newPasswordHash(user, b.password) : undefined;
+      const hash =
+        b.password !== undefined ? await users.newPasswordHash(user, b.password) : undefined;
       const changedIdentity = b.user_type !== undefined && b.user_type !== user.user_type;
       try {
         await unit(async (u) => {
@@ -133,7 +150,8 @@ export function createAccountService(d: AccountDeps) {
     /** Replaces a user's roles; its access tokens must be refreshed to carry them. */
     async setRoles(id: number, roles: string[], actor: Actor): Promise<UserRow> {
       const user = await found(id);
-      for (const r of roles) if (!d.roles.get(r)) fail('VALIDATION_FAILED', { detail: `unknown role ${r}` });
+      for (const r of roles)
+        if (!d.roles.get(r)) fail('VALIDATION_FAILED', { detail: `unknown role ${r}` });
       await unit(async (u) => {
         await store.setRoles(id, roles, u.tx);
         await revokeTokens(id, u);
@@ -157,17 +175,35 @@ export function createAccountService(d: AccountDeps) {
      * session of the user ends. A wrong current password is audited and
      * answered INVALID_CREDENTIALS.
      */
-    async changePassword(userId: number, currentSid: string, current: string, next: string, actor: Actor): Promise<void> {
+    async changePassword(
+      userId: number,
+      currentSid: string,
+      current: string,
+      next: string,
+      actor: Actor,
+    ): Promise<void> {
       const user = await users.byId(userId);
       if (!user || !(await d.hasher.verify(user.password_hash, current))) {
-        d.audit.record({ event: 'password.change', outcome: 'failure', userId, reason: 'bad_password', ...actor });
+        d.audit.record({
+          event: 'password.change',
+          outcome: 'failure',
+          userId,
+          reason: 'bad_password',
+          ...actor,
+        });
         fail('INVALID_CREDENTIALS');
       }
       const hash = await users.newPasswordHash(user, next);
       await unit(async (u) => {
         await store.setPasswordHash(user.id, hash, clock.now(), true, u.tx);
         await d.sessions.endAll(user.id, 'PASSWORD_CHANGED', { ...actor, keep: currentSid }, u);
-        await d.audit.write(u, { event: 'password.change', outcome: 'success', userId: user.id, sessionId: currentSid, ...actor });
+        await d.audit.write(u, {
+          event: 'password.change',
+          outcome: 'success',
+          userId: user.id,
+          sessionId: currentSid,
+          ...actor,
+        });
       });
     },
 
@@ -177,12 +213,18 @@ export function createAccountService(d: AccountDeps) {
      * name would empower them again.
      */
     async deleteRole(name: string, actor: Actor): Promise<void> {
-      if (name === 'admin' || name === 'user') fail('CONFLICT', { detail: 'built-in roles cannot be deleted' });
+      if (name === 'admin' || name === 'user')
+        fail('CONFLICT', { detail: 'built-in roles cannot be deleted' });
       const holders = await d.roles.holders(name);
       if (!(await d.roles.remove(name))) fail('NOT_FOUND');
       await unit(async (u) => {
         for (const h of holders) await revokeTokens(h, u);
-        await d.audit.write(u, { event: 'admin.role.delete', outcome: 'success', ...actor, data: { name } });
+        await d.audit.write(u, {
+          event: 'admin.role.delete',
+          outcome: 'success',
+          ...actor,
+          data: { name },
+        });
       });
     },
   };

@@ -7,7 +7,11 @@ import { bootstrapUsers } from './bootstrap.js';
 async function firstRun(env: Record<string, string>) {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
-  const rt = await createRuntime(loadConfig(env, { logLevel: 'info' }), { sqlitePath: ':memory:', noHousekeeping: true, log });
+  const rt = await createRuntime(loadConfig(env, { logLevel: 'info' }), {
+    sqlitePath: ':memory:',
+    noHousekeeping: true,
+    log,
+  });
   await bootstrapUsers(rt);
   return { rt, lines };
 }
@@ -55,6 +59,8 @@ describe('first run', () => {
   });
 
   it('production refuses TESSERA_DEMO', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none', TESSERA_DEMO: '1' })).toThrow(/TESSERA_DEMO/);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none', TESSERA_DEMO: '1' }),
+    ).toThrow(/TESSERA_DEMO/);
   });
 });

@@ -9,17 +9,45 @@ import type { Runtime } from '../runtime.js';
 export async function bootstrapUsers(rt: Runtime): Promise<void> {
   if ((await rt.users.store.count()) > 0) return;
   if (rt.config.demo) {
-    rt.log.warn('TESSERA_DEMO=1: creating demo users admin/admin123 and kefu1/kefu123 with KNOWN PASSWORDS. Never do this on a reachable server.');
-    await rt.users.create({ username: 'admin', password: 'admin123', userType: 'kefu', displayName: '系统管理员', email: 'admin@example.com', roles: ['admin', 'user'], trustedPassword: true });
-    await rt.users.create({ username: 'kefu1', password: 'kefu123', userType: 'kefu', displayName: '客服001', email: 'kefu1@example.com', roles: ['user'], trustedPassword: true });
+    rt.log.warn(
+      'TESSERA_DEMO=1: creating demo users admin/admin123 and kefu1/kefu123 with KNOWN PASSWORDS. Never do this on a reachable server.',
+    );
+    await rt.users.create({
+      username: 'admin',
+      password: 'admin123',
+      userType: 'kefu',
+      displayName: '系统管理员',
+      email: 'admin@example.com',
+      roles: ['admin', 'user'],
+      trustedPassword: true,
+    });
+    await rt.users.create({
+      username: 'kefu1',
+      password: 'kefu123',
+      userType: 'kefu',
+      displayName: '客服001',
+      email: 'kefu1@example.com',
+      roles: ['user'],
+      trustedPassword: true,
+    });
     return;
   }
   const given = rt.config.adminPassword;
   const password = given ?? randomBytes(18).toString('base64url');
-  await rt.users.create({ username: 'admin', password, roles: ['admin', 'user'], displayName: 'Administrator', trustedPassword: given === undefined });
-  if (given) rt.log.info('first run: created user "admin" with the password from TESSERA_ADMIN_PASSWORD');
+  await rt.users.create({
+    username: 'admin',
+    password,
+    roles: ['admin', 'user'],
+    displayName: 'Administrator',
+    trustedPassword: given === undefined,
+  });
+  if (given)
+    rt.log.info('first run: created user "admin" with the password from TESSERA_ADMIN_PASSWORD');
   else {
     // Printed once, on purpose: the operator needs it to log in the first time.
-    rt.log.warn({ username: 'admin', password }, 'first run: created user "admin" with this random password. It is shown only now: change it after logging in.');
+    rt.log.warn(
+      { username: 'admin', password },
+      'first run: created user "admin" with this random password. It is shown only now: change it after logging in.',
+    );
   }
 }

@@ -22,7 +22,17 @@ describe('username canonical form', () => {
   });
 
   it('refuses control, invisible and mixed-script look-alikes', () => {
-    for (const bad of ['ad\u200bmin', 'adm\u0000in', 'a\u202eb\u202cc', '\u0430dmin', 'pаypal', 'x\ny', 'ab', 'a'.repeat(65), 'has space']) {
+    for (const bad of [
+      'ad\u200bmin',
+      'adm\u0000in',
+      'a\u202eb\u202cc',
+      '\u0430dmin',
+      'pаypal',
+      'x\ny',
+      'ab',
+      'a'.repeat(65),
+      'has space',
+    ]) {
       expect(checkUsername(bad).ok, JSON.stringify(bad)).toBe(false);
     }
   });
@@ -46,7 +56,9 @@ describe.each(dialects())('look-alike registration on %s', (dialect) => {
     await s.register('Zelda');
     let i = 0;
     for (const twin of ['zelda', 'ZELDA', 'Ｚｅｌｄａ']) {
-      const r = await s.call('POST', '/api/public/auth/register', { body: { username: twin, email: `twin${i++}@example.com`, password: 'a-strong-passphrase' } });
+      const r = await s.call('POST', '/api/public/auth/register', {
+        body: { username: twin, email: `twin${i++}@example.com`, password: 'a-strong-passphrase' },
+      });
       expect(r.statusCode, twin).toBe(409);
       expect(r.data.error).toBe('USER_EXISTS');
     }
@@ -57,12 +69,22 @@ describe.each(dialects())('look-alike registration on %s', (dialect) => {
 
   it('an e-mail already used (any case) is USER_EXISTS', async () => {
     await s.register('mailer', 'a-strong-passphrase', 'Shared@Example.com');
-    const r = await s.call('POST', '/api/public/auth/register', { body: { username: 'mailer2', email: 'shared@EXAMPLE.com', password: 'a-strong-passphrase' } });
+    const r = await s.call('POST', '/api/public/auth/register', {
+      body: { username: 'mailer2', email: 'shared@EXAMPLE.com', password: 'a-strong-passphrase' },
+    });
     expect(r.statusCode).toBe(409);
   });
 
   it('self-registration cannot choose a user type or roles', async () => {
-    const r = await s.call('POST', '/api/public/auth/register', { body: { username: 'sneaky', email: 'sneaky@example.com', password: 'a-strong-passphrase', user_type: 'kefu', roles: ['admin'] } });
+    const r = await s.call('POST', '/api/public/auth/register', {
+      body: {
+        username: 'sneaky',
+        email: 'sneaky@example.com',
+        password: 'a-strong-passphrase',
+        user_type: 'kefu',
+        roles: ['admin'],
+      },
+    });
     expect(r.statusCode).toBe(201);
     const t = await s.login('sneaky');
     const me = await s.call('GET', '/api/public/auth/me', { token: t.access_token });

@@ -21,16 +21,24 @@ export interface NewUserInput {
   trustedPassword?: boolean;
 }
 
-export const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
+const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 function isUniqueViolation(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : '';
   const code = (e as { code?: string }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(msg);
+  return (
+    code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(msg)
+  );
 }
 
 /** Users: creation with all identity checks, passwords, roles. */
-export function createUserService(d: { db: Kysely<Database>; store: UserStore; hasher: PasswordHasher; roles: RoleService; clock: Clock }) {
+export function createUserService(d: {
+  db: Kysely<Database>;
+  store: UserStore;
+  hasher: PasswordHasher;
+  roles: RoleService;
+  clock: Clock;
+}) {
   const { store, hasher, clock } = d;
 
   function validated(input: NewUserInput) {
@@ -53,13 +61,18 @@ export function createUserService(d: { db: Kysely<Database>; store: UserStore; h
       if (problem) fail('VALIDATION_FAILED', { detail: problem });
     }
     const userType = input.userType ?? 'user';
-    if (!USER_TYPE.test(userType)) fail('VALIDATION_FAILED', { detail: 'user_type must be a lower-case identifier' });
+    if (!USER_TYPE.test(userType))
+      fail('VALIDATION_FAILED', { detail: 'user_type must be a lower-case identifier' });
     const roles = input.roles ?? ['user'];
-    for (const r of roles) if (!d.roles.get(r)) fail('VALIDATION_FAILED', { detail: `unknown role ${r}` });
+    for (const r of roles)
+      if (!d.roles.get(r)) fail('VALIDATION_FAILED', { detail: `unknown role ${r}` });
     return { u, email, phone, userType, roles };
   }
 
-  async function newPasswordHash(user: Pick<UserRow, 'username'>, password: string): Promise<string> {
+  async function newPasswordHash(
+    user: Pick<UserRow, 'username'>,
+    password: string,
+  ): Promise<string> {
     const problem = passwordProblem(password, user.username);
     if (problem) fail('VALIDATION_FAILED', { detail: problem });
     return hasher.hash(password);
@@ -71,7 +84,10 @@ export function createUserService(d: { db: Kysely<Database>; store: UserStore; h
      * form) is taken. `within` runs inside the creating transaction (the
      * audit row); hashing happens before it, so no transaction waits on it.
      */
-    async create(input: NewUserInput, within?: (u: Unit, user: UserRow) => Promise<void>): Promise<UserRow> {
+    async create(
+      input: NewUserInput,
+      within?: (u: Unit, user: UserRow) => Promise<void>,
+    ): Promise<UserRow> {
       const v = validated(input);
       if (await store.existsKey(v.u.key, v.email?.key ?? null)) fail('USER_EXISTS');
       const hash = await hasher.hash(input.password);

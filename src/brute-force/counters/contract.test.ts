@@ -38,7 +38,8 @@ function contract(name: string, make: () => CounterStore) {
 
     it('admits up to the limit per sliding window, refused hits do not count', async () => {
       const k = key('w');
-      for (let i = 0; i < 100; i++) expect((await s.admit(k, 100, HOUR, T0 + i)).admitted).toBe(true);
+      for (let i = 0; i < 100; i++)
+        expect((await s.admit(k, 100, HOUR, T0 + i)).admitted).toBe(true);
       const r = await s.admit(k, 100, HOUR, T0 + 1000);
       expect(r.admitted).toBe(false);
       expect(r.retryAfterMs).toBeGreaterThan(HOUR - 1000);

@@ -14,7 +14,11 @@ export interface FallbackCounters extends CounterStore {
  * counting, per node, with the stricter thresholds of `degradedPolicy`
  * (docs/reliability.md). Errors that are not outages propagate.
  */
-export function createFallbackCounters(primary: CounterStore, fallback: CounterStore, health: DependencyHealth): FallbackCounters {
+export function createFallbackCounters(
+  primary: CounterStore,
+  fallback: CounterStore,
+  health: DependencyHealth,
+): FallbackCounters {
   const wrap =
     <A extends unknown[], R>(fn: (s: CounterStore) => (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {

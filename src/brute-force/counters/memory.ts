@@ -82,7 +82,12 @@ export function createMemoryCounters(maxKeys = MAX_KEYS): CounterStore {
       const start = s.w * windowMs;
       const f = Math.min(1, Math.max(0, (now - start) / windowMs));
       const est = s.p * (1 - f) + s.c;
-      if (est + 1 > limit) return { admitted: false, count: est, retryAfterMs: windowRetryAfter(s.p, s.c, limit, start, windowMs, now) };
+      if (est + 1 > limit)
+        return {
+          admitted: false,
+          count: est,
+          retryAfterMs: windowRetryAfter(s.p, s.c, limit, start, windowMs, now),
+        };
       s.c += 1;
       s.exp = start + 2 * windowMs;
       touch(windows, key, s, now);

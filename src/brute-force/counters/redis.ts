@@ -76,20 +76,46 @@ export function createRedisCounters(redis: Redis, prefix: string): CounterStore 
         await redis.del(k(key));
         return;
       }
-      await redis.multi().hset(k(key), 'v', value, 'e', expiresAt).pexpire(k(key), Math.ceil(expiresAt - now)).exec();
+      await redis
+        .multi()
+        .hset(k(key), 'v', value, 'e', expiresAt)
+        .pexpire(k(key), Math.ceil(expiresAt - now))
+        .exec();
     },
     async del(...keys) {
       if (keys.length) await redis.del(...keys.map(k));
     },
     async admit(key, limit, windowMs, now): Promise<WindowResult> {
-      const r = (await admit(k(key), now, windowMs, limit)) as [number, string, number, number, number];
+      const r = (await admit(k(key), now, windowMs, limit)) as [
+        number,
+        string,
+        number,
+        number,
+        number,
+      ];
       const [ok, est, p, c, w] = r;
       if (ok === 1) return { admitted: true, count: Number(est), retryAfterMs: 0 };
-      return { admitted: false, count: Number(est), retryAfterMs: windowRetryAfter(Number(p), Number(c), limit, Number(w) * windowMs, windowMs, now) };
+      return {
+        admitted: false,
+        count: Number(est),
+        retryAfterMs: windowRetryAfter(
+          Number(p),
+          Number(c),
+          limit,
+          Number(w) * windowMs,
+          windowMs,
+          now,
+        ),
+      };
     },
     async addDistinct(key, member, windowMs, now) {
       const wk = k(`${key}:${Math.floor(now / windowMs)}`);
-      const res = await redis.multi().sadd(wk, member).pexpire(wk, 2 * windowMs).scard(wk).exec();
+      const res = await redis
+        .multi()
+        .sadd(wk, member)
+        .pexpire(wk, 2 * windowMs)
+        .scard(wk)
+        .exec();
       const last = res?.[2];
       if (!last || last[0]) throw last?.[0] ?? new Error('redis transaction failed');
       return Number(last[1]);

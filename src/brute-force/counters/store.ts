@@ -51,7 +51,14 @@ export interface CounterStore {
  * Delay until one more hit fits: the estimate `prev * (1 - f) + cur`, f the
  * elapsed fraction of the current window, must drop to `limit - 1`.
  */
-export function windowRetryAfter(prev: number, cur: number, limit: number, windowStart: number, windowMs: number, now: number): number {
+export function windowRetryAfter(
+  prev: number,
+  cur: number,
+  limit: number,
+  windowStart: number,
+  windowMs: number,
+  now: number,
+): number {
   const room = limit - 1;
   const end = windowStart + windowMs;
   if (cur > room) {

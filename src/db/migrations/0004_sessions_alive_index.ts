@@ -8,6 +8,10 @@ import type { Dialect } from '../types.js';
  * reading rows. It replaces the narrower (user_id, ended_at) index.
  */
 export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
-  await db.schema.createIndex('sessions_alive_idx').on('sessions').columns(['user_id', 'ended_at', 'created_at', 'expires_at', 'last_seen_at']).execute();
+  await db.schema
+    .createIndex('sessions_alive_idx')
+    .on('sessions')
+    .columns(['user_id', 'ended_at', 'created_at', 'expires_at', 'last_seen_at'])
+    .execute();
   await db.schema.dropIndex('sessions_user_idx').execute();
 }

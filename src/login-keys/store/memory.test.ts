@@ -10,7 +10,11 @@ describe('memory login-key store', () => {
     for (let i = 0; i < 25; i++) {
       const der = Buffer.alloc(4, 9);
       ders.push(der);
-      await store.putKey(`k${i}`, { mode: 'one-time', expiresAt: clock.now() + 1000, privateKeyDer: der }, 2000);
+      await store.putKey(
+        `k${i}`,
+        { mode: 'one-time', expiresAt: clock.now() + 1000, privateKeyDer: der },
+        2000,
+      );
       await store.bindSession(`s${i}`, 'one-time', `k${i}`, 1000);
     }
     expect(store.size()).toEqual({ keys: 10, sessions: 10, pairs: 0 });
@@ -22,7 +26,11 @@ describe('memory login-key store', () => {
     expect(await store.takeKey('k24')).toBeUndefined();
     clock.advance(2000);
     expect(await store.takeKey('k23')).toBeUndefined();
-    await store.putKey('fresh', { mode: 'shared', expiresAt: clock.now() + 1000, pairId: 'p' }, 2000);
+    await store.putKey(
+      'fresh',
+      { mode: 'shared', expiresAt: clock.now() + 1000, pairId: 'p' },
+      2000,
+    );
     expect(store.size()?.keys).toBeLessThanOrEqual(10);
   });
 });

@@ -94,7 +94,9 @@ const wipe = (r: { privateKeyDer?: Buffer }): void => void r.privateKeyDer?.fill
  * seed client retries with a fresh key). Take is atomic because JS is
  * single-threaded and nothing awaits between the read and the delete.
  */
-export function createMemoryLoginKeyStore(opts: MemoryStoreOptions): LoginKeyStore & { clear(): void } {
+export function createMemoryLoginKeyStore(
+  opts: MemoryStoreOptions,
+): LoginKeyStore & { clear(): void } {
   const max = opts.maxEntries ?? 100_000;
   const keys = new BoundedMap<KeyRecord>(opts.clock, max, wipe);
   const sessions = new BoundedMap<string>(opts.clock, max);

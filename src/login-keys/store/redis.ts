@@ -16,7 +16,8 @@ export interface RedisStoreOptions {
 }
 
 /** Read-and-delete in one step. A Lua script rather than GETDEL so Redis < 6.2 works too. */
-const TAKE = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
+const TAKE =
+  "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
 interface Wire {
   m: KeyMode;
@@ -29,7 +30,10 @@ interface Wire {
 }
 
 const isWire = (v: unknown): v is Wire =>
-  typeof v === 'object' && v !== null && ((v as Wire).m === 'one-time' || (v as Wire).m === 'shared') && typeof (v as Wire).exp === 'number';
+  typeof v === 'object' &&
+  v !== null &&
+  ((v as Wire).m === 'one-time' || (v as Wire).m === 'shared') &&
+  typeof (v as Wire).exp === 'number';
 
 /**
  * Login keys in Redis, shared by every node. Entries carry a Redis TTL
@@ -44,7 +48,11 @@ export function createRedisLoginKeyStore(opts: RedisStoreOptions): LoginKeyStore
   const kPair = (id: string): string => `${opts.prefix}lk:p:${id}`;
   const ms = (n: number): number => Math.max(1, Math.ceil(n));
 
-  const decode = (raw: string | null, redisKey: string, withSecret: boolean): KeyRecord | undefined => {
+  const decode = (
+    raw: string | null,
+    redisKey: string,
+    withSecret: boolean,
+  ): KeyRecord | undefined => {
     if (raw === null) return undefined;
     const w: unknown = JSON.parse(raw);
     if (!isWire(w)) return undefined;

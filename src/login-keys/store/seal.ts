@@ -15,12 +15,14 @@ export interface Sealer {
 }
 
 /** At least 32 bytes (or characters) of secret. */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 export function createSealer(secret: string | Uint8Array): Sealer {
   const raw = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
   if (raw.length < MIN_SECRET_BYTES) {
-    throw new Error(`login-keys: the Redis store secret must be at least ${MIN_SECRET_BYTES} bytes`);
+    throw new Error(
+      `login-keys: the Redis store secret must be at least ${MIN_SECRET_BYTES} bytes`,
+    );
   }
   const key = Buffer.from(hkdfSync('sha256', raw, 'tessera', 'tessera login-keys seal v1', 32));
   raw.fill(0);

@@ -43,7 +43,10 @@ export interface LoginKeyStore {
   /** Points a session binding at a key id for `ttlMs`. */
   bindSession(sessionHash: string, mode: KeyMode, keyId: string, ttlMs: number): Promise<void>;
   /** The key id bound to the session (if it still exists, unused) with its public info. */
-  sessionKey(sessionHash: string, mode: KeyMode): Promise<{ keyId: string; info: KeyInfo } | undefined>;
+  sessionKey(
+    sessionHash: string,
+    mode: KeyMode,
+  ): Promise<{ keyId: string; info: KeyInfo } | undefined>;
   putPair(pairId: string, rec: PairRecord, retainMs: number): Promise<void>;
   getPair(pairId: string): Promise<PairRecord | undefined>;
   /** Entry counts, for stats (memory store only; Redis returns undefined). */

@@ -10,17 +10,31 @@ import type { LoginStep } from '../pipeline.js';
  * credential clears the brute-force counters, and an imported bcrypt hash
  * becomes argon2id now that the password is known.
  */
-export function accountStateStep(d: { guard: () => LoginGuard; users: UserService; audit: Audit; report: (e: unknown, what: string) => void }): LoginStep {
+export function accountStateStep(d: {
+  guard: () => LoginGuard;
+  users: UserService;
+  audit: Audit;
+  report: (e: unknown, what: string) => void;
+}): LoginStep {
   return {
     name: 'account-state',
     async run(flow) {
       const user = flow.user!;
       if (user.status !== 'active') {
-        d.audit.record({ ...flow.facts, event: 'login.failure', outcome: 'failure', userId: user.id, reason: 'disabled' });
+        d.audit.record({
+          ...flow.facts,
+          event: 'login.failure',
+          outcome: 'failure',
+          userId: user.id,
+          reason: 'disabled',
+        });
         fail('ACCOUNT_DISABLED');
       }
       await d.guard().succeeded({ ...flow.attempt, userId: user.id });
-      if (flow.password !== undefined) void d.users.rehashIfNeeded(user, flow.password).catch((e: unknown) => d.report(e, 'password rehash'));
+      if (flow.password !== undefined)
+        void d.users
+          .rehashIfNeeded(user, flow.password)
+          .catch((e: unknown) => d.report(e, 'password rehash'));
     },
   };
 }

@@ -10,7 +10,11 @@ import type { LoginStep } from '../pipeline.js';
  * looked up first so a refused attempt is audited against the user; the
  * answer does not depend on whether it exists.
  */
-export function guardStep(d: { guard: () => LoginGuard; users: UserService; audit: Audit }): LoginStep {
+export function guardStep(d: {
+  guard: () => LoginGuard;
+  users: UserService;
+  audit: Audit;
+}): LoginStep {
   return {
     name: 'guard',
     async run(flow) {
@@ -18,7 +22,14 @@ export function guardStep(d: { guard: () => LoginGuard; users: UserService; audi
       try {
         await d.guard().before(flow.attempt);
       } catch (e) {
-        if (isTesseraError(e)) d.audit.record({ ...flow.facts, event: 'login.failure', outcome: 'failure', userId: flow.user?.id ?? null, reason: e.code });
+        if (isTesseraError(e))
+          d.audit.record({
+            ...flow.facts,
+            event: 'login.failure',
+            outcome: 'failure',
+            userId: flow.user?.id ?? null,
+            reason: e.code,
+          });
         throw e;
       }
     },

@@ -23,15 +23,20 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
   async function resolve(flow: LoginFlow): Promise<string | null> {
     const input = flow.input;
     if (input.encryptedPassword !== undefined || input.keyId !== undefined) {
-      if (!input.encryptedPassword || !input.keyId) fail('VALIDATION_FAILED', { detail: 'encryptedPassword and keyId go together' });
+      if (!input.encryptedPassword || !input.keyId)
+        fail('VALIDATION_FAILED', { detail: 'encryptedPassword and keyId go together' });
       const decryptor = d.decryptor();
       if (!decryptor) fail('KEY_NOT_FOUND');
       flow.method = 'rsa';
       const r = await decryptor.consume(input.keyId, input.encryptedPassword);
       return r.ok ? r.password : null;
     }
-    if (input.password === undefined) fail('VALIDATION_FAILED', { detail: 'password or encryptedPassword is required' });
-    if (!d.plainLogin) fail('VALIDATION_FAILED', { detail: 'plain password login is disabled: use encryptedPassword' });
+    if (input.password === undefined)
+      fail('VALIDATION_FAILED', { detail: 'password or encryptedPassword is required' });
+    if (!d.plainLogin)
+      fail('VALIDATION_FAILED', {
+        detail: 'plain password login is disabled: use encryptedPassword',
+      });
     return input.password;
   }
 
@@ -55,7 +60,13 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
       }
       if (!ok || !user || password === null) {
         await d.guard().failed({ ...flow.attempt, userId: user?.id });
-        d.audit.record({ ...flow.facts, event: 'login.failure', outcome: 'failure', userId: user?.id ?? null, reason });
+        d.audit.record({
+          ...flow.facts,
+          event: 'login.failure',
+          outcome: 'failure',
+          userId: user?.id ?? null,
+          reason,
+        });
         fail('INVALID_CREDENTIALS');
       }
       flow.password = password;

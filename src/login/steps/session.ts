@@ -15,7 +15,15 @@ import type { LoginStep } from '../pipeline.js';
  * `login.success` audit row, in one transaction with the sessions the
  * policy ends.
  */
-export function sessionStep(d: { db: Kysely<Database>; sessions: SessionService; refresh: RefreshStore; settings: SettingsService; audit: Audit; clock: Clock; onEffectError?: (e: unknown) => void }): LoginStep {
+export function sessionStep(d: {
+  db: Kysely<Database>;
+  sessions: SessionService;
+  refresh: RefreshStore;
+  settings: SettingsService;
+  audit: Audit;
+  clock: Clock;
+  onEffectError?: (e: unknown) => void;
+}): LoginStep {
   return {
     name: 'session',
     async run(flow) {
@@ -26,9 +34,30 @@ export function sessionStep(d: { db: Kysely<Database>; sessions: SessionService;
         async (u) => {
           const session = await d.sessions.open(user, flow.meta, u);
           const now = d.clock.now();
-          const refreshExp = Math.min(now + d.settings.get().refreshTokenTtl * 1000, session.expires_at);
-          await d.refresh.insert({ token_hash: hashRefreshToken(refreshToken), session_id: session.id, user_id: user.id, issued_at: now, expires_at: refreshExp, used_at: null, successor: null }, u.tx);
-          await d.audit.write(u, { ...flow.facts, event: 'login.success', outcome: 'success', userId: user.id, sessionId: session.id, data: { method: flow.method } });
+          const refreshExp = Math.min(
+            now + d.settings.get().refreshTokenTtl * 1000,
+            session.expires_at,
+          );
+          await d.refresh.insert(
+            {
+              token_hash: hashRefreshToken(refreshToken),
+              session_id: session.id,
+              user_id: user.id,
+              issued_at: now,
+              expires_at: refreshExp,
+              used_at: null,
+              successor: null,
+            },
+            u.tx,
+          );
+          await d.audit.write(u, {
+            ...flow.facts,
+            event: 'login.success',
+            outcome: 'success',
+            userId: user.id,
+            sessionId: session.id,
+            data: { method: flow.method },
+          });
           Object.assign(flow, { session, refreshToken, refreshExp });
         },
         undefined,

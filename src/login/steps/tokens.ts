@@ -9,7 +9,13 @@ export function tokensStep(d: { users: UserService; issuePair: PairIssuer }): Lo
     async run(flow) {
       const user = flow.user!;
       const roles = await d.users.roles(user.id);
-      const pair = await d.issuePair(user, roles, flow.session!, flow.refreshToken!, flow.refreshExp!);
+      const pair = await d.issuePair(
+        user,
+        roles,
+        flow.session!,
+        flow.refreshToken!,
+        flow.refreshExp!,
+      );
       flow.result = { ...pair, user, roles };
     },
   };

@@ -4,7 +4,12 @@ import { haveRedis } from '../../test-support/services.js';
 import type { OnlineUser } from '../types.js';
 import { createRedisPresenceStore } from './redis.js';
 
-const u = (id: string, type = 'kefu'): OnlineUser => ({ user_id: id, username: `n${id}`, user_type: type, since: 1000 });
+const u = (id: string, type = 'kefu'): OnlineUser => ({
+  user_id: id,
+  username: `n${id}`,
+  user_type: type,
+  since: 1000,
+});
 
 /** @see issue 5 — per-node entries with a TTL: a crashed node's users do not stay online. */
 describe.runIf(haveRedis())('Redis presence store', () => {
