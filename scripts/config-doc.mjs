@@ -1,13 +1,18 @@
-// Regenerates docs/configuration.md from src/config/schema.ts (via dist/). Run: npm run build && node scripts/config-doc.mjs
+// Regenerates docs/configuration.md from the config fields of the core and the features (via dist/). Run: npm run build && node scripts/config-doc.mjs
 import { writeFileSync } from 'node:fs';
-import { FIELDS } from '../dist/config/schema.js';
+import { allFields, FEATURES } from '../dist/app/features.js';
+import { declarationsOf } from '../dist/app/lifecycle.js';
 import { DYNAMIC_KEYS } from '../dist/settings/service.js';
+
+// The core's fields and every feature's (src/app/features.ts).
+const FIELDS = allFields();
+const dynamic = [...DYNAMIC_KEYS, ...declarationsOf(FEATURES).settings.keys];
 
 const fmt = (v) =>
   v === undefined ? 'unset' : Array.isArray(v) ? (v.length ? v.join(',') : 'empty') : String(v);
 const rows = Object.entries(FIELDS).map(([name, f]) => {
   const env = [f.env, ...(f.aliases ?? [])].map((e) => `\`${e}\``).join(' / ');
-  const dyn = DYNAMIC_KEYS.includes(name) ? ' ✱' : '';
+  const dyn = dynamic.includes(name) ? ' ✱' : '';
   return `| ${env}${dyn} | ${f.secret ? '(secret) ' : ''}${fmt(f.default)} | ${f.doc.replace(/\|/g, '\\|')} |`;
 });
 const text = `# Configuration
@@ -27,7 +32,7 @@ start value on every node within a second, without restart (\`null\` restores th
 | --- | --- | --- |
 ${rows.join('\n')}
 
-This file is generated from \`src/config/schema.ts\` by \`node scripts/config-doc.mjs\`; a test fails when a setting is missing here.
+This file is generated from the config fields (\`src/config/schema.ts\` and each feature's) by \`node scripts/config-doc.mjs\`; a test fails when a setting is missing here.
 `;
 writeFileSync(new URL('../docs/configuration.md', import.meta.url), text);
 console.log(`docs/configuration.md: ${rows.length} settings`);

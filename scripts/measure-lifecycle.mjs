@@ -3,13 +3,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../dist/config/load.js';
-import { createServer } from '../dist/server.js';
+import { loadAppConfig } from '../dist/app/features.js';
+import { createServer } from '../dist/app/server.js';
 import { createPasswordHasher } from '../dist/passwords/hasher.js';
 
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const dir = mkdtempSync(join(tmpdir(), 'tessera-measure-'));
-const config = loadConfig({
+const config = loadAppConfig({
   TESSERA_DATA_DIR: dir,
   TESSERA_LOG_LEVEL: 'silent',
   TESSERA_ADMIN_PASSWORD: 'measure-admin-pw',

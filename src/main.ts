@@ -1,11 +1,12 @@
-import { ConfigError, loadConfig } from './config/load.js';
-import { createServer } from './server.js';
+import { loadAppConfig } from './app/features.js';
+import { ConfigError } from './config/load.js';
+import { createServer } from './app/server.js';
 
 /** `tessera serve`: read config, build, listen, shut down gracefully. */
 export async function serve(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    config = loadAppConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`tessera: configuration error: ${e.message}`);

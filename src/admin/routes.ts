@@ -1,13 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { int } from '../contract/numbers.js';
-import { inUnit } from '../db/unit.js';
-import { envelope, ok, responses } from '../http/envelope.js';
-import { actorMeta } from '../http/request-meta.js';
+import { envelope, ok, responses } from '../contract/reply.js';
+import { actorMeta } from '../contract/request-meta.js';
 import { fail } from '../lib/errors.js';
-import { PERMISSIONS } from '../roles/catalog.js';
-import type { Runtime } from '../runtime.js';
+import type { Services } from '../contract/feature.js';
 import { sessionIdParams } from '../sessions/schemas.js';
-import { DYNAMIC_KEYS, validateSetting, type DynamicKey } from '../settings/service.js';
+import type { DynamicKey } from '../settings/service.js';
 import { formatLoginPolicy } from '../settings/policy.js';
 import { nameParams, REFUSE_UNKNOWN, roleBody, roleView } from './schemas.js';
 import { adminUserRoutes } from './users-routes.js';
@@ -15,20 +13,34 @@ import { adminUserRoutes } from './users-routes.js';
 const security = [{ bearer: [] }];
 const E = ['401', '403', '404', '409'] as const;
 
-const settingsSchema = {
-  type: 'object',
-  properties: Object.fromEntries(
-    DYNAMIC_KEYS.map((k) => [k, { type: ['integer', 'boolean', 'string'] }]),
-  ),
-} as const;
-
 /** Everything under `<context-path>/admin`, each route permission-checked. */
-export function adminRoutes(rt: Runtime) {
+export function adminRoutes(
+  d: Pick<
+    Services,
+    | 'accounts'
+    | 'audit'
+    | 'keyring'
+    | 'roles'
+    | 'settings'
+    | 'sessionActions'
+    | 'sessions'
+    | 'users'
+  >,
+) {
   const audit = (req: FastifyRequest, event: string, data: Record<string, unknown>) =>
-    rt.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
+    d.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
+
+  // The core's settings and every feature's.
+  const settingsSchema = {
+    type: 'object',
+    properties: Object.fromEntries(
+      d.settings.keys().map((k) => [k, { type: ['integer', 'boolean', 'string'] }]),
+    ),
+  };
+  const permissions = d.roles.catalogue();
 
   return async function routes(app: FastifyInstance): Promise<void> {
-    await app.register(adminUserRoutes(rt));
+    await app.register(adminUserRoutes(d));
 
     app.delete<{ Params: { id: string } }>(
       '/sessions/:id',
@@ -43,17 +55,7 @@ export function adminRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        const s = await rt.sessions.get(req.params.id);
-        if (!s || s.ended_at !== null) fail('NOT_FOUND');
-        await inUnit(rt.db.kysely, async (u) => {
-          await rt.sessions.end(s.id, 'FORCE_LOGOUT', actorMeta(req), u);
-          await rt.audit.write(u, {
-            event: 'admin.session.force_logout',
-            outcome: 'success',
-            ...actorMeta(req),
-            data: { session_id: s.id, user_id: s.user_id },
-          });
-        });
+        await d.sessionActions.forceLogout(req.params.id, actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -82,19 +84,7 @@ export function adminRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        const horizon = rt.clock.now() + rt.tokenLifeMs();
-        const expiresAt = req.body.exp
-          ? Math.min(req.body.exp * 1000 + rt.config.clockSkew * 1000, horizon)
-          : horizon;
-        await inUnit(rt.db.kysely, async (u) => {
-          await rt.revocations.revoke({ kind: 'jti', value: req.body.jti, expiresAt }, u);
-          await rt.audit.write(u, {
-            event: 'admin.token.deny',
-            outcome: 'success',
-            ...actorMeta(req),
-            data: { jti: req.body.jti },
-          });
-        });
+        await d.sessionActions.deny(req.body.jti, req.body.exp, actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -110,7 +100,7 @@ export function adminRoutes(rt: Runtime) {
           response: responses({ 200: envelope({ type: 'array', items: roleView }) }, E),
         },
       },
-      async (req, reply) => ok(req, reply, rt.roles.list()),
+      async (req, reply) => ok(req, reply, d.roles.list()),
     );
 
     app.get(
@@ -124,7 +114,7 @@ export function adminRoutes(rt: Runtime) {
           response: responses({ 200: envelope({ type: 'array', items: { type: 'string' } }) }, E),
         },
       },
-      async (req, reply) => ok(req, reply, [...PERMISSIONS]),
+      async (req, reply) => ok(req, reply, [...permissions]),
     );
 
     app.put<{
@@ -150,11 +140,11 @@ export function adminRoutes(rt: Runtime) {
           description: req.body.description ?? '',
           permissions: req.body.permissions,
         };
-        if (role.name === 'admin' && !PERMISSIONS.every((p) => role.permissions.includes(p)))
+        if (role.name === 'admin' && !permissions.every((p) => role.permissions.includes(p)))
           fail('CONFLICT', { detail: 'the admin role keeps every permission' });
-        await rt.roles.save(role);
+        await d.roles.save(role);
         audit(req, 'role.save', role);
-        return ok(req, reply, rt.roles.get(role.name));
+        return ok(req, reply, d.roles.get(role.name));
       },
     );
 
@@ -171,13 +161,13 @@ export function adminRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        await rt.accounts.deleteRole(req.params.name, actorMeta(req));
+        await d.accounts.deleteRole(req.params.name, actorMeta(req));
         return ok(req, reply, null);
       },
     );
 
     const view = () => {
-      const { loginPolicyMap, ...rest } = rt.settings.get();
+      const { loginPolicyMap, ...rest } = d.settings.get();
       return { ...rest, loginPolicy: formatLoginPolicy(loginPolicyMap) };
     };
 
@@ -209,7 +199,7 @@ export function adminRoutes(rt: Runtime) {
             minProperties: 1,
             additionalProperties: REFUSE_UNKNOWN,
             properties: Object.fromEntries(
-              DYNAMIC_KEYS.map((k) => [k, { type: ['integer', 'boolean', 'string', 'null'] }]),
+              d.settings.keys().map((k) => [k, { type: ['integer', 'boolean', 'string', 'null'] }]),
             ),
           },
           response: responses({ 200: envelope(settingsSchema) }, E),
@@ -222,11 +212,11 @@ export function adminRoutes(rt: Runtime) {
             patch[k as DynamicKey] = null;
             continue;
           }
-          const r = validateSetting(k as DynamicKey, v);
+          const r = d.settings.validate(k, v);
           if (!r.ok) fail('VALIDATION_FAILED', { detail: r.problem });
           patch[k as DynamicKey] = r.value;
         }
-        await rt.settings.update(patch);
+        await d.settings.update(patch);
         audit(req, 'settings.update', { changes: req.body });
         return ok(req, reply, view());
       },
@@ -243,8 +233,8 @@ export function adminRoutes(rt: Runtime) {
       },
     } as const;
     const keys = () => {
-      const activeKid = rt.keyring.active().kid;
-      return rt.keyring.list().map((k) => ({
+      const activeKid = d.keyring.active().kid;
+      return d.keyring.list().map((k) => ({
         kid: k.kid,
         alg: k.alg,
         active: k.kid === activeKid,
@@ -278,7 +268,7 @@ export function adminRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         try {
-          const kid = await rt.keyring.rotate();
+          const kid = await d.keyring.rotate();
           audit(req, 'keys.rotate', { kid });
         } catch (e) {
           fail('CONFLICT', { detail: (e as Error).message.slice(0, 200) });

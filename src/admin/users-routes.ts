@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Unit } from '../db/unit.js';
-import { envelope, ok, responses } from '../http/envelope.js';
-import { actorMeta } from '../http/request-meta.js';
-import type { Runtime } from '../runtime.js';
+import { envelope, ok, responses } from '../contract/reply.js';
+import { actorMeta } from '../contract/request-meta.js';
+import type { Services } from '../contract/feature.js';
 import { sessionView, viewSession } from '../sessions/schemas.js';
 import type { UserPatch } from '../users/account.js';
 import {
@@ -21,8 +21,8 @@ const security = [{ bearer: [] }];
 const E = ['401', '403', '404', '409'] as const;
 
 /** User administration (seed 000 "用户管理", seed 003 forced logout); the rules are in src/users/account.ts. */
-export function adminUserRoutes(rt: Runtime) {
-  const store = rt.users.store;
+export function adminUserRoutes(d: Pick<Services, 'accounts' | 'audit' | 'sessions' | 'users'>) {
+  const store = d.users.store;
   /** The admin action's audit row, in the action's own transaction. */
   const audit = (
     u: Unit,
@@ -31,14 +31,14 @@ export function adminUserRoutes(rt: Runtime) {
     userId: number | null,
     data?: Record<string, unknown>,
   ) =>
-    rt.audit.write(u, {
+    d.audit.write(u, {
       event: `admin.${event}`,
       outcome: 'success',
       userId,
       ...actorMeta(req),
       data: data ?? null,
     });
-  const found = rt.accounts.found;
+  const found = d.accounts.found;
 
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get<{
@@ -101,7 +101,7 @@ export function adminUserRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         const b = req.body;
-        const u = await rt.users.create(
+        const u = await d.users.create(
           {
             username: b.username,
             email: b.email,
@@ -157,7 +157,7 @@ export function adminUserRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        const u = await rt.accounts.update(req.params.id, req.body, actorMeta(req));
+        const u = await d.accounts.update(req.params.id, req.body, actorMeta(req));
         return ok(req, reply, viewUser(u, await store.roles(u.id)));
       },
     );
@@ -175,7 +175,7 @@ export function adminUserRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        await rt.accounts.remove(req.params.id, actorMeta(req));
+        await d.accounts.remove(req.params.id, actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -194,7 +194,7 @@ export function adminUserRoutes(rt: Runtime) {
         },
       },
       async (req, reply) => {
-        const u = await rt.accounts.setRoles(req.params.id, req.body.roles, actorMeta(req));
+        const u = await d.accounts.setRoles(req.params.id, req.body.roles, actorMeta(req));
         return ok(req, reply, viewUser(u, await store.roles(u.id)));
       },
     );
@@ -216,7 +216,7 @@ export function adminUserRoutes(rt: Runtime) {
         return ok(
           req,
           reply,
-          (await rt.sessions.list(req.params.id)).map((s) => viewSession(s)),
+          (await d.sessions.list(req.params.id)).map((s) => viewSession(s)),
         );
       },
     );
@@ -238,7 +238,7 @@ export function adminUserRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         return ok(req, reply, {
-          ended: await rt.accounts.forceLogout(req.params.id, actorMeta(req)),
+          ended: await d.accounts.forceLogout(req.params.id, actorMeta(req)),
         });
       },
     );

@@ -1,7 +1,6 @@
 /** The audit trail: who, from where, on which device, for every listed event; the admin API; retention. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
-import { securityOf } from '../security/module.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 
 const PW = 'a-strong-passphrase';
@@ -160,7 +159,7 @@ describe('audit log', () => {
     t.rt.audit.record({ event: 'test.recent', outcome: 'info' });
     await t.rt.audit.flush();
     await t.rt.settings.update({ auditRetentionDays: 90 });
-    const retention = securityOf(t.rt)!.retention;
+    const retention = t.rt.features.auditRetention!;
     expect(await retention.runOnce()).toBeGreaterThanOrEqual(before);
     const old = await k
       .selectFrom('audit_events')

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
-import { envelope, ok, responses } from '../http/envelope.js';
+import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
 import { createAuditQuery } from './query.js';
 import { auditPage, auditQuery } from './schemas.js';

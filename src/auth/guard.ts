@@ -1,6 +1,7 @@
 /**
- * Brute-force protection around the password check (seed 004). The login
- * service calls it; src/rate-limit/ provides the real policy. The methods
+ * Brute-force protection around the credential check (seed 004): the
+ * brute-force feature implements it and places it in the login pipeline
+ * (src/brute-force/login-steps.ts). The methods
  * throw a TesseraError (RATE_LIMITED, ACCOUNT_LOCKED, CAPTCHA_REQUIRED,
  * CAPTCHA_FAILED) to refuse.
  */
@@ -36,13 +37,6 @@ export interface CaptchaCheck {
   ): Promise<void>;
 }
 
-export const noGuard: LoginGuard = {
-  before: async () => {},
-  failed: async () => {},
-  succeeded: async () => {},
-};
-export const noCaptcha: CaptchaCheck = { require: async () => {} };
-
 /** One-time RSA key decryption (seed 001 encrypted login); src/login-keys/ implements it. */
 export interface PasswordDecryptor {
   /** Throws KEY_NOT_FOUND / KEY_EXPIRED; `{ ok: false }` when the ciphertext does not decrypt. */
@@ -50,11 +44,4 @@ export interface PasswordDecryptor {
     keyId: string,
     encryptedPasswordB64: string,
   ): Promise<{ ok: true; password: string } | { ok: false }>;
-}
-
-/** Pluggable steps of the login flow, filled in by feature modules at start (src/modules.ts). */
-export interface AuthHooks {
-  guard: LoginGuard;
-  captcha: CaptchaCheck;
-  decryptor: PasswordDecryptor | undefined;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { envelope, ok, responses } from '../http/envelope.js';
-import { requestMeta } from '../http/request-meta.js';
+import { envelope, ok, responses } from '../contract/reply.js';
+import { requestMeta } from '../contract/request-meta.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { AuthService, LoginInput } from './service.js';
 import { loginBody, meData, refreshBody, registerBody, tokenPair } from './schemas.js';

@@ -15,7 +15,7 @@ import type { LoginFlowService } from '../login/flow.js';
 import type { LoginInput, LoginResult } from '../login/pipeline.js';
 import type { UserRow } from '../users/store.js';
 import type { UserService } from '../users/service.js';
-import type { AuthHooks } from './guard.js';
+import type { CaptchaCheck } from './guard.js';
 
 export type { LoginInput, LoginResult } from '../login/pipeline.js';
 export type { TokenPair } from '../tokens/pair.js';
@@ -29,8 +29,8 @@ export interface AuthDeps {
   settings: SettingsService;
   audit: Audit;
   clock: Clock;
-  /** Read at each call: modules install their captcha check after start. */
-  hooks: AuthHooks;
+  /** Human verification for register (a feature provides it; none: register asks for none). */
+  captcha: CaptchaCheck | undefined;
   loginFlow: LoginFlowService;
   refreshGraceSec: number;
   /** An after-commit effect (publish) failed: reported, never thrown. */
@@ -62,8 +62,8 @@ export function createAuthService(d: AuthDeps) {
       },
       meta: RequestMeta,
     ): Promise<UserRow> {
-      if (d.settings.get().registerCaptcha)
-        await d.hooks.captcha.require(input.captcha, 'register', meta);
+      if (d.settings.get().registerCaptcha && d.captcha)
+        await d.captcha.require(input.captcha, 'register', meta);
       try {
         return await d.users.create(
           {

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { envelope, ok, responses } from '../http/envelope.js';
+import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
-import { actorMeta } from '../http/request-meta.js';
-import type { Runtime } from '../runtime.js';
+import { actorMeta } from '../contract/request-meta.js';
+import type { Services } from '../contract/feature.js';
 import type { BruteForcePolicy } from './policy.js';
 
 /** `POST <ctx>/admin/users/:id/unlock` (users:write): ends a brute-force lock early. */
-export function unlockRoutes(rt: Runtime, policy: BruteForcePolicy) {
+export function unlockRoutes(d: Pick<Services, 'audit' | 'users'>, policy: BruteForcePolicy) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.post<{ Params: { id: number } }>(
       '/admin/users/:id/unlock',
@@ -26,11 +26,11 @@ export function unlockRoutes(rt: Runtime, policy: BruteForcePolicy) {
         },
       },
       async (req, reply) => {
-        const u = await rt.users.store.byId(req.params.id);
+        const u = await d.users.store.byId(req.params.id);
         if (!u) fail('NOT_FOUND');
         // Counters are keyed by the login name as typed and folded: a user can be locked under either name.
         await policy.unlock([u.username_key, ...(u.email_key ? [u.email_key] : [])]);
-        rt.audit.record({
+        d.audit.record({
           event: 'admin.user.unlock',
           outcome: 'success',
           userId: u.id,

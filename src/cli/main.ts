@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadAppConfig } from '../app/features.js';
+import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openDb } from '../db/kysely.js';
 import { migrate } from '../db/migrate.js';
 import { isTesseraError } from '../lib/errors.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import { createRuntime, type Runtime } from '../app/runtime.js';
 import { opt, parseArgs, type Parsed } from './args.js';
 
 const HELP = `tessera — self-hosted JWT authentication server
@@ -160,7 +161,7 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
       await serve();
       return 0;
     }
-    const config = loadConfig();
+    const config = loadAppConfig();
     if (cmd === 'migrate') {
       const db = await openDb({
         databaseUrl: config.databaseUrl,

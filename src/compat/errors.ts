@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ERRORS, type ErrorCode } from '../contract/errors.js';
-import { localeOf } from '../http/envelope.js';
-import { frameworkError, OUTAGE_RETRY_AFTER_SEC } from '../http/error-handler.js';
+import { errorDef, type ErrorCode } from '../contract/errors.js';
+import { localeOf } from '../contract/reply.js';
+import { frameworkError, OUTAGE_RETRY_AFTER_SEC } from '../contract/framework-errors.js';
 import { isTesseraError } from '../lib/errors.js';
-import { errorMessage } from '../http/i18n.js';
+import { errorMessage } from '../contract/i18n.js';
 import { outageOf, type Dependency } from '../infra/health.js';
 
 /** Seed 000's error shape: `{ success: false, message: "CODE: text", error: "CODE", data: null }`. */
@@ -43,7 +43,7 @@ export function installSeedErrors(
         reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SEC));
       } else req.log.error({ err }, 'unhandled error');
     }
-    return reply.code(ERRORS[code].status).send({
+    return reply.code(errorDef(code).status).send({
       success: false,
       message: errorMessage(code, localeOf(req), detail),
       error: code,

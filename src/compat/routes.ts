@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MessageKey } from '../contract/errors.js';
-import { localeOf } from '../http/envelope.js';
-import { successMessage } from '../http/i18n.js';
-import { requestMeta } from '../http/request-meta.js';
+import { localeOf } from '../contract/reply.js';
+import { successMessage } from '../contract/i18n.js';
+import { requestMeta } from '../contract/request-meta.js';
 import { validateSchema } from '../presence/routes.js';
 import {
   heartbeatSchema,
@@ -11,7 +11,7 @@ import {
   userView,
   type PresenceQueries,
 } from '../presence/views.js';
-import type { Runtime } from '../runtime.js';
+import type { Services } from '../contract/feature.js';
 import { installSeedErrors } from './errors.js';
 import { loginData, loginSchema, seedBody, seedLoginBody, seedResponses } from './schemas.js';
 
@@ -31,9 +31,9 @@ function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: 
  * over the very same services as `/api` (login service, sessions and login
  * policy, audit, presence). Only the wire shapes differ.
  */
-export function compatRoutes(rt: Runtime, q: PresenceQueries) {
+export function compatRoutes(d: Pick<Services, 'auth' | 'health'>, q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    installSeedErrors(app, (dep, err) => rt.health.failed(dep, err));
+    installSeedErrors(app, (dep, err) => d.health.failed(dep, err));
 
     app.post<{
       Body: {
@@ -56,7 +56,7 @@ export function compatRoutes(rt: Runtime, q: PresenceQueries) {
       },
       async (req, reply) => {
         const b = req.body;
-        const r = await rt.auth.login(
+        const r = await d.auth.login(
           {
             username: b.username,
             password: b.password,
@@ -102,7 +102,7 @@ export function compatRoutes(rt: Runtime, q: PresenceQueries) {
         },
       },
       async (req, reply) => {
-        await rt.auth.logout(req.auth!, requestMeta(req));
+        await d.auth.logout(req.auth!, requestMeta(req));
         return done(req, reply, null, 'LOGOUT');
       },
     );

@@ -1,5 +1,5 @@
 import type { TokenPair } from '../auth/service.js';
-import type { ErrorStatus } from '../http/envelope.js';
+import type { ErrorStatus } from '../contract/reply.js';
 import { userViewSchema, type userView } from '../presence/views.js';
 import { seedErrorSchema } from './errors.js';
 

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactedConfig } from './load.js';
-import { FIELDS } from './schema.js';
+import { allFields, loadAppConfig } from '../app/features.js';
+
+const FIELDS = allFields();
 
 describe('configuration', () => {
   it('defaults: the embedded single-node setup of the README', () => {
-    const c = loadConfig({});
+    const c = loadAppConfig({});
     expect(c).toMatchObject({
       host: '127.0.0.1',
       port: 8080,

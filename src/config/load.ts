@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { FIELDS, type Config, type Field, type FieldName } from './schema.js';
+import { FIELDS, type Config, type Field } from './schema.js';
 
 /** A bad setting. The message is one line: variable, problem, example. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function parseValue(name: FieldName, f: Field, raw: string): unknown {
+function parseValue(name: string, f: Field, raw: string): unknown {
   const bad = (problem: string): never => {
     throw new ConfigError(`${f.env}: ${problem} (example: ${f.env}=${f.example})`);
   };
@@ -82,9 +82,14 @@ function fromFile(path: string): Record<string, unknown> {
  * TESSERA_CONFIG_FILE, whose keys are the same TESSERA_* names; env wins).
  * Throws ConfigError on the first bad value or unknown file key.
  */
-export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
-  const known = new Map<string, FieldName>();
-  for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
+export function loadConfig(
+  env: Env = process.env,
+  overrides: Partial<Config> = {},
+  /** The core's fields, plus the features' (src/app/features.ts loadAppConfig). */
+  fields: Readonly<Record<string, Field>> = FIELDS,
+): Config {
+  const known = new Map<string, string>();
+  for (const [name, f] of Object.entries(fields)) {
     known.set(f.env, name);
     for (const a of f.aliases ?? []) known.set(a, name);
   }
@@ -96,7 +101,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       );
   }
   const out: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
+  for (const [name, f] of Object.entries(fields)) {
     let raw: string | undefined;
     for (const key of [f.env, ...(f.aliases ?? [])]) {
       const v = env[key] ?? (file[key] === undefined ? undefined : String(file[key]));
@@ -165,10 +170,14 @@ function checkProduction(cfg: Config, env: Env): void {
 }
 
 /** The effective configuration with secrets replaced, for the start-up log. */
-export function redactedConfig(cfg: Config): Record<string, unknown> {
+export function redactedConfig(
+  cfg: Config,
+  fields: Readonly<Record<string, Field>> = FIELDS,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(FIELDS) as [FieldName, Field][]) {
-    const v = cfg[name];
+  const values = cfg as unknown as Record<string, unknown>;
+  for (const [name, f] of Object.entries(fields)) {
+    const v = values[name];
     if (v === undefined) continue;
     if (f.secret) {
       if (f.kind.t === 'url' && typeof v === 'string') {

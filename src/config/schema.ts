@@ -23,9 +23,11 @@ export interface Field {
   doc: string;
 }
 
-const int = (min: number, max: number) => ({ t: 'int', min, max }) as const;
+/** An integer field kind in min..max. */
+export const int = (min: number, max: number) => ({ t: 'int', min, max }) as const;
 const DAY = 86_400;
 
+/** The core's fields; each feature adds its own (`config` in src/contract/feature.ts). */
 export const FIELDS = {
   // ── server ────────────────────────────────────────────────────────────
   host: {
@@ -202,42 +204,6 @@ export const FIELDS = {
     example: '100000',
     doc: 'Verified access tokens kept in memory (0 disables the cache).',
   },
-  // ── encrypted login (seed 001) ───────────────────────────────────────
-  rsaKeyTtl: {
-    env: 'TESSERA_RSA_KEY_TTL_SECONDS',
-    kind: int(5, 3600),
-    default: 300,
-    example: '300',
-    doc: 'Lifetime of a one-time login encryption key (contract).',
-  },
-  rsaKeySize: {
-    env: 'TESSERA_RSA_KEY_SIZE',
-    kind: { t: 'enum', values: ['2048', '3072'] },
-    default: '2048',
-    example: '3072',
-    doc: 'Modulus size of login encryption keys.',
-  },
-  rsaKeyPoolSize: {
-    env: 'TESSERA_RSA_KEY_POOL_SIZE',
-    kind: int(1, 10_000),
-    default: 64,
-    example: '64',
-    doc: 'Pre-generated one-time key pairs kept ready.',
-  },
-  rsaKeyPerIpPerMinute: {
-    env: 'TESSERA_RSA_KEY_REQUESTS_PER_IP_PER_MINUTE',
-    kind: int(1, 1_000_000),
-    default: 30,
-    example: '30',
-    doc: 'Public-key requests one IP may make per minute (offices behind one NAT share it).',
-  },
-  rsaKeyPerSessionPerMinute: {
-    env: 'TESSERA_RSA_KEY_REQUESTS_PER_SESSION_PER_MINUTE',
-    kind: int(1, 1_000_000),
-    default: 10,
-    example: '10',
-    doc: 'Public-key requests one X-Session-Id may make per minute.',
-  },
   plainLogin: {
     env: 'TESSERA_PLAIN_LOGIN',
     kind: { t: 'bool' },
@@ -398,21 +364,6 @@ export const FIELDS = {
     example: '$(openssl rand -hex 32)',
     doc: 'HMAC-SHA256 key for the X-Tessera-Signature header of alert webhooks.',
   },
-  // ── presence (seed 000) ───────────────────────────────────────────────
-  presenceTimeout: {
-    env: 'TESSERA_PRESENCE_TIMEOUT_SECONDS',
-    kind: int(5, 3600),
-    default: 60,
-    example: '60',
-    doc: 'Heartbeat silence after which a user without open sockets is offline (dynamic).',
-  },
-  wsMaxBufferedBytes: {
-    env: 'TESSERA_WS_MAX_BUFFERED_BYTES',
-    kind: int(1024, 64 * 1024 * 1024),
-    default: 1_048_576,
-    example: '1048576',
-    doc: 'A socket whose unsent data exceeds this is closed (slow consumer).',
-  },
 } as const satisfies Record<string, Field>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -427,11 +378,22 @@ type ValueOf<K extends Kind> = K extends { t: 'int' }
 
 type Optional<F> = F extends { default: undefined } ? true : false;
 
-export type Config = {
-  -readonly [K in FieldName]: Optional<(typeof FIELDS)[K]> extends true
-    ? ValueOf<(typeof FIELDS)[K]['kind']> | undefined
-    : ValueOf<(typeof FIELDS)[K]['kind']>;
-} & {
-  /** NODE_ENV=production. */
-  production: boolean;
+/** The typed values of a field table. */
+export type ConfigOf<T extends Record<string, Field>> = {
+  -readonly [K in keyof T]: Optional<T[K]> extends true
+    ? ValueOf<T[K]['kind']> | undefined
+    : ValueOf<T[K]['kind']>;
 };
+
+/**
+ * Config values of the features' fields, declared from each feature's folder
+ * by declaration merging: `interface FeatureConfig extends ConfigOf<typeof FIELDS> {}`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface FeatureConfig {}
+
+export type Config = ConfigOf<typeof FIELDS> &
+  FeatureConfig & {
+    /** NODE_ENV=production. */
+    production: boolean;
+  };

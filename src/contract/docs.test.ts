@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FIELDS } from '../config/schema.js';
-import { ERRORS } from './errors.js';
+import { allFields, FEATURES } from '../app/features.js';
+import { declarationsOf } from '../app/lifecycle.js';
+import { errorTable } from './errors.js';
+
+// The core's codes and fields and every feature's, as a running app has them.
+declarationsOf(FEATURES);
+const ERRORS = Object.fromEntries(errorTable());
+const FIELDS = allFields();
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
 

@@ -6,8 +6,6 @@
  */
 export const ERRORS = {
   VALIDATION_FAILED: { status: 400, en: 'The request is not valid', zh: '请求参数不合法' },
-  CAPTCHA_REQUIRED: { status: 400, en: 'Human verification is required', zh: '需要人机验证' },
-  CAPTCHA_FAILED: { status: 400, en: 'Human verification failed', zh: '人机验证失败' },
   INVALID_CREDENTIALS: { status: 401, en: 'Wrong username or password', zh: '用户名或密码错误' },
   KEY_EXPIRED: {
     status: 401,
@@ -35,7 +33,6 @@ export const ERRORS = {
     zh: '请求与当前状态冲突',
   },
   PAYLOAD_TOO_LARGE: { status: 413, en: 'The request body is too large', zh: '请求体过大' },
-  ACCOUNT_LOCKED: { status: 423, en: 'The account is temporarily locked', zh: '账户已被临时锁定' },
   ACCOUNT_DISABLED: { status: 403, en: 'The account is disabled', zh: '账户已被禁用' },
   LOGIN_REJECTED: {
     status: 409,
@@ -53,9 +50,52 @@ export const ERRORS = {
     en: 'Temporarily unavailable, try again shortly',
     zh: '服务暂时不可用，请稍后再试',
   },
-} as const satisfies Record<string, { status: number; en: string; zh: string }>;
+} as const satisfies Record<string, ErrorDef>;
 
-export type ErrorCode = keyof typeof ERRORS;
+/** An error code's HTTP status and its messages. */
+export interface ErrorDef {
+  status: number;
+  en: string;
+  zh: string;
+}
+
+/**
+ * Codes a feature adds, declared from its own folder by declaration merging
+ * (`interface FeatureErrorCodes { MFA_INVALID: true }`) and registered at
+ * start from its `errors` table (src/contract/feature.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface FeatureErrorCodes {}
+
+export type ErrorCode = keyof typeof ERRORS | keyof FeatureErrorCodes;
+
+/**
+ * The one error table: the core codes above plus every feature's. Codes are
+ * static API, the same in every app a process builds, so registering a
+ * feature's table twice is a no-op; a code defined twice differently is a
+ * programming error and throws.
+ */
+const TABLE = new Map<string, ErrorDef>(Object.entries(ERRORS));
+
+export function registerErrors(defs: Readonly<Record<string, ErrorDef>>): void {
+  for (const [code, def] of Object.entries(defs)) {
+    const had = TABLE.get(code);
+    if (had && (had.status !== def.status || had.en !== def.en || had.zh !== def.zh))
+      throw new Error(`error code ${code} is defined twice, differently`);
+    TABLE.set(code, def);
+  }
+}
+
+export function errorDef(code: ErrorCode): ErrorDef {
+  const def = TABLE.get(code);
+  if (!def) throw new Error(`error code ${code} is not registered`);
+  return def;
+}
+
+/** Every registered code with its definition (docs and tests). */
+export function errorTable(): ReadonlyMap<string, ErrorDef> {
+  return TABLE;
+}
 
 /** Success messages (seed 001 shows these texts for zh-CN). */
 export const MESSAGES = {

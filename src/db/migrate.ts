@@ -5,10 +5,13 @@ import * as m0003 from './migrations/0003_security.js';
 import * as m0004 from './migrations/0004_sessions_alive_index.js';
 import * as m0005 from './migrations/0005_revocation_changes.js';
 
-type Step = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+/** One migration: a feature declares its own (src/contract/feature.ts). */
+export interface MigrationStep {
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
 
-/** Ordered list of migrations. Append only: never edit one that has shipped. */
-const STEPS: Record<string, Step> = {
+/** The core's migrations. Append only: never edit one that has shipped. */
+const CORE: Record<string, MigrationStep> = {
   '0001_init': m0001,
   '0003_security': m0003,
   '0004_sessions_alive_index': m0004,
@@ -16,21 +19,35 @@ const STEPS: Record<string, Step> = {
 };
 
 class CodeProvider implements MigrationProvider {
-  constructor(private dialect: Dialect) {}
+  constructor(
+    private dialect: Dialect,
+    private steps: Record<string, MigrationStep>,
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     const out: Record<string, Migration> = {};
-    for (const [name, step] of Object.entries(STEPS)) {
+    for (const [name, step] of Object.entries(this.steps)) {
       out[name] = { up: (db) => step.up(db, this.dialect) };
     }
     return out;
   }
 }
 
-/** Applies pending migrations (each in a transaction, under Kysely's lock). Returns the names applied. */
-export async function migrate(db: Db): Promise<string[]> {
+/**
+ * Applies pending migrations, the core's and the features' (`extra`), in name
+ * order, each in a transaction, under Kysely's lock. Returns the names applied.
+ */
+export async function migrate(
+  db: Db,
+  extra: Readonly<Record<string, MigrationStep>> = {},
+): Promise<string[]> {
+  const steps: Record<string, MigrationStep> = { ...CORE };
+  for (const [name, step] of Object.entries(extra)) {
+    if (steps[name]) throw new Error(`migration ${name} is declared twice`);
+    steps[name] = step;
+  }
   const migrator = new Migrator({
     db: db.kysely,
-    provider: new CodeProvider(db.dialect),
+    provider: new CodeProvider(db.dialect, steps),
     migrationTableName: 'tessera_migrations',
     migrationLockTableName: 'tessera_migrations_lock',
     // Kysely looks for its tables across all schemas unless told which one.

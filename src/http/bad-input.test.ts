@@ -127,13 +127,13 @@ describe('bad input answers a clear 4xx in the envelope', () => {
 
 describe('an unexpected failure', () => {
   it('answers 500 INTERNAL in the envelope, without stack or library names, and logs it', async () => {
-    const { buildApp } = await import('../app.js');
-    const { createRuntime } = await import('../runtime.js');
-    const { loadConfig } = await import('../config/load.js');
+    const { buildApp } = await import('../app/app.js');
+    const { createRuntime } = await import('../app/runtime.js');
+    const { loadAppConfig } = await import('../app/features.js');
     const logged: unknown[] = [];
     const pino = (await import('pino')).default;
     const log = pino({ level: 'error' }, { write: (l: string) => void logged.push(l) });
-    const rt = await createRuntime(loadConfig({}, { logLevel: 'error' }), {
+    const rt = await createRuntime(loadAppConfig({}, { logLevel: 'error' }), {
       sqlitePath: ':memory:',
       noHousekeeping: true,
       log,

@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from '../contract/errors.js';
+import { errorDef, type ErrorCode } from '../contract/errors.js';
 
 /**
  * The one error type a request can end with. `detail` is safe to show the
@@ -6,7 +6,6 @@ import { ERRORS, type ErrorCode } from '../contract/errors.js';
  * Never put a token, password or secret in either.
  */
 export class TesseraError extends Error {
-  readonly status: number;
   constructor(
     readonly code: ErrorCode,
     readonly opts: {
@@ -18,7 +17,11 @@ export class TesseraError extends Error {
   ) {
     super(opts.logMessage ?? code);
     this.name = 'TesseraError';
-    this.status = ERRORS[code].status;
+  }
+
+  /** The code's HTTP status, from the error table (a feature's codes are registered at start). */
+  get status(): number {
+    return errorDef(this.code).status;
   }
 }
 

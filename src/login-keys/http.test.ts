@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 import { haveRedis, havePostgres } from '../test-support/services.js';
-import type { LoginKeyService } from './service.js';
 
 const JSEncrypt = createRequire(import.meta.url)('jsencrypt') as new () => {
   setPublicKey(k: string): void;
@@ -34,7 +33,7 @@ async function oaep(pem: string, pw: string, label?: string): Promise<string> {
 }
 
 async function warm(s: TestServer, n: number): Promise<void> {
-  const keys = s.rt.hooks.decryptor as LoginKeyService;
+  const keys = s.rt.features.loginKeys!;
   for (let i = 0; i < 600 && keys.stats().pool.size < n; i++)
     await new Promise((r) => setTimeout(r, 100));
 }

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
-import type { LoginKeyService } from './service.js';
 import AuthService from '../test-support/seed001-auth-service.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 
@@ -40,7 +39,7 @@ describe('the seed-001 AuthService client works unchanged', () => {
     const addr = s.app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/api`;
     // Let the pool fill: on a loaded machine a 2048-bit pair can take a second.
-    const keys = s.rt.hooks.decryptor as LoginKeyService;
+    const keys = s.rt.features.loginKeys!;
     for (let i = 0; i < 600 && keys.stats().pool.size < 10; i++)
       await new Promise((r) => setTimeout(r, 100));
   }, 90_000);

@@ -1,6 +1,9 @@
-import type { RequestMeta } from '../audit/audit.js';
+import type { Audit, RequestMeta } from '../audit/audit.js';
+import { fail } from '../lib/errors.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
+import type { UserService } from '../users/service.js';
 import {
+  orderSteps,
   runSteps,
   type LoginFlow,
   type LoginInput,
@@ -19,13 +22,27 @@ function accountKey(name: string): string {
 /**
  * The one way in: every login route (seed 001's plain and encrypted login,
  * seed 000's /auth/login) runs the same ordered steps and renders the
- * outcome in its own shape. The composition root chooses the steps:
- * guard → credential → account state → session policy → tokens.
+ * outcome in its own shape. The composition root gathers the steps, the
+ * core's and the features', and this orders them by stage:
+ * guard → credential → account → second factor → session → tokens → audit.
+ * The account the name designates is looked up first, so that a refused
+ * attempt is audited against it; no answer depends on whether it exists.
  */
-export function createLoginFlow(steps: readonly LoginStep[]) {
+export function createLoginFlow(d: {
+  steps: readonly LoginStep[];
+  users: UserService;
+  audit: Audit;
+}) {
+  const steps = orderSteps(d.steps);
   return {
-    steps: steps.map((s) => s.name),
-    login(input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
+    steps: steps.map((s) => `${s.stage}:${s.name}`),
+    async login(input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
+      const facts = {
+        username: input.username.slice(0, 64),
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        deviceId: meta.deviceId ?? null,
+      };
       const flow: LoginFlow = {
         input,
         meta,
@@ -36,14 +53,20 @@ export function createLoginFlow(steps: readonly LoginStep[]) {
           userAgent: meta.userAgent,
           deviceId: meta.deviceId ?? null,
         },
-        facts: {
-          username: input.username.slice(0, 64),
-          ip: meta.ip,
-          userAgent: meta.userAgent,
-          deviceId: meta.deviceId ?? null,
-        },
+        facts,
         method: 'password',
-        user: undefined,
+        user: await d.users.byLoginName(input.username),
+        async refuse(reason) {
+          for (const s of steps) await s.onRefused?.(flow);
+          d.audit.record({
+            ...facts,
+            event: 'login.failure',
+            outcome: 'failure',
+            userId: flow.user?.id ?? null,
+            reason,
+          });
+          fail('INVALID_CREDENTIALS');
+        },
       };
       return runSteps(steps, flow);
     },

@@ -44,12 +44,43 @@ export interface LoginFlow {
   refreshToken?: string;
   refreshExp?: number;
   result?: LoginResult;
+  /**
+   * Ends the login with INVALID_CREDENTIALS: tells every step's `onRefused`
+   * (the brute-force counters) and writes the `login.failure` row with `reason`.
+   */
+  refuse(reason: string): Promise<never>;
 }
 
-/** One step of the login pipeline: src/login/steps/, one file each. */
+/**
+ * Where a step runs. Steps run stage by stage in this order; within a stage,
+ * the core's steps first, then the features' in feature order.
+ */
+const LOGIN_STAGES = [
+  'guard',
+  'credential',
+  'account',
+  'second-factor',
+  'session',
+  'tokens',
+  'audit',
+] as const;
+export type LoginStage = (typeof LOGIN_STAGES)[number];
+
+/** One step of the login pipeline: src/login/steps/ (the core's) or a feature's folder. */
 export interface LoginStep {
   readonly name: string;
+  readonly stage: LoginStage;
   run(flow: LoginFlow): Promise<void>;
+  /**
+   * A credential step refused the attempt (unknown user, wrong password,
+   * undecryptable ciphertext): the brute-force guard counts it here.
+   */
+  onRefused?(flow: LoginFlow): Promise<void>;
+}
+
+/** Orders steps by stage, keeping the given order within a stage. */
+export function orderSteps(steps: readonly LoginStep[]): LoginStep[] {
+  return LOGIN_STAGES.flatMap((stage) => steps.filter((s) => s.stage === stage));
 }
 
 /** Runs the steps in order; the first that throws ends the login. */

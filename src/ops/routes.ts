@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.js';
+import type { Services } from '../contract/feature.js';
 import type { Metrics } from './metrics.js';
 
 const tags = ['operations'];
 
 /** Health, readiness, JWKS, metrics. */
-export function opsRoutes(rt: Runtime, metrics: Metrics) {
+export function opsRoutes(d: Pick<Services, 'db' | 'keyring' | 'redis'>, metrics: Metrics) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
       '/healthz',
@@ -56,8 +56,8 @@ export function opsRoutes(rt: Runtime, metrics: Metrics) {
             checks[name] = 'fail';
           }
         };
-        await probe('database', () => rt.db.ping());
-        if (rt.redis) await probe('redis', () => rt.redis!.ping());
+        await probe('database', () => d.db.ping());
+        if (d.redis) await probe('redis', () => d.redis!.ping());
         const up = Object.values(checks).every((v) => v === 'ok');
         return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable', checks });
       },
@@ -81,7 +81,7 @@ export function opsRoutes(rt: Runtime, metrics: Metrics) {
       },
       async (_req, reply) => {
         reply.header('cache-control', 'public, max-age=300');
-        return rt.keyring.jwks();
+        return d.keyring.jwks();
       },
     );
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { envelope, ok, responses } from '../http/envelope.js';
+import { envelope, ok, responses } from '../contract/reply.js';
 import {
   heartbeatSchema,
   onlineQuery,

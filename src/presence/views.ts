@@ -1,5 +1,5 @@
 import { fail } from '../lib/errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Services } from '../contract/feature.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { UserRow } from '../users/store.js';
 import type { PresenceService } from './service.js';
@@ -67,11 +67,11 @@ export const onlineQuery = {
  * Shared by `/api/auth/*` and seed 000's `/auth/*`: one implementation of
  * validate, heartbeat and the online list, so both surfaces behave the same.
  */
-export function presenceQueries(rt: Runtime, presence: PresenceService) {
+export function presenceQueries(d: Pick<Services, 'roles' | 'users'>, presence: PresenceService) {
   return {
     /** The verified claims and the current user row (gone or disabled ⇒ SESSION_ENDED). */
     async validate(claims: AccessClaims) {
-      const user = await rt.users.byId(Number(claims.sub));
+      const user = await d.users.byId(Number(claims.sub));
       if (!user || user.status !== 'active') fail('SESSION_ENDED');
       return { valid: true, user: userView(user), claims, expires_at: claims.exp * 1000 };
     },
@@ -91,7 +91,7 @@ export function presenceQueries(rt: Runtime, presence: PresenceService) {
       claims: AccessClaims,
       userType?: string,
     ): Promise<{ users: OnlineUser[]; total: number }> {
-      const scope = scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type);
+      const scope = scopeOf(d.roles.permissionsOf(claims.roles ?? []), claims.user_type);
       if (userType !== undefined && !canSee(scope, userType)) fail('FORBIDDEN');
       const users = (await presence.list())
         .filter((u) =>

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { fail, TesseraError } from '../lib/errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Services } from '../contract/feature.js';
 import type { Hub } from './hub.js';
 import { scopeOf } from './visibility.js';
 import { selectProtocol, upgradeToken } from './ws-auth.js';
@@ -33,12 +33,12 @@ function releaseUpgradeRequest(ws: WebSocket): void {
  * parameters (the seed's URL carries them) are ignored: identity comes from
  * the token only.
  */
-export function wsRoutes(rt: Runtime, hub: Hub) {
+export function wsRoutes(d: Pick<Services, 'authenticator' | 'roles'>, hub: Hub) {
   async function authenticateUpgrade(req: FastifyRequest): Promise<void> {
     const token = upgradeToken(req);
     if (!token)
       throw new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING');
-    const r = await rt.authenticator.checkFresh(token);
+    const r = await d.authenticator.checkFresh(token);
     if (!r.ok) throw new TesseraError(r.code);
     req.auth = r.claims;
   }
@@ -72,7 +72,7 @@ export function wsRoutes(rt: Runtime, hub: Hub) {
         hub.attach(
           socket,
           claims,
-          scopeOf(rt.roles.permissionsOf(claims.roles ?? []), claims.user_type),
+          scopeOf(d.roles.permissionsOf(claims.roles ?? []), claims.user_type),
         );
       },
     });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-import { presenceOf } from './module.js';
 import { baseUrl, connect, eventually, sleep, type Client } from './ws-client.test-support.js';
 
 /** @see issue 5 — `/ws` auth forms, presence, real-time session end, expiry (one node, embedded). */
@@ -12,7 +11,7 @@ describe('/ws on one node', () => {
   const ids: Record<string, string> = {};
   const open: Client[] = [];
 
-  const tick = () => presenceOf(t.rt)!.tick();
+  const tick = () => t.rt.features.presence!.tick();
   const login = async (u: string) => (await t.login(u)).access_token;
   const ws = async (token: string, extra = '') => {
     const c = await connect(`ws://${host}/ws?jwt_token=${token}${extra}`);
@@ -259,7 +258,7 @@ describe('/ws on one node', () => {
 
   it('leaves nothing behind once every socket is closed', async () => {
     for (const c of open) c.ws.close();
-    const h = presenceOf(t.rt)!;
+    const h = t.rt.features.presence!;
     await eventually(() => h.hub.stats().sockets === 0);
     await sleep(20);
     expect(h.hub.stats()).toEqual({ sockets: 0, sessions: 0, watchers: 0 });

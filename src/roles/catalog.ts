@@ -28,7 +28,8 @@ export interface RoleDef {
   permissions: string[];
 }
 
-export const DEFAULT_ROLES: RoleDef[] = [
+/** The roles a new installation starts with; `admin` holds every permission of the catalogue. */
+export const defaultRoles = (catalogue: readonly string[]): RoleDef[] => [
   {
     name: 'user',
     level: 10,
@@ -39,6 +40,6 @@ export const DEFAULT_ROLES: RoleDef[] = [
     name: 'admin',
     level: 100,
     description: 'Administrator: every permission',
-    permissions: [...PERMISSIONS],
+    permissions: [...catalogue],
   },
 ];

@@ -1,5 +1,5 @@
 import type { Bus } from '../bus/bus.js';
-import { DEFAULT_ROLES, type RoleDef } from './catalog.js';
+import { defaultRoles, PERMISSIONS, type RoleDef } from './catalog.js';
 import type { RoleStore } from './store.js';
 
 const CHANNEL = 'roles';
@@ -13,6 +13,8 @@ export function createRoleService(
   store: RoleStore,
   bus: Bus,
   onError: (e: unknown) => void = () => {},
+  /** Every permission a route may require: the core's and the features'. */
+  catalogue: readonly string[] = PERMISSIONS,
 ) {
   let byName = new Map<string, RoleDef>();
   // Permission sets per `roles` claim value, memoised: tokens repeat few combinations.
@@ -31,10 +33,23 @@ export function createRoleService(
       await bus.ready?.();
       await reload();
       if (byName.size === 0) {
-        for (const r of DEFAULT_ROLES) await store.upsert(r);
+        for (const r of defaultRoles(catalogue)) await store.upsert(r);
         await reload();
       }
+      // The built-in admin role holds every permission, a new feature's included.
+      const admin = byName.get('admin');
+      if (admin && !catalogue.every((p) => admin.permissions.includes(p))) {
+        const all = [...new Set([...admin.permissions, ...catalogue])];
+        // Two nodes starting together may race on this write; the loser reloads the winner's.
+        await store.upsert({ ...admin, permissions: all }).catch(() => {});
+        await reload();
+        const now = byName.get('admin');
+        if (now && !catalogue.every((p) => now.permissions.includes(p)))
+          throw new Error('could not grant the admin role its new permissions');
+      }
     },
+    /** Every permission a route may require. */
+    catalogue: (): readonly string[] => catalogue,
     list: (): RoleDef[] => [...byName.values()],
     get: (name: string): RoleDef | undefined => byName.get(name),
     /** Permissions granted by a list of role names (unknown roles grant nothing). */

@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { inUnit } from '../db/unit.js';
-import { envelope, ok, responses } from '../http/envelope.js';
+import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
-import { actorMeta } from '../http/request-meta.js';
-import type { Runtime } from '../runtime.js';
+import { actorMeta } from '../contract/request-meta.js';
+import type { Services } from '../contract/feature.js';
 import { sessionIdParams, sessionView, viewSession } from './schemas.js';
 
 const tags = ['sessions and devices'];
 const security = [{ bearer: [] }];
 
 /** The caller's own sessions (seed 003 device management) and password change. */
-export function sessionRoutes(rt: Runtime) {
+export function sessionRoutes(d: Pick<Services, 'accounts' | 'sessions' | 'sessionActions'>) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
       '/sessions',
@@ -25,7 +24,7 @@ export function sessionRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         const me = req.auth!;
-        const rows = await rt.sessions.list(Number(me.sub));
+        const rows = await d.sessions.list(Number(me.sub));
         return ok(
           req,
           reply,
@@ -48,10 +47,10 @@ export function sessionRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         const me = req.auth!;
-        const s = await rt.sessions.get(req.params.id);
+        const s = await d.sessions.get(req.params.id);
         // Someone else's session id answers like an unknown one.
         if (!s || s.user_id !== Number(me.sub) || s.ended_at !== null) fail('NOT_FOUND');
-        await rt.sessions.end(s.id, 'LOGGED_OUT', actorMeta(req));
+        await d.sessions.end(s.id, 'LOGGED_OUT', actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -72,17 +71,7 @@ export function sessionRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         const me = req.auth!;
-        const ended = await inUnit(rt.db.kysely, async (u) => {
-          const n = await rt.sessions.endAll(Number(me.sub), 'LOGGED_OUT', actorMeta(req), u);
-          await rt.audit.write(u, {
-            event: 'logout.all',
-            outcome: 'success',
-            userId: Number(me.sub),
-            sessionId: me.sid,
-            ...actorMeta(req),
-          });
-          return n;
-        });
+        const ended = await d.sessionActions.logoutAll(Number(me.sub), me.sid, actorMeta(req));
         return ok(req, reply, { ended }, { message: 'LOGOUT' });
       },
     );
@@ -109,7 +98,7 @@ export function sessionRoutes(rt: Runtime) {
       },
       async (req, reply) => {
         const me = req.auth!;
-        await rt.accounts.changePassword(
+        await d.accounts.changePassword(
           Number(me.sub),
           me.sid,
           req.body.current_password,

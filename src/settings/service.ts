@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Bus } from '../bus/bus.js';
-import type { Config } from '../config/schema.js';
+import type { Config, Field, FieldName } from '../config/schema.js';
 import { FIELDS } from '../config/schema.js';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -22,11 +22,26 @@ export const DYNAMIC_KEYS = [
   'loginAttemptsPerIpPerHour',
   'registerCaptcha',
   'auditRetentionDays',
-  'presenceTimeout',
-] as const satisfies readonly (keyof typeof FIELDS)[];
+] as const satisfies readonly FieldName[];
 
-export type DynamicKey = (typeof DYNAMIC_KEYS)[number];
-export type DynamicSettings = { [K in DynamicKey]: Config[K] } & { loginPolicyMap: LoginPolicyMap };
+/**
+ * Dynamic settings a feature adds (its `settings` in src/contract/feature.ts),
+ * typed from its folder by declaration merging: `interface FeatureSettings { presenceTimeout: number }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface FeatureSettings {}
+
+type CoreKey = (typeof DYNAMIC_KEYS)[number];
+export type DynamicKey = CoreKey | (keyof FeatureSettings & string);
+export type DynamicSettings = { [K in CoreKey]: Config[K] } & FeatureSettings & {
+    loginPolicyMap: LoginPolicyMap;
+  };
+
+/** The features' dynamic settings: their field definitions and the keys among them. */
+export interface ExtraSettings {
+  fields: Readonly<Record<string, Field>>;
+  keys: readonly string[];
+}
 
 const CHANNEL = 'settings';
 
@@ -34,8 +49,11 @@ const CHANNEL = 'settings';
 export function validateSetting(
   key: DynamicKey,
   value: unknown,
+  fields: Readonly<Record<string, Field>> = FIELDS,
 ): { ok: true; value: unknown } | { ok: false; problem: string } {
-  const kind = FIELDS[key].kind as {
+  const field = fields[key];
+  if (!field) return { ok: false, problem: `${key} is not a setting` };
+  const kind = field.kind as {
     t: string;
     min?: number;
     max?: number;
@@ -83,11 +101,12 @@ export function createSettingsService(
   bus: Bus,
   clock: Clock,
   onError: (e: unknown) => void = () => {},
+  extra: ExtraSettings = { fields: {}, keys: [] },
 ) {
-  const base = Object.fromEntries(DYNAMIC_KEYS.map((k) => [k, config[k]])) as Record<
-    DynamicKey,
-    unknown
-  >;
+  const fields: Readonly<Record<string, Field>> = { ...FIELDS, ...extra.fields };
+  const keys: readonly DynamicKey[] = [...DYNAMIC_KEYS, ...(extra.keys as DynamicKey[])];
+  const values = config as unknown as Record<string, unknown>;
+  const base = Object.fromEntries(keys.map((k) => [k, values[k]])) as Record<DynamicKey, unknown>;
   const listeners = new Set<(s: DynamicSettings) => void>();
   let current = build(base);
 
@@ -97,17 +116,17 @@ export function createSettingsService(
       throw new Error(
         `TESSERA_LOGIN_POLICY: ${map} (example: TESSERA_LOGIN_POLICY=kefu=single,*=multi)`,
       );
-    return { ...(values as { [K in DynamicKey]: Config[K] }), loginPolicyMap: map };
+    return { ...(values as unknown as DynamicSettings), loginPolicyMap: map };
   }
 
   async function reload(): Promise<void> {
     const rows = await db.selectFrom('settings').selectAll().execute();
     const merged = { ...base };
     for (const r of rows) {
-      if (!(DYNAMIC_KEYS as readonly string[]).includes(r.key)) continue;
+      if (!(keys as readonly string[]).includes(r.key)) continue;
       try {
         const v = JSON.parse(r.value);
-        if (validateSetting(r.key as DynamicKey, v).ok) merged[r.key as DynamicKey] = v;
+        if (validateSetting(r.key as DynamicKey, v, fields).ok) merged[r.key as DynamicKey] = v;
       } catch {
         /* a corrupt row keeps the start value */
       }
@@ -124,6 +143,10 @@ export function createSettingsService(
       await reload();
     },
     get: (): DynamicSettings => current,
+    /** The keys an administrator may change: the core's and every feature's. */
+    keys: (): readonly DynamicKey[] => keys,
+    /** Validates one value for `key` against its field. */
+    validate: (key: string, value: unknown) => validateSetting(key as DynamicKey, value, fields),
     onChange(fn: (s: DynamicSettings) => void): () => void {
       listeners.add(fn);
       return () => listeners.delete(fn);

@@ -1,10 +1,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { loadConfig } from '../config/load.js';
+import { loadAppConfig } from '../app/features.js';
 import type { Config } from '../config/schema.js';
 import type { Dialect } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
-import type { Runtime } from '../runtime.js';
-import { createServer } from '../server.js';
+import type { Runtime } from '../app/runtime.js';
+import { createServer } from '../app/server.js';
 import { dropSchema } from './db.js';
 import { deletePrefix } from './redis.js';
 import { pgUrl, redisUrl, uniqueName } from './services.js';
@@ -71,7 +71,7 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
     shared.redisPrefix ??= `${uniqueName('rd')}:`;
     Object.assign(overrides, { redisUrl, redisPrefix: shared.redisPrefix });
   }
-  const config = loadConfig({}, overrides);
+  const config = loadAppConfig({}, overrides);
   const owner = !o.join;
   const server = await createServer(config, {
     ...(dialect === 'sqlite' ? { sqlitePath: ':memory:' } : {}),

@@ -1,13 +1,13 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load.js';
-import { createRuntime } from '../runtime.js';
+import { loadAppConfig } from '../app/features.js';
+import { createRuntime } from '../app/runtime.js';
 import { bootstrapUsers } from './bootstrap.js';
 
 async function firstRun(env: Record<string, string>) {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
-  const rt = await createRuntime(loadConfig(env, { logLevel: 'info' }), {
+  const rt = await createRuntime(loadAppConfig(env, { logLevel: 'info' }), {
     sqlitePath: ':memory:',
     noHousekeeping: true,
     log,
@@ -60,7 +60,7 @@ describe('first run', () => {
 
   it('production refuses TESSERA_DEMO', () => {
     expect(() =>
-      loadConfig({ NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none', TESSERA_DEMO: '1' }),
+      loadAppConfig({ NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none', TESSERA_DEMO: '1' }),
     ).toThrow(/TESSERA_DEMO/);
   });
 });

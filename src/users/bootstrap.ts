@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { Runtime } from '../runtime.js';
+import type { Services } from '../contract/feature.js';
 
 /**
  * First run: with no user at all, create `admin` (random password printed
  * once, or TESSERA_ADMIN_PASSWORD). TESSERA_DEMO=1 instead seeds seed 000's
  * demo users with their well-known passwords (refused in production by config).
  */
-export async function bootstrapUsers(rt: Runtime): Promise<void> {
-  if ((await rt.users.store.count()) > 0) return;
-  if (rt.config.demo) {
-    rt.log.warn(
+export async function bootstrapUsers(d: Pick<Services, 'config' | 'log' | 'users'>): Promise<void> {
+  if ((await d.users.store.count()) > 0) return;
+  if (d.config.demo) {
+    d.log.warn(
       'TESSERA_DEMO=1: creating demo users admin/admin123 and kefu1/kefu123 with KNOWN PASSWORDS. Never do this on a reachable server.',
     );
-    await rt.users.create({
+    await d.users.create({
       username: 'admin',
       password: 'admin123',
       userType: 'kefu',
@@ -21,7 +21,7 @@ export async function bootstrapUsers(rt: Runtime): Promise<void> {
       roles: ['admin', 'user'],
       trustedPassword: true,
     });
-    await rt.users.create({
+    await d.users.create({
       username: 'kefu1',
       password: 'kefu123',
       userType: 'kefu',
@@ -32,9 +32,9 @@ export async function bootstrapUsers(rt: Runtime): Promise<void> {
     });
     return;
   }
-  const given = rt.config.adminPassword;
+  const given = d.config.adminPassword;
   const password = given ?? randomBytes(18).toString('base64url');
-  await rt.users.create({
+  await d.users.create({
     username: 'admin',
     password,
     roles: ['admin', 'user'],
@@ -42,10 +42,10 @@ export async function bootstrapUsers(rt: Runtime): Promise<void> {
     trustedPassword: given === undefined,
   });
   if (given)
-    rt.log.info('first run: created user "admin" with the password from TESSERA_ADMIN_PASSWORD');
+    d.log.info('first run: created user "admin" with the password from TESSERA_ADMIN_PASSWORD');
   else {
     // Printed once, on purpose: the operator needs it to log in the first time.
-    rt.log.warn(
+    d.log.warn(
       { username: 'admin', password },
       'first run: created user "admin" with this random password. It is shown only now: change it after logging in.',
     );

@@ -1,23 +1,21 @@
 import type { Audit } from '../../audit/audit.js';
-import type { LoginGuard } from '../../auth/guard.js';
 import { fail } from '../../lib/errors.js';
 import type { UserService } from '../../users/service.js';
 import type { LoginStep } from '../pipeline.js';
 
 /**
  * Step 3, account state: a disabled account is refused (after the
- * credential, so the answer tells nothing to someone without it). A good
- * credential clears the brute-force counters, and an imported bcrypt hash
- * becomes argon2id now that the password is known.
+ * credential, so the answer tells nothing to someone without it). An
+ * imported bcrypt hash becomes argon2id now that the password is known.
  */
 export function accountStateStep(d: {
-  guard: () => LoginGuard;
   users: UserService;
   audit: Audit;
   report: (e: unknown, what: string) => void;
 }): LoginStep {
   return {
     name: 'account-state',
+    stage: 'account',
     async run(flow) {
       const user = flow.user!;
       if (user.status !== 'active') {
@@ -30,7 +28,6 @@ export function accountStateStep(d: {
         });
         fail('ACCOUNT_DISABLED');
       }
-      await d.guard().succeeded({ ...flow.attempt, userId: user.id });
       if (flow.password !== undefined)
         void d.users
           .rehashIfNeeded(user, flow.password)

@@ -1,15 +1,12 @@
-import type { Audit } from '../../audit/audit.js';
-import type { LoginGuard, PasswordDecryptor } from '../../auth/guard.js';
+import type { PasswordDecryptor } from '../../auth/guard.js';
 import { fail } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../passwords/hasher.js';
 import type { LoginFlow, LoginStep } from '../pipeline.js';
 
 export interface PasswordStepDeps {
   hasher: PasswordHasher;
-  guard: () => LoginGuard;
-  /** Seed 001's one-time RSA keys (src/login-keys/); undefined when that feature is off. */
-  decryptor: () => PasswordDecryptor | undefined;
-  audit: Audit;
+  /** Seed 001's one-time RSA keys (the login-keys feature); undefined when no feature provides them. */
+  decryptor: PasswordDecryptor | undefined;
   plainLogin: boolean;
 }
 
@@ -25,7 +22,7 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
     if (input.encryptedPassword !== undefined || input.keyId !== undefined) {
       if (!input.encryptedPassword || !input.keyId)
         fail('VALIDATION_FAILED', { detail: 'encryptedPassword and keyId go together' });
-      const decryptor = d.decryptor();
+      const decryptor = d.decryptor;
       if (!decryptor) fail('KEY_NOT_FOUND');
       flow.method = 'rsa';
       const r = await decryptor.consume(input.keyId, input.encryptedPassword);
@@ -42,6 +39,7 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
 
   return {
     name: 'password',
+    stage: 'credential',
     async run(flow) {
       const password = await resolve(flow);
       const user = flow.user;
@@ -58,17 +56,7 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
         ok = false;
         reason = 'user_type';
       }
-      if (!ok || !user || password === null) {
-        await d.guard().failed({ ...flow.attempt, userId: user?.id });
-        d.audit.record({
-          ...flow.facts,
-          event: 'login.failure',
-          outcome: 'failure',
-          userId: user?.id ?? null,
-          reason,
-        });
-        fail('INVALID_CREDENTIALS');
-      }
+      if (!ok || !user || password === null) return flow.refuse(reason);
       flow.password = password;
     },
   };

@@ -26,6 +26,7 @@ export function sessionStep(d: {
 }): LoginStep {
   return {
     name: 'session',
+    stage: 'session',
     async run(flow) {
       const user = flow.user!;
       const refreshToken = newRefreshToken();

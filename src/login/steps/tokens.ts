@@ -6,6 +6,7 @@ import type { LoginStep } from '../pipeline.js';
 export function tokensStep(d: { users: UserService; issuePair: PairIssuer }): LoginStep {
   return {
     name: 'tokens',
+    stage: 'tokens',
     async run(flow) {
       const user = flow.user!;
       const roles = await d.users.roles(user.id);

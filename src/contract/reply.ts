@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Locale, MessageKey } from '../contract/errors.js';
+import type { Locale, MessageKey } from './errors.js';
 import { pickLocale, successMessage } from './i18n.js';
 
 /** JSON schema of the seed envelope `{ code, message, data }` around `data`. */
@@ -52,13 +52,16 @@ export function responses(
   return out;
 }
 
-let fallbackLocale: Locale = 'en';
-export function setDefaultLocale(l: Locale): void {
-  fallbackLocale = l;
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's fallback locale (TESSERA_DEFAULT_LOCALE), set by buildApp. */
+    defaultLocale?: Locale;
+  }
 }
 
+/** The client's language (Accept-Language), else the app's default. */
 export function localeOf(req: FastifyRequest): Locale {
-  return pickLocale(req.headers['accept-language'], fallbackLocale);
+  return pickLocale(req.headers['accept-language'], req.server.defaultLocale ?? 'en');
 }
 
 /** Sends a success envelope. */

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { havePostgres, haveRedis } from '../test-support/services.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-import { securityOf } from './module.js';
-import { loginFrom, solveCaptcha } from './security.test-support.js';
+import { loginFrom, solveCaptcha } from './brute-force.test-support.js';
 
 const PW = 'a-strong-passphrase';
 const A = '198.51.100.7';
@@ -43,7 +42,7 @@ describe.runIf(havePostgres() && haveRedis())('two nodes sharing Redis counters'
   }
 
   it('uses the Redis counter store and one shared ALTCHA key', async () => {
-    expect(securityOf(n1.rt)!.store).not.toBe(securityOf(n2.rt)!.store);
+    expect(n1.rt.features.bruteForce!.store).not.toBe(n2.rt.features.bruteForce!.store);
     await setting({ captchaAfterFailures: 0 });
     // A challenge from node 1 verifies on node 2: same key from the database...
     const sol = await solveCaptcha(n1);

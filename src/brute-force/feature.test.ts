@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTesseraError } from '../lib/errors.js';
 import { ManualClock } from '../lib/clock.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-import { failClosed, securityOf } from './module.js';
+import { failClosed } from './feature.js';
 
-describe('security module wiring', () => {
+describe('brute-force feature wiring', () => {
   let t: TestServer;
   beforeAll(async () => {
     t = await createTestServer({ clock: new ManualClock() });
@@ -22,9 +22,9 @@ describe('security module wiring', () => {
   });
 
   it('installs the guard and the captcha check, and exposes its services', () => {
-    const s = securityOf(t.rt)!;
+    const s = t.rt.features.bruteForce!;
     expect(s.captcha.name).toBe('altcha');
-    expect(t.rt.hooks.captcha).not.toBe(undefined);
+    expect(t.rt.features.captcha).not.toBe(undefined);
   });
 
   it('a policy store that fails refuses the login (503), it never waves it through', async () => {

@@ -1,10 +1,4 @@
-import {
-  ERRORS,
-  MESSAGES,
-  type ErrorCode,
-  type Locale,
-  type MessageKey,
-} from '../contract/errors.js';
+import { errorDef, MESSAGES, type ErrorCode, type Locale, type MessageKey } from './errors.js';
 
 /**
  * Picks `zh` when the client's Accept-Language prefers Chinese over English,
@@ -30,7 +24,7 @@ export function pickLocale(acceptLanguage: string | undefined, fallback: Locale)
 
 /** `CODE: text` — seed-001 clients search the message for the code. */
 export function errorMessage(code: ErrorCode, locale: Locale, detail?: string): string {
-  const base = `${code}: ${ERRORS[code][locale]}`;
+  const base = `${code}: ${errorDef(code)[locale]}`;
   return detail ? `${base} (${detail})` : base;
 }
 

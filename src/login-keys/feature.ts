@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppExtension } from '../app.js';
-import { envelope, ok, responses } from '../http/envelope.js';
-import type { TesseraModule } from '../modules.js';
-import type { Runtime } from '../runtime.js';
+import { envelope, ok, responses } from '../contract/reply.js';
+import type { Feature } from '../contract/feature.js';
+import { LOGIN_KEY_FIELDS } from './config.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
 import { publicKeyDataSchema, publicKeyHeadersSchema, publicKeyQuerySchema } from './schemas.js';
@@ -10,26 +9,35 @@ import { createLoginKeyService, type LoginKeyService } from './service.js';
 import { createMemoryLoginKeyStore } from './store/memory.js';
 import { createRedisLoginKeyStore } from './store/redis.js';
 
+declare module '../contract/feature.js' {
+  interface FeatureServices {
+    /** The one-time login keys (tests drive the pool and the store through it). */
+    loginKeys: LoginKeyService;
+  }
+}
+
 /**
  * Seed 001 encrypted login: one-time RSA keys in process memory (embedded
  * default) or in Redis (any node decrypts what another issued; the private
- * keys are sealed under a secret shared through SQL).
+ * keys are sealed under a secret shared through SQL). Provides the login
+ * pipeline's password decryptor.
  */
-export const loginKeysModule: TesseraModule = {
+export const loginKeysFeature: Feature = {
   name: 'login-keys',
-  async init(rt: Runtime): Promise<AppExtension[]> {
-    const c = rt.config;
-    const store = rt.redis
+  config: LOGIN_KEY_FIELDS,
+  async start({ core }) {
+    const c = core.config;
+    const store = core.redis
       ? createRedisLoginKeyStore({
-          redis: rt.redis,
+          redis: core.redis,
           prefix: `${c.redisPrefix}lk:`,
-          secret: await sharedSecret(securityDb(rt.db.kysely), rt.clock, 'login-keys'),
+          secret: await sharedSecret(securityDb(core.db.kysely), core.clock, 'login-keys'),
         })
-      : createMemoryLoginKeyStore({ clock: rt.clock });
+      : createMemoryLoginKeyStore({ clock: core.clock });
     const svc = createLoginKeyService({
       store,
-      clock: rt.clock,
-      limiters: rt.limiters,
+      clock: core.clock,
+      limiters: core.limiters,
       ttlSeconds: c.rsaKeyTtl,
       keySize: Number(c.rsaKeySize) as 2048 | 3072,
       poolSize: c.rsaKeyPoolSize,
@@ -37,9 +45,11 @@ export const loginKeysModule: TesseraModule = {
       perSessionPerMinute: c.rsaKeyPerSessionPerMinute,
     });
     await svc.start();
-    rt.onClose(() => svc.close());
-    rt.hooks.decryptor = svc;
-    return [{ api: publicKeyRoute(svc) }];
+    return {
+      provides: { loginKeys: svc, passwordDecryptor: svc },
+      routes: () => [{ api: publicKeyRoute(svc) }],
+      stop: () => svc.close(),
+    };
   },
 };
 

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { ipRateLimit } from '../rate-limit/ip-limit.js';
-import type { LimiterFactory } from '../rate-limit/limiter.js';
+import { ipRateLimit } from './ip-limit.js';
+import type { LimiterFactory } from './limiter.js';
 
 /** Public routes outside `<ctx>/public/`: seed 000's login at the root. */
 const SEED_LOGIN = new Set(['/auth/login']);
 
-export interface SecurityHookDeps {
+export interface RequestBudgetDeps {
   limiters: LimiterFactory;
   contextPath: string;
   /** Requests per IP per minute on each public endpoint (read per request). */
@@ -20,7 +20,7 @@ export interface SecurityHookDeps {
  * (Request facts reach the audit explicitly, as arguments: no AsyncLocalStorage,
  * which on Node 20 turns on promise hooks for every request in the process.)
  */
-export function installSecurityHooks(app: FastifyInstance, d: SecurityHookDeps): void {
+export function installRequestBudgets(app: FastifyInstance, d: RequestBudgetDeps): void {
   const publicPrefix = `${d.contextPath}/public/`;
   const hooks = new Map<string, ReturnType<typeof ipRateLimit>>();
   const hookFor = (name: string) => {

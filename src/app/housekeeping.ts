@@ -1,15 +1,15 @@
-import type { Runtime } from './runtime.js';
-import { createKeyStore } from './keys/store.js';
-import { createSessionStore } from './sessions/store.js';
+import type { Core, Job } from '../contract/feature.js';
+import { createKeyStore } from '../keys/store.js';
+import { createSessionStore } from '../sessions/store.js';
 
 const MINUTE = 60_000;
 
 /**
  * Background upkeep, each job idempotent so several nodes may run it:
  * end idle/expired sessions (their sockets are told), prune rows no live
- * token can need. Returns a stop function.
+ * token can need, and the features' jobs. Returns a stop function.
  */
-export function startHousekeeping(rt: Runtime): () => void {
+export function startHousekeeping(rt: Core, featureJobs: readonly Job[] = []): () => void {
   const k = rt.db.kysely;
   const keys = createKeyStore(k);
   const sessions = createSessionStore(k);
@@ -43,6 +43,12 @@ export function startHousekeeping(rt: Runtime): () => void {
         await sessions.pruneEnded(now - 30 * 24 * 60 * MINUTE);
       }),
       60 * MINUTE,
+    ),
+    ...featureJobs.map((j) =>
+      setInterval(
+        run(j.name, () => j.run()),
+        j.everyMs,
+      ),
     ),
   ];
   for (const j of jobs) j.unref();

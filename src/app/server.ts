@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppExtension } from './app.js';
-import type { Config } from './config/schema.js';
-import { redactedConfig } from './config/load.js';
+import { buildApp } from './app.js';
+import type { Config } from '../config/schema.js';
+import { redactedConfig } from '../config/load.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
-import { bootstrapUsers } from './users/bootstrap.js';
-import { MODULES } from './modules.js';
+import { bootstrapUsers } from '../users/bootstrap.js';
+import { allFields } from './features.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -12,16 +12,14 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Runtime + optional modules + HTTP app, ready to listen (or to inject into). */
+/** Runtime (core + features) + HTTP app, ready to listen (or to inject into). */
 export async function createServer(config: Config, opts: RuntimeOptions = {}): Promise<Server> {
   const rt = await createRuntime(config, opts);
   let app: FastifyInstance | undefined;
   try {
-    rt.log.info({ config: redactedConfig(config) }, 'effective configuration');
+    rt.log.info({ config: redactedConfig(config, allFields()) }, 'effective configuration');
     await bootstrapUsers(rt);
-    const extensions: AppExtension[] = [];
-    for (const m of MODULES) extensions.push(...(await m.init(rt)));
-    app = await buildApp(rt, extensions);
+    app = await buildApp(rt);
     await app.ready();
   } catch (e) {
     await app?.close().catch(() => {});

@@ -1,37 +1,23 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { authRoutes } from './auth/routes.js';
-import { installAuthGuards } from './http/auth.js';
-import { setDefaultLocale } from './http/envelope.js';
-import { installErrorHandling } from './http/error-handler.js';
-import { opsRoutes } from './ops/routes.js';
+import { authRoutes } from '../auth/routes.js';
+import { installAuthGuards } from '../http/auth.js';
+import { installErrorHandling } from '../http/error-handler.js';
+import { opsRoutes } from '../ops/routes.js';
+import type { Locale } from '../contract/errors.js';
 import type { Runtime } from './runtime.js';
-import { sessionRoutes } from './sessions/routes.js';
-import { adminRoutes } from './admin/routes.js';
-import { introspectRoutes } from './tokens/introspect-routes.js';
-
-export interface AppExtension {
-  /** Registered inside the context path (e.g. /api). */
-  api?: (app: FastifyInstance) => Promise<void>;
-  /** Registered at the root. */
-  root?: (app: FastifyInstance) => Promise<void>;
-  /**
-   * Runs on the root instance before any route exists, unencapsulated:
-   * global hooks every route inherits (rate limits, request context).
-   */
-  setup?: (app: FastifyInstance) => void | Promise<void>;
-}
+import { sessionRoutes } from '../sessions/routes.js';
+import { adminRoutes } from '../admin/routes.js';
+import { introspectRoutes } from '../tokens/introspect-routes.js';
 
 /**
  * Builds the HTTP application over a runtime, without listening (tests use
- * app.inject). Optional modules (encrypted login, presence, audit API...)
- * plug in through `extensions`.
+ * app.inject): the HTTP shell (parsing, errors, guards, OpenAPI), the core's
+ * routes, then every feature's (rt.routes).
  */
-export async function buildApp(
-  rt: Runtime,
-  extensions: AppExtension[] = [],
-): Promise<FastifyInstance> {
+export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
+  const extensions = rt.routes;
   const cfg = rt.config;
   const trust = cfg.trustProxy.filter((p) => p !== 'none');
   const app = Fastify({
@@ -60,7 +46,8 @@ export async function buildApp(
     connectionTimeout: 60_000,
     return503OnClosing: true,
   });
-  setDefaultLocale(cfg.defaultLocale as 'en' | 'zh');
+  // The fallback locale of this app's answers (src/contract/reply.ts localeOf).
+  app.decorate('defaultLocale', cfg.defaultLocale as Locale);
   // An empty body sent as application/json (common on POST /logout) is no body,
   // not malformed JSON; routes that need a body still fail their schema.
   // Otherwise Fastify's own parser, which refuses __proto__ and constructor.prototype.

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-import { loginFrom, solveCaptcha } from './security.test-support.js';
+import { loginFrom, solveCaptcha } from './brute-force.test-support.js';
 
 const PW = 'a-strong-passphrase';
 const MIN = 60_000;

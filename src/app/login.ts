@@ -1,0 +1,56 @@
+import { createAuthService, type AuthService } from '../auth/service.js';
+import type { Core, FeatureServices } from '../contract/feature.js';
+import { createLoginFlow } from '../login/flow.js';
+import type { LoginStep } from '../login/pipeline.js';
+import { accountStateStep } from '../login/steps/account-state.js';
+import { passwordStep } from '../login/steps/password.js';
+import { sessionStep } from '../login/steps/session.js';
+import { tokensStep } from '../login/steps/tokens.js';
+import { createPairIssuer } from '../tokens/pair.js';
+
+/**
+ * The login pipeline: the core's steps (password credential, account state,
+ * session policy, tokens; src/login/steps/) and every feature's, ordered by
+ * stage (src/login/pipeline.ts), then the auth service that runs it.
+ */
+export function assembleAuth(
+  core: Core,
+  features: Partial<FeatureServices>,
+  featureSteps: readonly LoginStep[],
+): AuthService {
+  const { config, users, audit, clock, report } = core;
+  const k = core.db.kysely;
+  const steps: LoginStep[] = [
+    passwordStep({
+      hasher: core.hasher,
+      decryptor: features.passwordDecryptor,
+      plainLogin: config.plainLogin,
+    }),
+    accountStateStep({ users, audit, report }),
+    sessionStep({
+      db: k,
+      sessions: core.sessions,
+      refresh: core.refresh,
+      settings: core.settings,
+      audit,
+      clock,
+      onEffectError: (e) => report(e, 'login'),
+    }),
+    tokensStep({ users, issuePair: createPairIssuer(core.issuer, clock) }),
+    ...featureSteps,
+  ];
+  return createAuthService({
+    loginFlow: createLoginFlow({ steps, users, audit }),
+    db: k,
+    users,
+    sessions: core.sessions,
+    refresh: core.refresh,
+    issuer: core.issuer,
+    settings: core.settings,
+    audit,
+    clock,
+    captcha: features.captcha,
+    refreshGraceSec: config.refreshReuseGrace,
+    onEffectError: (e) => report(e, 'login'),
+  });
+}

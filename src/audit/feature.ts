@@ -1,0 +1,28 @@
+import type { Feature } from '../contract/feature.js';
+import { createAuditRetention } from './retention.js';
+import { auditRoutes } from './routes.js';
+
+declare module '../contract/feature.js' {
+  interface FeatureServices {
+    auditRetention: ReturnType<typeof createAuditRetention>;
+  }
+}
+
+/** The audit API (`<ctx>/admin/audit`) and the retention job that prunes old rows. */
+export const auditFeature: Feature = {
+  name: 'audit',
+  start({ core }) {
+    const retention = createAuditRetention({
+      db: core.db.kysely,
+      clock: core.clock,
+      retentionDays: () => core.settings.get().auditRetentionDays,
+      log: core.log,
+    });
+    retention.start();
+    return {
+      provides: { auditRetention: retention },
+      routes: () => [{ api: auditRoutes(core.db.kysely) }],
+      stop: () => retention.stop(),
+    };
+  },
+};

@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Audit } from '../audit/audit.js';
+import type { CaptchaCheck, PasswordDecryptor } from '../auth/guard.js';
+import type { AuthService } from '../auth/service.js';
+import type { Bus } from '../bus/bus.js';
+import type { Config, Field } from '../config/schema.js';
+import type { MigrationStep } from '../db/migrate.js';
+import type { Db } from '../db/types.js';
+import type { DependencyHealth } from '../infra/health.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { Clock } from '../lib/clock.js';
+import type { LoginStep } from '../login/pipeline.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { PasswordHasher } from '../passwords/hasher.js';
+import type { LimiterFactory } from '../rate-limit/limiter.js';
+import type { RoleService } from '../roles/service.js';
+import type { SessionActions } from '../sessions/actions.js';
+import type { LastSeen } from '../sessions/last-seen.js';
+import type { RevocationList } from '../sessions/revocation.js';
+import type { SessionService } from '../sessions/service.js';
+import type { SettingsService } from '../settings/service.js';
+import type { Authenticator } from '../tokens/authenticate.js';
+import type { AccessIssuer } from '../tokens/issue.js';
+import type { RefreshStore } from '../tokens/refresh-store.js';
+import type { Verifier } from '../tokens/verifier.js';
+import type { AccountService } from '../users/account.js';
+import type { UserService } from '../users/service.js';
+import type { ErrorDef } from './errors.js';
+
+/**
+ * The feature contract: what a domain folder declares to join the product.
+ * The composition root (src/app/) reads the list in src/app/features.ts,
+ * applies every feature's migrations, error codes, permissions, config fields
+ * and dynamic settings, starts the features in dependency order, assembles
+ * the login pipeline from their steps, mounts their routes and runs their
+ * jobs; at shutdown it stops them in reverse order. Nothing here is global:
+ * building the app twice in one process builds every feature twice.
+ */
+
+/** The services every node has before any feature starts (src/app/runtime.ts builds them). */
+export interface Core {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  db: Db;
+  redis: Redis | undefined;
+  /** Outages of the database and Redis: logged once each way, answered with 503. */
+  health: DependencyHealth;
+  /** Prometheus registry of this node (two apps in one process do not share it). */
+  metrics: Metrics;
+  /** Reports a failed background or after-commit step: an outage goes to `health`, anything else is logged and counted. */
+  report: (err: unknown, what: string) => void;
+  bus: Bus;
+  limiters: LimiterFactory;
+  settings: SettingsService;
+  roles: RoleService;
+  keyring: Keyring;
+  verifier: Verifier;
+  revocations: RevocationList;
+  lastSeen: LastSeen;
+  authenticator: Authenticator;
+  hasher: PasswordHasher;
+  users: UserService;
+  sessions: SessionService;
+  /** Ending sessions and refusing tokens on request (logout-all, force logout, denylist), with their audit rows. */
+  sessionActions: SessionActions;
+  refresh: RefreshStore;
+  issuer: AccessIssuer;
+  audit: Audit;
+  /** Account changes and what they do to sessions and tokens (admin and self-service). */
+  accounts: AccountService;
+  /** How long an access token issued now can be accepted (TTL + skew), in ms. */
+  tokenLifeMs: () => number;
+}
+
+/**
+ * Services features provide to each other, by name. A feature adds its own
+ * entry from its folder with declaration merging:
+ *
+ *   declare module '../contract/feature.js' {
+ *     interface FeatureServices { presence: PresenceHandle }
+ *   }
+ *
+ * Two entries are well known: the login pipeline and register use them when
+ * some feature provides them.
+ */
+export interface FeatureServices {
+  /** Decrypts a password sent under a one-time key (encrypted login). */
+  passwordDecryptor: PasswordDecryptor;
+  /** Human verification for register and other flows. */
+  captcha: CaptchaCheck;
+}
+
+/** What a started feature sees: the core, and what the features it needs provided. */
+export interface FeatureContext {
+  core: Core;
+  services: Readonly<Partial<FeatureServices>>;
+}
+
+/** Everything assembled: the core, the login service built on every feature's steps, and the features' services. */
+export interface Services extends Core {
+  auth: AuthService;
+  features: Readonly<Partial<FeatureServices>>;
+}
+
+/** Routes a feature mounts: inside the context path (`api`), at the root, or as a global hook (`setup`). */
+export interface RouteSet {
+  /** Registered inside the context path (e.g. /api). */
+  api?: (app: FastifyInstance) => Promise<void>;
+  /** Registered at the root. */
+  root?: (app: FastifyInstance) => Promise<void>;
+  /** Runs on the root instance before any route exists, unencapsulated: hooks every route inherits. */
+  setup?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/** A periodic background job; idempotent, since every node runs it. Failures are reported, never thrown. */
+export interface Job {
+  name: string;
+  everyMs: number;
+  run(): Promise<unknown>;
+}
+
+/** What `start` returns. */
+export interface Started {
+  /** Services for later features and for the root (see FeatureServices). */
+  provides?: Partial<FeatureServices>;
+  /** Steps this feature adds to the login pipeline, each at its stage (src/login/pipeline.ts). */
+  loginSteps?: LoginStep[];
+  /** Its routes, built once every feature has started (the login service exists by then). */
+  routes?: (s: Services) => RouteSet[];
+  jobs?: Job[];
+  /** Stops timers and connections; runs in reverse start order at shutdown. */
+  stop?: () => Promise<void> | void;
+}
+
+export interface Feature {
+  readonly name: string;
+  /** Features whose services this one uses: started first; a missing one is a start-up error. */
+  readonly needs?: readonly string[];
+  /** Migrations by name ("0006_mfa"), run with the core's in name order. Append only. */
+  readonly migrations?: Readonly<Record<string, MigrationStep>>;
+  /** Error codes this feature answers with (status, en and zh-CN). */
+  readonly errors?: Readonly<Record<string, ErrorDef>>;
+  /** Permissions its routes require; the built-in admin role holds them all. */
+  readonly permissions?: readonly string[];
+  /** Config fields it reads (env name, kind, default, doc), added to the one config table. */
+  readonly config?: Readonly<Record<string, Field>>;
+  /** Names of its config fields an administrator may change at run time. */
+  readonly settings?: readonly string[];
+  start(ctx: FeatureContext): Promise<Started> | Started;
+}
+
+/** A service a feature cannot work without (it lists the provider in `needs`). */
+export function need<K extends keyof FeatureServices>(
+  services: Readonly<Partial<FeatureServices>>,
+  name: K,
+): FeatureServices[K] {
+  const svc = services[name];
+  if (svc === undefined) throw new Error(`service ${String(name)} is not provided by any feature`);
+  return svc;
+}
