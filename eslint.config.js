@@ -4,7 +4,19 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 /** Domain folders: everything under src/ except the shell, the kit and the composition root. */
-const SHARED = ['http', 'test-support', 'contract', 'lib', 'db', 'infra', 'config', 'ops', 'cli'];
+const SHARED = [
+  'http',
+  'test-support',
+  'contract',
+  'feature',
+  'lib',
+  'db',
+  'infra',
+  'config',
+  'ops',
+  'cli',
+];
+// (src/app/ is the composition root; src/main.ts the entry.)
 
 export default tseslint.config(
   {
@@ -37,28 +49,58 @@ export default tseslint.config(
     },
   },
   {
-    // Import boundaries: a domain folder never reaches into the composition root. A warning
-    // until the feature contract hands every route factory its services (issue 10, open):
-    // 17 files still take the whole Runtime.
+    // Import boundaries (docs/architecture.md). A domain folder never reaches into the
+    // composition root (src/app/) or the HTTP shell (src/http/): it takes its dependencies as
+    // arguments, and the feature contract (src/feature/contract.ts) is all it knows of the root.
     files: ['src/*/**/*.ts'],
-    ignores: SHARED.map((d) => `src/${d}/**`),
+    ignores: [...SHARED.map((d) => `src/${d}/**`), 'src/app/**', 'src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
-        'warn',
+        'error',
         {
           patterns: [
             {
+              group: ['**/app/*', '**/http/*', '**/main.js'],
+              message:
+                'Domain code takes its dependencies as arguments; only src/app/ (the composition root) wires them, and only it uses the HTTP shell.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Services own the rules and know nothing of HTTP: only a domain's HTTP adapters
+    // (routes, schemas, hooks, its feature declaration) import Fastify or the reply kit.
+    files: ['src/*/**/*.ts'],
+    ignores: [
+      ...SHARED.map((d) => `src/${d}/**`),
+      'src/app/**',
+      'src/**/*.test.ts',
+      'src/**/*.test-support.ts',
+      'src/**/{routes,schemas,feature}.ts',
+      'src/**/*-{routes,route,hooks}.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'fastify',
+              message: 'Only HTTP adapters (*routes.ts, *-hooks.ts) import Fastify.',
+            },
+          ],
+          patterns: [
+            {
               group: [
-                '../runtime.js',
-                '../../runtime.js',
-                '../server.js',
-                '../main.js',
-                '../modules.js',
-                '../app.js',
-                '../../app.js',
+                '**/app/*',
+                '**/http/*',
+                '**/contract/reply.js',
+                '**/contract/request-meta.js',
               ],
               message:
-                'Domain code takes its dependencies as arguments; only the composition root imports runtime/app/server.',
+                "A service takes plain arguments and throws TesseraError; replying is the routes' job.",
             },
           ],
         },

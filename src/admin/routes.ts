@@ -1,9 +1,16 @@
+import type { AccountService } from '../users/account.js';
+import type { Audit } from '../audit/audit.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { RoleService } from '../roles/service.js';
+import type { SessionActions } from '../sessions/actions.js';
+import type { SessionService } from '../sessions/service.js';
+import type { SettingsService } from '../settings/service.js';
+import type { UserService } from '../users/service.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { int } from '../contract/numbers.js';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { actorMeta } from '../contract/request-meta.js';
 import { fail } from '../lib/errors.js';
-import type { Services } from '../contract/feature.js';
 import { sessionIdParams } from '../sessions/schemas.js';
 import type { DynamicKey } from '../settings/service.js';
 import { formatLoginPolicy } from '../settings/policy.js';
@@ -14,19 +21,16 @@ const security = [{ bearer: [] }];
 const E = ['401', '403', '404', '409'] as const;
 
 /** Everything under `<context-path>/admin`, each route permission-checked. */
-export function adminRoutes(
-  d: Pick<
-    Services,
-    | 'accounts'
-    | 'audit'
-    | 'keyring'
-    | 'roles'
-    | 'settings'
-    | 'sessionActions'
-    | 'sessions'
-    | 'users'
-  >,
-) {
+export function adminRoutes(d: {
+  accounts: AccountService;
+  audit: Audit;
+  keyring: Keyring;
+  roles: RoleService;
+  settings: SettingsService;
+  sessionActions: SessionActions;
+  sessions: SessionService;
+  users: UserService;
+}) {
   const audit = (req: FastifyRequest, event: string, data: Record<string, unknown>) =>
     d.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
 

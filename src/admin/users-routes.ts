@@ -1,8 +1,11 @@
+import type { AccountService } from '../users/account.js';
+import type { Audit } from '../audit/audit.js';
+import type { SessionService } from '../sessions/service.js';
+import type { UserService } from '../users/service.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Unit } from '../db/unit.js';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { actorMeta } from '../contract/request-meta.js';
-import type { Services } from '../contract/feature.js';
 import { sessionView, viewSession } from '../sessions/schemas.js';
 import type { UserPatch } from '../users/account.js';
 import {
@@ -21,7 +24,12 @@ const security = [{ bearer: [] }];
 const E = ['401', '403', '404', '409'] as const;
 
 /** User administration (seed 000 "用户管理", seed 003 forced logout); the rules are in src/users/account.ts. */
-export function adminUserRoutes(d: Pick<Services, 'accounts' | 'audit' | 'sessions' | 'users'>) {
+export function adminUserRoutes(d: {
+  accounts: AccountService;
+  audit: Audit;
+  sessions: SessionService;
+  users: UserService;
+}) {
   const store = d.users.store;
   /** The admin action's audit row, in the action's own transaction. */
   const audit = (

@@ -1,4 +1,4 @@
-import type { Feature } from '../contract/feature.js';
+import type { Feature } from '../feature/contract.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
 import { startDetector } from './detector.js';
@@ -6,7 +6,7 @@ import { createKnownDevices } from './known-devices.js';
 import { createAlerts, type Alerts } from './service.js';
 import { createWebhookSender, type WebhookSender } from './webhook.js';
 
-declare module '../contract/feature.js' {
+declare module '../feature/contract.js' {
   interface FeatureServices {
     alerts: Alerts;
     webhooks: WebhookSender;

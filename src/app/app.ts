@@ -8,6 +8,7 @@ import { opsRoutes } from '../ops/routes.js';
 import type { Locale } from '../contract/errors.js';
 import type { Runtime } from './runtime.js';
 import { sessionRoutes } from '../sessions/routes.js';
+import { accountRoutes } from '../users/routes.js';
 import { adminRoutes } from '../admin/routes.js';
 import { introspectRoutes } from '../tokens/introspect-routes.js';
 
@@ -97,6 +98,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const ctx = cfg.contextPath;
   await app.register(authRoutes(rt.auth), { prefix: `${ctx}/public/auth` });
   await app.register(sessionRoutes(rt), { prefix: `${ctx}/auth` });
+  await app.register(accountRoutes(rt), { prefix: `${ctx}/auth` });
   await app.register(adminRoutes(rt), { prefix: `${ctx}/admin` });
   await app.register(introspectRoutes(rt.authenticator), { prefix: `${ctx}/service` });
   for (const ext of extensions) {

@@ -6,7 +6,7 @@ import type { Bus } from '../bus/bus.js';
 import { createMemoryBus } from '../bus/memory.js';
 import { createRedisBus } from '../bus/redis.js';
 import type { Config } from '../config/schema.js';
-import type { Core } from '../contract/feature.js';
+import type { Core } from '../feature/contract.js';
 import { openDb } from '../db/kysely.js';
 import { migrate, type MigrationStep } from '../db/migrate.js';
 import { createDependencyHealth, outageOf } from '../infra/health.js';
@@ -154,6 +154,7 @@ export async function openCore(
     closers.push(() => sqlAudit.stop());
     const audit: Audit = sqlAudit;
     const sessions = createSessionService({
+      tokenLifeMs,
       db: k,
       dialect: db.dialect,
       store: sessionStore,
@@ -162,7 +163,6 @@ export async function openCore(
       bus,
       audit,
       clock,
-      clockSkewSec: config.clockSkew,
       lastSeen,
       onEffectError: (e) => report(e, 'session end'),
     });

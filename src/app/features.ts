@@ -1,13 +1,13 @@
 import { alertsFeature } from '../alerts/feature.js';
-import { auditFeature } from '../audit/feature.js';
+import { auditFeature } from '../audit-api/feature.js';
 import { bruteForceFeature } from '../brute-force/feature.js';
 import { customerServiceFeature } from '../compat/feature.js';
 import { loadConfig, type Env } from '../config/load.js';
 import { FIELDS, type Config, type Field } from '../config/schema.js';
-import type { Feature } from '../contract/feature.js';
+import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
 import { presenceFeature } from '../presence/feature.js';
-import { requestBudgetFeature } from '../rate-limit/feature.js';
+import { requestBudgetFeature } from '../request-budgets/feature.js';
 
 /**
  * Every feature of the product. A new feature lives in its own folder and

@@ -1,4 +1,4 @@
-import type { Core, Job } from '../contract/feature.js';
+import type { Core, Job } from '../feature/contract.js';
 import { createKeyStore } from '../keys/store.js';
 import { createSessionStore } from '../sessions/store.js';
 

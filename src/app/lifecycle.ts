@@ -7,7 +7,7 @@ import type {
   Job,
   RouteSet,
   Services,
-} from '../contract/feature.js';
+} from '../feature/contract.js';
 import type { MigrationStep } from '../db/migrate.js';
 import type { LoginStep } from '../login/pipeline.js';
 import type { ExtraSettings } from '../settings/service.js';

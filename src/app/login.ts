@@ -1,5 +1,5 @@
 import { createAuthService, type AuthService } from '../auth/service.js';
-import type { Core, FeatureServices } from '../contract/feature.js';
+import type { Core, FeatureServices } from '../feature/contract.js';
 import { createLoginFlow } from '../login/flow.js';
 import type { LoginStep } from '../login/pipeline.js';
 import { accountStateStep } from '../login/steps/account-state.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { Feature, RouteSet, Services } from '../contract/feature.js';
+import type { Feature, RouteSet, Services } from '../feature/contract.js';
 import type { Clock } from '../lib/clock.js';
 import { closeAll, openCore } from './core.js';
 import { FEATURES } from './features.js';

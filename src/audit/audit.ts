@@ -47,11 +47,3 @@ export interface Audit {
    */
   observe?(fn: (e: RecordedEntry) => void): () => void;
 }
-
-/** Request facts every audited action carries. */
-export interface RequestMeta {
-  ip: string;
-  userAgent: string | null;
-  deviceId?: string | null;
-  deviceName?: string | null;
-}

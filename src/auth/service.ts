@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Audit, RequestMeta } from '../audit/audit.js';
+import type { Audit } from '../audit/audit.js';
+import type { RequestMeta } from '../contract/meta.js';
 import type { Database } from '../db/types.js';
 import { inUnit, type Unit } from '../db/unit.js';
 import { isTesseraError } from '../lib/errors.js';
@@ -15,7 +16,7 @@ import type { LoginFlowService } from '../login/flow.js';
 import type { LoginInput, LoginResult } from '../login/pipeline.js';
 import type { UserRow } from '../users/store.js';
 import type { UserService } from '../users/service.js';
-import type { CaptchaCheck } from './guard.js';
+import type { CaptchaCheck } from '../login/guard.js';
 
 export type { LoginInput, LoginResult } from '../login/pipeline.js';
 export type { TokenPair } from '../tokens/pair.js';

@@ -1,17 +1,17 @@
-import type { LoginAttempt, LoginGuard } from '../auth/guard.js';
+import type { LoginAttempt, LoginGuard } from '../login/guard.js';
 import { createAltchaProvider } from '../captcha/altcha.js';
 import { createCaptchaCheck } from '../captcha/check.js';
 import type { CaptchaProvider } from '../captcha/provider.js';
 import { captchaRoutes } from '../captcha/routes.js';
 import { createTurnstileProvider } from '../captcha/turnstile.js';
-import { need, type Core, type Feature } from '../contract/feature.js';
+import { need, type Core, type Feature } from '../feature/contract.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
 import { fail, isTesseraError } from '../lib/errors.js';
-import { createFallbackCounters } from './counters/fallback.js';
-import { createMemoryCounters } from './counters/memory.js';
-import { createRedisCounters } from './counters/redis.js';
-import type { CounterStore } from './counters/store.js';
+import { createFallbackCounters } from '../counters/fallback.js';
+import { createMemoryCounters } from '../counters/memory.js';
+import { createRedisCounters } from '../counters/redis.js';
+import type { CounterStore } from '../counters/store.js';
 import { BRUTE_FORCE_ERRORS } from './errors.js';
 import { bruteForceSteps } from './login-steps.js';
 import { createBruteForcePolicy, degradedPolicy, type BruteForcePolicy } from './policy.js';
@@ -23,7 +23,7 @@ export interface BruteForceServices {
   captcha: CaptchaProvider;
 }
 
-declare module '../contract/feature.js' {
+declare module '../feature/contract.js' {
   interface FeatureServices {
     bruteForce: BruteForceServices;
   }

@@ -1,5 +1,5 @@
 import type { Audit } from '../audit/audit.js';
-import type { LoginGuard } from '../auth/guard.js';
+import type { LoginGuard } from '../login/guard.js';
 import { isTesseraError } from '../lib/errors.js';
 import type { LoginStep } from '../login/pipeline.js';
 

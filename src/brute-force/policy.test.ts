@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../audit/audit.js';
 import { isTesseraError } from '../lib/errors.js';
 import { ManualClock } from '../lib/clock.js';
-import { createMemoryCounters } from './counters/memory.js';
+import { createMemoryCounters } from '../counters/memory.js';
 import { createBruteForcePolicy, type PolicySettings } from './policy.js';
 
 function setup(over: Partial<PolicySettings> = {}) {

@@ -1,9 +1,9 @@
 import type { Audit } from '../audit/audit.js';
 import type { Alerts } from '../alerts/service.js';
-import type { CaptchaCheck, LoginAttempt, LoginGuard } from '../auth/guard.js';
+import type { CaptchaCheck, LoginAttempt, LoginGuard } from '../login/guard.js';
 import { rateLimited } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { CounterStore } from './counters/store.js';
+import type { CounterStore } from '../counters/store.js';
 import { accountHash, ipKey } from '../rate-limit/ip-key.js';
 
 const HOUR = 3_600_000;

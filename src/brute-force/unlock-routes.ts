@@ -1,12 +1,13 @@
+import type { Audit } from '../audit/audit.js';
+import type { UserService } from '../users/service.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
 import { actorMeta } from '../contract/request-meta.js';
-import type { Services } from '../contract/feature.js';
 import type { BruteForcePolicy } from './policy.js';
 
 /** `POST <ctx>/admin/users/:id/unlock` (users:write): ends a brute-force lock early. */
-export function unlockRoutes(d: Pick<Services, 'audit' | 'users'>, policy: BruteForcePolicy) {
+export function unlockRoutes(d: { audit: Audit; users: UserService }, policy: BruteForcePolicy) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.post<{ Params: { id: number } }>(
       '/admin/users/:id/unlock',

@@ -1,8 +1,8 @@
 import type { Audit } from '../audit/audit.js';
-import type { CaptchaCheck } from '../auth/guard.js';
+import type { CaptchaCheck } from '../login/guard.js';
 import { fail } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
-import type { CounterStore } from '../brute-force/counters/store.js';
+import type { CounterStore } from '../counters/store.js';
 import { PURPOSES, type CaptchaPurpose, type CaptchaProvider } from './provider.js';
 
 /**

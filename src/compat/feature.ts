@@ -1,4 +1,4 @@
-import { need, type Feature } from '../contract/feature.js';
+import { need, type Feature } from '../feature/contract.js';
 import { compatRoutes } from './routes.js';
 
 /**

@@ -1,3 +1,5 @@
+import type { AuthService } from '../auth/service.js';
+import type { DependencyHealth } from '../infra/health.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MessageKey } from '../contract/errors.js';
 import { localeOf } from '../contract/reply.js';
@@ -11,8 +13,7 @@ import {
   userView,
   type PresenceQueries,
 } from '../presence/views.js';
-import type { Services } from '../contract/feature.js';
-import { installSeedErrors } from './errors.js';
+import { installSeedErrors } from './error-hooks.js';
 import { loginData, loginSchema, seedBody, seedLoginBody, seedResponses } from './schemas.js';
 
 const tags = ['seed 000 compatible (/auth, no prefix)'];
@@ -31,7 +32,10 @@ function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: 
  * over the very same services as `/api` (login service, sessions and login
  * policy, audit, presence). Only the wire shapes differ.
  */
-export function compatRoutes(d: Pick<Services, 'auth' | 'health'>, q: PresenceQueries) {
+export function compatRoutes(
+  d: { auth: AuthService; health: DependencyHealth },
+  q: PresenceQueries,
+) {
   return async function routes(app: FastifyInstance): Promise<void> {
     installSeedErrors(app, (dep, err) => d.health.failed(dep, err));
 

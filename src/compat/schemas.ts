@@ -1,7 +1,7 @@
 import type { TokenPair } from '../auth/service.js';
 import type { ErrorStatus } from '../contract/reply.js';
 import { userViewSchema, type userView } from '../presence/views.js';
-import { seedErrorSchema } from './errors.js';
+import { seedErrorSchema } from './error-hooks.js';
 
 /** `{ success, message, data }` around `data` (seed 000). */
 export function seedBody(data: object) {

@@ -27,7 +27,7 @@ export interface Field {
 export const int = (min: number, max: number) => ({ t: 'int', min, max }) as const;
 const DAY = 86_400;
 
-/** The core's fields; each feature adds its own (`config` in src/contract/feature.ts). */
+/** The core's fields; each feature adds its own (`config` in src/feature/contract.ts). */
 export const FIELDS = {
   // ── server ────────────────────────────────────────────────────────────
   host: {

@@ -62,7 +62,7 @@ export interface ErrorDef {
 /**
  * Codes a feature adds, declared from its own folder by declaration merging
  * (`interface FeatureErrorCodes { MFA_INVALID: true }`) and registered at
- * start from its `errors` table (src/contract/feature.ts).
+ * start from its `errors` table (src/feature/contract.ts).
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface FeatureErrorCodes {}

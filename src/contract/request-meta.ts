@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { RequestMeta } from '../audit/audit.js';
+import type { RequestMeta } from './meta.js';
 
 const DEVICE = /^[\x21-\x7e]{1,128}$/;
 

@@ -5,7 +5,7 @@ import * as m0003 from './migrations/0003_security.js';
 import * as m0004 from './migrations/0004_sessions_alive_index.js';
 import * as m0005 from './migrations/0005_revocation_changes.js';
 
-/** One migration: a feature declares its own (src/contract/feature.ts). */
+/** One migration: a feature declares its own (src/feature/contract.ts). */
 export interface MigrationStep {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 }
@@ -39,6 +39,8 @@ class CodeProvider implements MigrationProvider {
 export async function migrate(
   db: Db,
   extra: Readonly<Record<string, MigrationStep>> = {},
+  /** Stop after this migration (tests seed rows between migrations). */
+  upTo?: string,
 ): Promise<string[]> {
   const steps: Record<string, MigrationStep> = { ...CORE };
   for (const [name, step] of Object.entries(extra)) {
@@ -53,7 +55,9 @@ export async function migrate(
     // Kysely looks for its tables across all schemas unless told which one.
     ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo
+    ? await migrator.migrateTo(upTo)
+    : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

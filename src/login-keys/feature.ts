@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
-import type { Feature } from '../contract/feature.js';
+import type { Feature } from '../feature/contract.js';
 import { LOGIN_KEY_FIELDS } from './config.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
@@ -9,7 +9,7 @@ import { createLoginKeyService, type LoginKeyService } from './service.js';
 import { createMemoryLoginKeyStore } from './store/memory.js';
 import { createRedisLoginKeyStore } from './store/redis.js';
 
-declare module '../contract/feature.js' {
+declare module '../feature/contract.js' {
   interface FeatureServices {
     /** The one-time login keys (tests drive the pool and the store through it). */
     loginKeys: LoginKeyService;

@@ -1,4 +1,5 @@
-import type { Audit, RequestMeta } from '../audit/audit.js';
+import type { Audit } from '../audit/audit.js';
+import type { RequestMeta } from '../contract/meta.js';
 import { fail } from '../lib/errors.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
 import type { UserService } from '../users/service.js';

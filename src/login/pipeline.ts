@@ -1,5 +1,6 @@
-import type { AuditEntry, RequestMeta } from '../audit/audit.js';
-import type { LoginAttempt } from '../auth/guard.js';
+import type { AuditEntry } from '../audit/audit.js';
+import type { RequestMeta } from '../contract/meta.js';
+import type { LoginAttempt } from './guard.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { TokenPair } from '../tokens/pair.js';
 import type { UserRow } from '../users/store.js';

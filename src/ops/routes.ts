@@ -1,11 +1,16 @@
+import type { Db } from '../db/types.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../contract/feature.js';
 import type { Metrics } from './metrics.js';
 
 const tags = ['operations'];
 
 /** Health, readiness, JWKS, metrics. */
-export function opsRoutes(d: Pick<Services, 'db' | 'keyring' | 'redis'>, metrics: Metrics) {
+export function opsRoutes(
+  d: { db: Db; keyring: Keyring; redis: Redis | undefined },
+  metrics: Metrics,
+) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
       '/healthz',

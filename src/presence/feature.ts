@@ -1,5 +1,5 @@
 import { randomId } from '../lib/crypto.js';
-import type { Feature } from '../contract/feature.js';
+import type { Feature } from '../feature/contract.js';
 import { PRESENCE_FIELDS } from './config.js';
 import { SESSION_ENDED_CHANNEL, type SessionEndedEvent } from '../sessions/service.js';
 import { createHub, type Hub } from './hub.js';
@@ -26,7 +26,7 @@ export interface PresenceHandle {
   tick(): void;
 }
 
-declare module '../contract/feature.js' {
+declare module '../feature/contract.js' {
   interface FeatureServices {
     presence: PresenceHandle;
   }

@@ -1,5 +1,6 @@
+import type { RoleService } from '../roles/service.js';
+import type { UserService } from '../users/service.js';
 import { fail } from '../lib/errors.js';
-import type { Services } from '../contract/feature.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { UserRow } from '../users/store.js';
 import type { PresenceService } from './service.js';
@@ -67,7 +68,10 @@ export const onlineQuery = {
  * Shared by `/api/auth/*` and seed 000's `/auth/*`: one implementation of
  * validate, heartbeat and the online list, so both surfaces behave the same.
  */
-export function presenceQueries(d: Pick<Services, 'roles' | 'users'>, presence: PresenceService) {
+export function presenceQueries(
+  d: { roles: RoleService; users: UserService },
+  presence: PresenceService,
+) {
   return {
     /** The verified claims and the current user row (gone or disabled ⇒ SESSION_ENDED). */
     async validate(claims: AccessClaims) {

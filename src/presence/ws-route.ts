@@ -1,10 +1,11 @@
+import type { Authenticator } from '../tokens/authenticate.js';
+import type { RoleService } from '../roles/service.js';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { fail, TesseraError } from '../lib/errors.js';
-import type { Services } from '../contract/feature.js';
 import type { Hub } from './hub.js';
 import { scopeOf } from './visibility.js';
 import { selectProtocol, upgradeToken } from './ws-auth.js';
@@ -33,7 +34,7 @@ function releaseUpgradeRequest(ws: WebSocket): void {
  * parameters (the seed's URL carries them) are ignored: identity comes from
  * the token only.
  */
-export function wsRoutes(d: Pick<Services, 'authenticator' | 'roles'>, hub: Hub) {
+export function wsRoutes(d: { authenticator: Authenticator; roles: RoleService }, hub: Hub) {
   async function authenticateUpgrade(req: FastifyRequest): Promise<void> {
     const token = upgradeToken(req);
     if (!token)

@@ -1,15 +1,16 @@
+import type { SessionActions } from './actions.js';
+import type { SessionService } from './service.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
 import { actorMeta } from '../contract/request-meta.js';
-import type { Services } from '../contract/feature.js';
 import { sessionIdParams, sessionView, viewSession } from './schemas.js';
 
 const tags = ['sessions and devices'];
 const security = [{ bearer: [] }];
 
 /** The caller's own sessions (seed 003 device management) and password change. */
-export function sessionRoutes(d: Pick<Services, 'accounts' | 'sessions' | 'sessionActions'>) {
+export function sessionRoutes(d: { sessions: SessionService; sessionActions: SessionActions }) {
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
       '/sessions',
@@ -73,39 +74,6 @@ export function sessionRoutes(d: Pick<Services, 'accounts' | 'sessions' | 'sessi
         const me = req.auth!;
         const ended = await d.sessionActions.logoutAll(Number(me.sub), me.sid, actorMeta(req));
         return ok(req, reply, { ended }, { message: 'LOGOUT' });
-      },
-    );
-
-    app.post<{ Body: { current_password: string; new_password: string } }>(
-      '/password',
-      {
-        config: { auth: 'jwt', ipRateLimit: 'password-change' },
-        schema: {
-          tags,
-          security,
-          summary: 'Change the password; every other session ends',
-          body: {
-            type: 'object',
-            required: ['current_password', 'new_password'],
-            additionalProperties: false,
-            properties: {
-              current_password: { type: 'string', minLength: 1, maxLength: 1024 },
-              new_password: { type: 'string', minLength: 1, maxLength: 1024 },
-            },
-          },
-          response: responses({ 200: envelope() }, ['401']),
-        },
-      },
-      async (req, reply) => {
-        const me = req.auth!;
-        await d.accounts.changePassword(
-          Number(me.sub),
-          me.sid,
-          req.body.current_password,
-          req.body.new_password,
-          actorMeta(req),
-        );
-        return ok(req, reply, null);
       },
     );
   };

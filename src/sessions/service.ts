@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
-import type { Audit, RequestMeta } from '../audit/audit.js';
+import type { Audit } from '../audit/audit.js';
+import type { RequestMeta } from '../contract/meta.js';
 import type { Bus } from '../bus/bus.js';
 import { inUnit, type Unit } from '../db/unit.js';
 import type { Database, Dialect } from '../db/types.js';
@@ -10,7 +11,6 @@ import { failpoint } from '../lib/failpoint.js';
 import { randomId } from '../lib/crypto.js';
 import type { SettingsService } from '../settings/service.js';
 import { policyFor } from '../settings/policy.js';
-import { accessTokenLifeMs } from '../tokens/horizon.js';
 import type { LastSeen } from './last-seen.js';
 import type { RevocationList } from './revocation.js';
 import type { SessionRow, SessionStore } from './store.js';
@@ -52,7 +52,8 @@ export interface SessionDeps {
   bus: Bus;
   audit: Audit;
   clock: Clock;
-  clockSkewSec: number;
+  /** How long an access token issued now can be accepted (TTL + skew), ms (src/tokens/horizon.ts). */
+  tokenLifeMs: () => number;
   /** Told when a session's last-seen was just written, so the hot path does not mark it again. */
   lastSeen?: Pick<LastSeen, 'noteWritten'>;
   /** An after-commit effect (publish) failed: reported, never thrown. */
@@ -69,7 +70,7 @@ export function createSessionService(d: SessionDeps) {
   const { store, clock } = d;
 
   /** How long an access token issued now may live: what a sid revocation must cover. */
-  const tokenLifeMs = accessTokenLifeMs(d.settings, d.clockSkewSec);
+  const tokenLifeMs = d.tokenLifeMs;
   const idleSince = (now: number) => now - d.settings.get().sessionIdleTimeout * 1000;
   const unit = <T>(fn: (u: Unit) => Promise<T>, outer?: Unit) =>
     inUnit(d.db, fn, outer, d.onEffectError);

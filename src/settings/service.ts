@@ -25,7 +25,7 @@ export const DYNAMIC_KEYS = [
 ] as const satisfies readonly FieldName[];
 
 /**
- * Dynamic settings a feature adds (its `settings` in src/contract/feature.ts),
+ * Dynamic settings a feature adds (its `settings` in src/feature/contract.ts),
  * typed from its folder by declaration merging: `interface FeatureSettings { presenceTimeout: number }`.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging

@@ -16,17 +16,20 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-/** A migrated, empty database of the given dialect, private to the caller. */
-export async function createTestDb(dialect: Dialect): Promise<TestDb> {
+/**
+ * A migrated, empty database of the given dialect, private to the caller;
+ * with `upTo`, migrated only that far.
+ */
+export async function createTestDb(dialect: Dialect, upTo?: string): Promise<TestDb> {
   if (dialect === 'sqlite') {
     const db = await openDb({ sqlitePath: ':memory:' });
-    await migrate(db);
+    await migrate(db, {}, upTo);
     return { db, drop: () => db.close() };
   }
   if (!pgUrl) throw new Error('PostgreSQL tests need TESSERA_TEST_DATABASE_URL');
   const schema = uniqueName('pg').toLowerCase();
   const db = await openDb({ databaseUrl: pgUrl, schema });
-  await migrate(db);
+  await migrate(db, {}, upTo);
   return {
     db,
     schema,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Audit, RequestMeta } from '../audit/audit.js';
+import type { Audit } from '../audit/audit.js';
+import type { RequestMeta } from '../contract/meta.js';
 import type { Database } from '../db/types.js';
 import { inUnit, type Unit } from '../db/unit.js';
 import { fail } from '../lib/errors.js';

@@ -1,12 +1,18 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from 'pino';
+import type { UserService } from './service.js';
 import { randomBytes } from 'node:crypto';
-import type { Services } from '../contract/feature.js';
 
 /**
  * First run: with no user at all, create `admin` (random password printed
  * once, or TESSERA_ADMIN_PASSWORD). TESSERA_DEMO=1 instead seeds seed 000's
  * demo users with their well-known passwords (refused in production by config).
  */
-export async function bootstrapUsers(d: Pick<Services, 'config' | 'log' | 'users'>): Promise<void> {
+export async function bootstrapUsers(d: {
+  config: Config;
+  log: Logger;
+  users: UserService;
+}): Promise<void> {
   if ((await d.users.store.count()) > 0) return;
   if (d.config.demo) {
     d.log.warn(

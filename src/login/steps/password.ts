@@ -1,4 +1,4 @@
-import type { PasswordDecryptor } from '../../auth/guard.js';
+import type { PasswordDecryptor } from '../guard.js';
 import { fail } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../passwords/hasher.js';
 import type { LoginFlow, LoginStep } from '../pipeline.js';

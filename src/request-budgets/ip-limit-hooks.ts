@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimited } from '../lib/errors.js';
-import { ipKey } from './ip-key.js';
-import type { LimiterFactory } from './limiter.js';
+import { ipKey } from '../rate-limit/ip-key.js';
+import type { LimiterFactory } from '../rate-limit/limiter.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

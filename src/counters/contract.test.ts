@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestRedis, type TestRedis } from '../../test-support/redis.js';
-import { haveRedis } from '../../test-support/services.js';
+import { createTestRedis, type TestRedis } from '../test-support/redis.js';
+import { haveRedis } from '../test-support/services.js';
 import { createMemoryCounters } from './memory.js';
 import { createRedisCounters } from './redis.js';
 import type { CounterStore } from './store.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/audit.js';
-import type { CaptchaCheck, PasswordDecryptor } from '../auth/guard.js';
+import type { CaptchaCheck, PasswordDecryptor } from '../login/guard.js';
 import type { AuthService } from '../auth/service.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config, Field } from '../config/schema.js';
@@ -27,7 +27,7 @@ import type { RefreshStore } from '../tokens/refresh-store.js';
 import type { Verifier } from '../tokens/verifier.js';
 import type { AccountService } from '../users/account.js';
 import type { UserService } from '../users/service.js';
-import type { ErrorDef } from './errors.js';
+import type { ErrorDef } from '../contract/errors.js';
 
 /**
  * The feature contract: what a domain folder declares to join the product.
@@ -79,7 +79,7 @@ export interface Core {
  * Services features provide to each other, by name. A feature adds its own
  * entry from its folder with declaration merging:
  *
- *   declare module '../contract/feature.js' {
+ *   declare module '../feature/contract.js' {
  *     interface FeatureServices { presence: PresenceHandle }
  *   }
  *

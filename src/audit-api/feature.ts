@@ -1,8 +1,8 @@
-import type { Feature } from '../contract/feature.js';
+import type { Feature } from '../feature/contract.js';
 import { createAuditRetention } from './retention.js';
 import { auditRoutes } from './routes.js';
 
-declare module '../contract/feature.js' {
+declare module '../feature/contract.js' {
   interface FeatureServices {
     auditRetention: ReturnType<typeof createAuditRetention>;
   }

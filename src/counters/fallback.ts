@@ -1,4 +1,4 @@
-import { outageOf, type DependencyHealth } from '../../infra/health.js';
+import { outageOf, type DependencyHealth } from '../infra/health.js';
 import type { CounterStore } from './store.js';
 
 export interface FallbackCounters extends CounterStore {

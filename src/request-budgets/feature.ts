@@ -1,5 +1,5 @@
-import type { Feature } from '../contract/feature.js';
-import { installRequestBudgets } from './request-budget.js';
+import type { Feature } from '../feature/contract.js';
+import { installRequestBudgets } from './request-budget-hooks.js';
 
 /** Floor of the per-IP, per-endpoint public request budget (requests per minute). */
 const PUBLIC_REQUESTS_PER_MINUTE = 120;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ipRateLimit } from './ip-limit.js';
-import type { LimiterFactory } from './limiter.js';
+import { ipRateLimit } from './ip-limit-hooks.js';
+import type { LimiterFactory } from '../rate-limit/limiter.js';
 
 /** Public routes outside `<ctx>/public/`: seed 000's login at the root. */
 const SEED_LOGIN = new Set(['/auth/login']);
