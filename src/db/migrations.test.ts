@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { dialects, createTestDb } from '../test-support/db.js';
 import { migrate } from './migrate.js';
@@ -6,8 +6,8 @@ import { migrate } from './migrate.js';
 const NOW = 1_767_225_600_000;
 
 /** Rows of every core table, written as the first migration left the schema. */
-async function seed(k: import('kysely').Kysely<unknown>) {
-  const q = k as import('kysely').Kysely<any>;
+async function seed(k: Kysely<unknown>) {
+  const q = k as Kysely<any>;
   await q
     .insertInto('roles')
     .values({ name: 'user', level: 10, description: 'Ordinary' })
@@ -96,7 +96,7 @@ async function seed(k: import('kysely').Kysely<unknown>) {
 }
 
 /** Every row of the seeded tables, in a stable order, for before/after comparison. */
-async function snapshot(k: import('kysely').Kysely<any>) {
+async function snapshot(k: Kysely<any>) {
   const out: Record<string, unknown[]> = {};
   for (const [t, key] of [
     ['roles', 'name'],
@@ -121,7 +121,7 @@ describe.each(dialects())('migrations on %s', (dialect) => {
   it('every later migration keeps the rows the first one holds, and backfills what it adds', async () => {
     const t = await createTestDb(dialect, '0001_init');
     try {
-      const k = t.db.kysely as unknown as import('kysely').Kysely<any>;
+      const k = t.db.kysely as unknown as Kysely<any>;
       const userId = await seed(k);
       const before = await snapshot(k);
       const applied = await migrate(t.db);
