@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Audit } from '../audit/audit.js';
+import { envelope, ok, responses } from '../contract/reply.js';
+import { actorMeta } from '../contract/request-meta.js';
+import type { Keyring } from '../keys/keyring.js';
+import { fail } from '../lib/errors.js';
+import { formatLoginPolicy } from '../settings/policy.js';
+import type { DynamicKey, SettingsService } from '../settings/service.js';
+import { REFUSE_UNKNOWN } from './schemas.js';
+
+const security = [{ bearer: [] }];
+const E = ['401', '403', '404', '409'] as const;
+
+/** `<ctx>/admin/settings` (run-time settings) and `<ctx>/admin/keys` (signing keys). */
+export function adminSettingsRoutes(d: {
+  audit: Audit;
+  keyring: Keyring;
+  settings: SettingsService;
+}) {
+  const audit = (req: FastifyRequest, event: string, data: Record<string, unknown>) =>
+    d.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
+  // The core's settings and every feature's.
+  const settingsSchema = {
+    type: 'object',
+    properties: Object.fromEntries(
+      d.settings.keys().map((k) => [k, { type: ['integer', 'boolean', 'string'] }]),
+    ),
+  };
+
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const view = () => {
+      const { loginPolicyMap, ...rest } = d.settings.get();
+      return { ...rest, loginPolicy: formatLoginPolicy(loginPolicyMap) };
+    };
+
+    app.get(
+      '/settings',
+      {
+        config: { auth: 'jwt', requires: 'settings:read' },
+        schema: {
+          tags: ['admin: settings'],
+          security,
+          summary: 'Settings in force (start values with run-time overrides)',
+          response: responses({ 200: envelope(settingsSchema) }, E),
+        },
+      },
+      async (req, reply) => ok(req, reply, view()),
+    );
+
+    app.patch<{ Body: Record<string, unknown> }>(
+      '/settings',
+      {
+        config: { auth: 'jwt', requires: 'settings:write' },
+        schema: {
+          tags: ['admin: settings'],
+          security,
+          summary:
+            'Change settings at run time; every node applies them within a second. null restores the start value.',
+          body: {
+            type: 'object',
+            minProperties: 1,
+            additionalProperties: REFUSE_UNKNOWN,
+            properties: Object.fromEntries(
+              d.settings.keys().map((k) => [k, { type: ['integer', 'boolean', 'string', 'null'] }]),
+            ),
+          },
+          response: responses({ 200: envelope(settingsSchema) }, E),
+        },
+      },
+      async (req, reply) => {
+        const patch: Partial<Record<DynamicKey, unknown>> = {};
+        for (const [k, v] of Object.entries(req.body)) {
+          if (v === null) {
+            patch[k as DynamicKey] = null;
+            continue;
+          }
+          const r = d.settings.validate(k, v);
+          if (!r.ok) fail('VALIDATION_FAILED', { detail: r.problem });
+          patch[k as DynamicKey] = r.value;
+        }
+        await d.settings.update(patch);
+        audit(req, 'settings.update', { changes: req.body });
+        return ok(req, reply, view());
+      },
+    );
+
+    const keyView = {
+      type: 'object',
+      properties: {
+        kid: { type: 'string' },
+        alg: { type: 'string' },
+        active: { type: 'boolean' },
+        created_at: { type: 'integer' },
+        expires_at: { type: ['integer', 'null'] },
+      },
+    } as const;
+    const keys = () => {
+      const activeKid = d.keyring.active().kid;
+      return d.keyring.list().map((k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        active: k.kid === activeKid,
+        created_at: k.createdAt,
+        expires_at: k.expiresAt,
+      }));
+    };
+    app.get(
+      '/keys',
+      {
+        config: { auth: 'jwt', requires: 'keys:read' },
+        schema: {
+          tags: ['admin: keys'],
+          security,
+          summary: 'Signing keys',
+          response: responses({ 200: envelope({ type: 'array', items: keyView }) }, E),
+        },
+      },
+      async (req, reply) => ok(req, reply, keys()),
+    );
+    app.post(
+      '/keys/rotate',
+      {
+        config: { auth: 'jwt', requires: 'keys:write' },
+        schema: {
+          tags: ['admin: keys'],
+          security,
+          summary: 'New signing key; the old one verifies until its last token expires',
+          response: responses({ 200: envelope({ type: 'array', items: keyView }) }, E),
+        },
+      },
+      async (req, reply) => {
+        try {
+          const kid = await d.keyring.rotate();
+          audit(req, 'keys.rotate', { kid });
+        } catch (e) {
+          fail('CONFLICT', { detail: (e as Error).message.slice(0, 200) });
+        }
+        return ok(req, reply, keys());
+      },
+    );
+  };
+}
