@@ -41,11 +41,12 @@ export function createRoleService(
       if (admin && !catalogue.every((p) => admin.permissions.includes(p))) {
         const all = [...new Set([...admin.permissions, ...catalogue])];
         // Two nodes starting together may race on this write; the loser reloads the winner's.
-        await store.upsert({ ...admin, permissions: all }).catch(() => {});
+        let raced: unknown;
+        await store.upsert({ ...admin, permissions: all }).catch((e: unknown) => (raced = e));
         await reload();
         const now = byName.get('admin');
         if (now && !catalogue.every((p) => now.permissions.includes(p)))
-          throw new Error('could not grant the admin role its new permissions');
+          throw new Error('could not grant the admin role its new permissions', { cause: raced });
       }
     },
     /** Every permission a route may require. */
