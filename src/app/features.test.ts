@@ -59,6 +59,38 @@ describe('the feature list', () => {
   });
 });
 
+describe("a feature's declarations", () => {
+  it('its permission joins the catalogue and the admin role; its migration runs', async () => {
+    let migrated = false;
+    const extra: Feature = {
+      name: 'x-test',
+      permissions: ['xtest:write'],
+      migrations: {
+        '9001_xtest': {
+          up: async () => {
+            migrated = true;
+          },
+        },
+      },
+      start: () => ({}),
+    };
+    const rt = await createRuntime(loadAppConfig({}, { logLevel: 'silent' }), {
+      sqlitePath: ':memory:',
+      noHousekeeping: true,
+      features: [...FEATURES, extra],
+    });
+    try {
+      expect(migrated).toBe(true);
+      expect(rt.roles.catalogue()).toContain('xtest:write');
+      expect(rt.roles.get('admin')!.permissions).toContain('xtest:write');
+      expect(rt.roles.get('user')!.permissions).not.toContain('xtest:write');
+      expect(rt.featureNames).toContain('x-test');
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
 describe('two apps in one process', () => {
   const servers: TestServer[] = [];
   afterAll(async () => {
