@@ -1,4 +1,4 @@
-import type { AccountService } from '../users/account.js';
+import { writeAdminAudit, type AccountService } from '../users/account.js';
 import type { Audit } from '../audit/audit.js';
 import type { SessionService } from '../sessions/service.js';
 import type { UserService } from '../users/service.js';
@@ -38,14 +38,7 @@ export function adminUserRoutes(d: {
     event: string,
     userId: number | null,
     data?: Record<string, unknown>,
-  ) =>
-    d.audit.write(u, {
-      event: `admin.${event}`,
-      outcome: 'success',
-      userId,
-      ...actorMeta(req),
-      data: data ?? null,
-    });
+  ) => writeAdminAudit(d.audit, u, actorMeta(req), event, userId, data);
   const found = d.accounts.found;
 
   return async function routes(app: FastifyInstance): Promise<void> {

@@ -142,5 +142,40 @@ export function contractChecks(cluster: FaultCluster) {
   };
   const bothRecoveredLogged = (dep: string, marks: Map<FaultNode, number>) =>
     [cluster.a, cluster.b].every((n) => depLines(n, marks.get(n)!, dep).recovered.length > 0);
-  return { revokedAccepted, auditCheck, checkLogs, bothRecoveredLogged };
+  /** After a fault of `dep`: logs (c), audit (d), revoked tokens (e), and both nodes still running. */
+  const afterFault = async (
+    dep: 'redis' | 'postgres',
+    marks: Map<FaultNode, number>,
+    record: Record<string, unknown>,
+  ) => {
+    const name = dep === 'redis' ? 'Redis' : 'PostgreSQL';
+    checkLogs(dep, marks, record);
+    const audit = await auditCheck(8_000);
+    record.auditMissing = audit.missing;
+    if (audit.missing.length) record.auditEventsOfThoseSessions = audit.seen;
+    expect
+      .soft(
+        audit.missing,
+        'audit rows missing for logouts that answered 200 (the one right before the fault included)',
+      )
+      .toEqual([]);
+    const accepted = await revokedAccepted();
+    record.revokedTokenAccepted = accepted.length;
+    expect
+      .soft(
+        accepted.length,
+        `revoked token accepted (after the ${name} fault): ${accepted.join('; ')}`,
+      )
+      .toBe(0);
+    for (const n of [cluster.a, cluster.b]) {
+      if (!n.alive) record[`exit${n.name}`] = { ...n.exit, lastOutput: n.tail(1500) };
+      expect
+        .soft(
+          n.alive,
+          `node ${n.name} still running (exit ${JSON.stringify(n.exit)}; last output: ${n.alive ? '' : n.tail(1500)})`,
+        )
+        .toBe(true);
+    }
+  };
+  return { revokedAccepted, auditCheck, checkLogs, bothRecoveredLogged, afterFault };
 }

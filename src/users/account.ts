@@ -51,6 +51,24 @@ const isUnique = (e: unknown) =>
  *  - a change of roles or user type refuses access tokens issued before it
  *    (their claims are stale), so clients refresh; sessions stay.
  */
+/** The audit row of an administrator's change to a user (`admin.<event>`), in the change's unit. */
+export function writeAdminAudit(
+  audit: Audit,
+  u: Unit,
+  actor: Actor,
+  event: string,
+  userId: number | null,
+  data?: Record<string, unknown>,
+) {
+  return audit.write(u, {
+    event: `admin.${event}`,
+    outcome: 'success',
+    userId,
+    ...actor,
+    data: data ?? null,
+  });
+}
+
 export function createAccountService(d: AccountDeps) {
   const { users, clock } = d;
   const store = users.store;
@@ -61,14 +79,7 @@ export function createAccountService(d: AccountDeps) {
     event: string,
     userId: number,
     data?: Record<string, unknown>,
-  ) =>
-    d.audit.write(u, {
-      event: `admin.${event}`,
-      outcome: 'success',
-      userId,
-      ...actor,
-      data: data ?? null,
-    });
+  ) => writeAdminAudit(d.audit, u, actor, event, userId, data);
 
   async function found(id: number): Promise<UserRow> {
     const u = await store.byId(id);
