@@ -108,6 +108,32 @@ export default tseslint.config(
     },
   },
   {
+    // Tenant isolation (docs/tenants.md): stores reach the tables through core.sql, a tenant
+    // scope; the raw Kysely is for migrations, the database layer and the composition root.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/db/**',
+      'src/app/core.ts',
+      'src/**/*.test.ts',
+      'src/test-support/**',
+      'src/**/*.test-support.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='kysely']",
+          message:
+            'Query through core.sql.scope(tenant) (or core.sql.all(why) for a job over every tenant): the raw Kysely skips tenant isolation.',
+        },
+        {
+          selector: "CallExpression[callee.property.name='withoutPlugins']",
+          message: 'withoutPlugins() drops the tenant scope: only src/db/scope.ts may call it.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: {
       globals: {

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../db/scope.js';
 import type { Feature } from '../feature/contract.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
@@ -29,8 +30,8 @@ export const alertsFeature: Feature = {
     });
     const alerts = createAlerts({ audit, webhooks, clock });
     const devices = createKnownDevices(
-      core.db.kysely,
-      await sharedSecret(securityDb(core.db.kysely), clock, 'device-hash-key'),
+      core.sql.scope(DEFAULT_TENANT),
+      await sharedSecret(securityDb(core.sql.shared), clock, 'device-hash-key'),
     );
     const stopDetector = startDetector({
       audit,

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { Core } from '../feature/contract.js';
 import { openDb } from '../db/kysely.js';
 import { migrate, type MigrationStep } from '../db/migrate.js';
+import { DEFAULT_TENANT, tenantSql } from '../db/scope.js';
 import { createDependencyHealth, outageOf } from '../infra/health.js';
 import { createRedis, redisReady } from '../infra/redis.js';
 import { createKeyring } from '../keys/keyring.js';
@@ -92,7 +93,10 @@ export async function openCore(
     closers.push(() => bus.close());
     // Runs before the connections close at shutdown: a closing connection is no outage.
     closers.push(() => health.stop());
-    const k = db.kysely;
+    // Every store reads and writes through a tenant scope (db/scope.ts). Until
+    // requests name their tenant, the services are those of the default one.
+    const tsql = tenantSql(db.kysely);
+    const k = tsql.scope(DEFAULT_TENANT);
     const limiters = createLimiterFactory(redis, config.redisPrefix);
     const settings = createSettingsService(
       config,
@@ -200,6 +204,7 @@ export async function openCore(
       clock,
       log,
       db,
+      sql: tsql,
       redis,
       health,
       metrics,

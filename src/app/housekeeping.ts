@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../db/scope.js';
 import type { Core, Job } from '../feature/contract.js';
 import { createKeyStore } from '../keys/store.js';
 import { createSessionStore } from '../sessions/store.js';
@@ -10,7 +11,7 @@ const MINUTE = 60_000;
  * token can need, and the features' jobs. Returns a stop function.
  */
 export function startHousekeeping(rt: Core, featureJobs: readonly Job[] = []): () => void {
-  const k = rt.db.kysely;
+  const k = rt.sql.scope(DEFAULT_TENANT);
   const keys = createKeyStore(k);
   const sessions = createSessionStore(k);
   const run = (name: string, fn: () => Promise<unknown>) => () =>

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../db/scope.js';
 import { createAuthService, type AuthService } from '../auth/service.js';
 import type { Core, FeatureServices } from '../feature/contract.js';
 import { createLoginFlow } from '../login/flow.js';
@@ -19,7 +20,7 @@ export function assembleAuth(
   featureSteps: readonly LoginStep[],
 ): AuthService {
   const { config, users, audit, clock, report } = core;
-  const k = core.db.kysely;
+  const k = core.sql.scope(DEFAULT_TENANT);
   const steps: LoginStep[] = [
     passwordStep({
       hasher: core.hasher,

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../db/scope.js';
 import type { Feature } from '../feature/contract.js';
 import { createAuditRetention } from './retention.js';
 import { auditRoutes } from './routes.js';
@@ -13,7 +14,7 @@ export const auditFeature: Feature = {
   name: 'audit',
   start({ core }) {
     const retention = createAuditRetention({
-      db: core.db.kysely,
+      db: core.sql.all('audit retention prunes old rows of every tenant'),
       clock: core.clock,
       retentionDays: () => core.settings.get().auditRetentionDays,
       log: core.log,
@@ -21,7 +22,7 @@ export const auditFeature: Feature = {
     retention.start();
     return {
       provides: { auditRetention: retention },
-      routes: () => [{ api: auditRoutes(core.db.kysely) }],
+      routes: () => [{ api: auditRoutes(core.sql.scope(DEFAULT_TENANT)) }],
       stop: () => retention.stop(),
     };
   },

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_init.js';
 import * as m0003 from './migrations/0003_security.js';
 import * as m0004 from './migrations/0004_sessions_alive_index.js';
 import * as m0005 from './migrations/0005_revocation_changes.js';
+import * as m0006 from './migrations/0006_tenants.js';
 
 /** One migration: a feature declares its own (src/feature/contract.ts). */
 export interface MigrationStep {
@@ -16,6 +17,7 @@ const CORE: Record<string, MigrationStep> = {
   '0003_security': m0003,
   '0004_sessions_alive_index': m0004,
   '0005_revocation_changes': m0005,
+  '0006_tenants': m0006,
 };
 
 class CodeProvider implements MigrationProvider {

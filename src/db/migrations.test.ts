@@ -110,8 +110,13 @@ async function snapshot(k: Kysely<any>) {
   ] as const) {
     const rows = await k.selectFrom(t).selectAll().orderBy(key).execute();
     // PostgreSQL answers bigint as a string; compare values, not driver types.
+    // tenant_id is what 0006 adds: checked on its own.
     out[t] = rows.map((r) =>
-      Object.fromEntries(Object.entries(r).map(([c, v]) => [c, v === null ? null : String(v)])),
+      Object.fromEntries(
+        Object.entries(r)
+          .filter(([c]) => c !== 'tenant_id')
+          .map(([c, v]) => [c, v === null ? null : String(v)]),
+      ),
     );
   }
   return out;
@@ -123,21 +128,66 @@ describe.each(dialects())('migrations on %s', (dialect) => {
     try {
       const k = t.db.kysely as unknown as Kysely<any>;
       const userId = await seed(k);
+      // A deleted user's id is never given again, across 0006's rebuild of users too.
+      const gone = await k
+        .insertInto('users')
+        .values({
+          ...(await k.selectFrom('users').selectAll().executeTakeFirstOrThrow()),
+          id: undefined,
+          username_key: 'gone',
+          email_key: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await k.deleteFrom('users').where('id', '=', gone.id).execute();
       const before = await snapshot(k);
       const applied = await migrate(t.db);
       expect(applied).toEqual([
         '0003_security',
         '0004_sessions_alive_index',
         '0005_revocation_changes',
+        '0006_tenants',
       ]);
       expect(await snapshot(k)).toEqual(before);
+      // Applying again changes nothing.
+      expect(await migrate(t.db)).toEqual([]);
+      expect(await snapshot(k)).toEqual(before);
+      // 0006: every row belongs to the default tenant, which exists.
+      for (const table of [
+        'roles',
+        'role_permissions',
+        'users',
+        'user_roles',
+        'sessions',
+        'refresh_tokens',
+        'revocations',
+        'settings',
+        'signing_keys',
+      ])
+        expect(
+          (await k.selectFrom(table).select('tenant_id').execute()).map((x) => x.tenant_id),
+          table,
+        ).toEqual(expect.arrayContaining(['default']));
+      expect(await k.selectFrom('tenants').select(['id', 'status']).execute()).toEqual([
+        { id: 'default', status: 'active' },
+      ]);
+      const next = await k
+        .insertInto('users')
+        .values({
+          ...(await k.selectFrom('users').selectAll().executeTakeFirstOrThrow()),
+          id: undefined,
+          username_key: 'next',
+          email_key: null,
+          tenant_id: undefined,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      expect(next.id).toBeGreaterThan(gone.id);
+      await k.deleteFrom('users').where('id', '=', next.id).execute();
       // 0005: every revocation gets changed_at from its created_at, so a poll finds it.
       const r = await k.selectFrom('revocations').selectAll().executeTakeFirstOrThrow();
       expect(Number(r.changed_at)).toBe(NOW + 10);
       expect(r.value).toBe('s-ended');
-      // Applying again changes nothing.
-      expect(await migrate(t.db)).toEqual([]);
-      expect(await snapshot(k)).toEqual(before);
       // The live-session index 0004 builds answers the login policy's count.
       const live = await sql<{ n: number | string }>`
         select count(*) as n from sessions where user_id = ${userId} and ended_at is null`.execute(

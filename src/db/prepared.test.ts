@@ -15,7 +15,11 @@ describe.each(dialects())('prepared queries on %s', (dialect) => {
       k.insertInto('roles').values({ name, level, description }),
     );
     const find = prepared((min: number, name: string) =>
-      k.selectFrom('roles').selectAll().where('name', '=', name).where('level', '>=', min),
+      k
+        .selectFrom('roles')
+        .select(['name', 'level', 'description'])
+        .where('name', '=', name)
+        .where('level', '>=', min),
     );
     expect(await put.affected(k, 5, 'alpha', null)).toBe(1);
     expect(await put.affected(k, 7, 'beta', 'second')).toBe(1);

@@ -5,6 +5,7 @@ import {
   type QueryResult,
   type Transaction,
 } from 'kysely';
+import { isScopeTenant } from './scope.js';
 import type { Database } from './types.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -21,20 +22,22 @@ type Q = Kysely<Database> | Transaction<Database>;
  * const rows = await byHash.rows(tx, 'abc');
  */
 export function prepared<A extends unknown[], R>(build: (...args: A) => Compilable<R>) {
-  let compiled: { sql: string; slots: number[] } | undefined;
+  let compiled: { sql: string; slots: (number | { tenant: unknown })[] } | undefined;
   const compile = (arity: number) => {
     const marks = Array.from({ length: arity }, (_, i) => ({ slot: i }));
     const c = build(...(marks as unknown as A)).compile();
-    const slots = c.parameters.map((p) => {
+    // A slot is an argument's index, or the tenant a scope wrote in (db/scope.ts).
+    const slots = c.parameters.map((p): number | { tenant: unknown } => {
       const i = marks.indexOf(p as { slot: number });
-      if (i < 0) throw new Error(`prepared query has a constant parameter: ${c.sql}`);
-      return i;
+      if (i >= 0) return i;
+      if (isScopeTenant(p)) return { tenant: p };
+      throw new Error(`prepared query has a constant parameter: ${c.sql}`);
     });
     return { sql: c.sql, slots };
   };
   const run = (q: Q, args: A): Promise<QueryResult<R>> => {
     compiled ??= compile(args.length);
-    const params = compiled.slots.map((i) => args[i]);
+    const params = compiled.slots.map((i) => (typeof i === 'number' ? args[i] : i.tenant));
     return q.executeQuery(CompiledQuery.raw(compiled.sql, params) as CompiledQuery<R>);
   };
   return {

@@ -7,6 +7,7 @@ import type { AuthService } from '../auth/service.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config, Field } from '../config/schema.js';
 import type { MigrationStep } from '../db/migrate.js';
+import type { TenantSql } from '../db/scope.js';
 import type { Db } from '../db/types.js';
 import type { DependencyHealth } from '../infra/health.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -45,6 +46,8 @@ export interface Core {
   clock: Clock;
   log: Logger;
   db: Db;
+  /** The tables through a tenant scope: what every store uses (db/scope.ts). */
+  sql: TenantSql;
   redis: Redis | undefined;
   /** Outages of the database and Redis: logged once each way, answered with 503. */
   health: DependencyHealth;

@@ -31,7 +31,7 @@ export const loginKeysFeature: Feature = {
       ? createRedisLoginKeyStore({
           redis: core.redis,
           prefix: `${c.redisPrefix}lk:`,
-          secret: await sharedSecret(securityDb(core.db.kysely), core.clock, 'login-keys'),
+          secret: await sharedSecret(securityDb(core.sql.shared), core.clock, 'login-keys'),
         })
       : createMemoryLoginKeyStore({ clock: core.clock });
     const svc = createLoginKeyService({

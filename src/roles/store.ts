@@ -54,9 +54,14 @@ export function createRoleStore(db: Kysely<Database>) {
       (await db.selectFrom('user_roles').select('user_id').where('role', '=', name).execute()).map(
         (r) => r.user_id,
       ),
+    /** Removes the role, its grants and its holders' assignments, in one transaction. */
     async remove(name: string): Promise<boolean> {
-      const r = await db.deleteFrom('roles').where('name', '=', name).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+      return db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('role_permissions').where('role', '=', name).execute();
+        await tx.deleteFrom('user_roles').where('role', '=', name).execute();
+        const r = await tx.deleteFrom('roles').where('name', '=', name).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      });
     },
   };
 }
