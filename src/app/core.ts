@@ -1,15 +1,16 @@
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import type { Audit } from '../audit/audit.js';
+import { tenantAudit, type Audit } from '../audit/audit.js';
 import { createSqlAudit } from '../audit/sql-sink.js';
 import type { Bus } from '../bus/bus.js';
 import { createMemoryBus } from '../bus/memory.js';
+import { tenantBus } from '../bus/tenant.js';
 import { createRedisBus } from '../bus/redis.js';
 import type { Config } from '../config/schema.js';
-import type { Core } from '../feature/contract.js';
+import type { Core, TenantCore } from '../feature/contract.js';
 import { openDb } from '../db/kysely.js';
 import { migrate, type MigrationStep } from '../db/migrate.js';
-import { DEFAULT_TENANT, tenantSql } from '../db/scope.js';
+import { DEFAULT_TENANT, tenantSql, type TenantId } from '../db/scope.js';
 import { createDependencyHealth, outageOf } from '../infra/health.js';
 import { createRedis, redisReady } from '../infra/redis.js';
 import { createKeyring } from '../keys/keyring.js';
@@ -26,7 +27,12 @@ import { createLastSeen, lastSeenIntervalSec } from '../sessions/last-seen.js';
 import { createRevocationList } from '../sessions/revocation.js';
 import { createSessionService } from '../sessions/service.js';
 import { createSessionStore } from '../sessions/store.js';
-import { createSettingsService, type ExtraSettings } from '../settings/service.js';
+import {
+  createSettingsService,
+  type ExtraSettings,
+  type SettingsService,
+} from '../settings/service.js';
+import { createTenantCache, tenantIssuer } from '../tenants/cache.js';
 import { createAuthenticator } from '../tokens/authenticate.js';
 import { accessTokenLifeMs } from '../tokens/horizon.js';
 import { createAccessIssuer } from '../tokens/issue.js';
@@ -93,112 +99,162 @@ export async function openCore(
     closers.push(() => bus.close());
     // Runs before the connections close at shutdown: a closing connection is no outage.
     closers.push(() => health.stop());
-    // Every store reads and writes through a tenant scope (db/scope.ts). Until
-    // requests name their tenant, the services are those of the default one.
+    // Every store reads and writes through a tenant scope (db/scope.ts).
     const tsql = tenantSql(db.kysely);
-    const k = tsql.scope(DEFAULT_TENANT);
     const limiters = createLimiterFactory(redis, config.redisPrefix);
-    const settings = createSettingsService(
-      config,
-      k,
+    const hasher = createPasswordHasher();
+    const sqlAudit = createSqlAudit(tsql.scope, clock, (e) => report(e, 'audit write'));
+    closers.push(() => sqlAudit.stop());
+    // The revocation set and last-seen address sessions, jti and users by
+    // ids unique across tenants: one of each per node, read over all tenants.
+    // Writes go through the caller's unit, so each row is its tenant's.
+    const revocations = createRevocationList(
+      tsql.all('the revocation set holds every tenant: its ids are unique across them'),
       bus,
       clock,
-      (e) => report(e, 'settings reload'),
-      o.settings,
+      {
+        dialect: db.dialect,
+        pollMs: config.revocationPollMs,
+        maxTokenLifetimeMs: () => deploymentLifeMs(),
+        onError: (e) => report(e, 'revocations'),
+      },
     );
-    const tokenLifeMs = accessTokenLifeMs(settings, config.clockSkew);
-    await settings.start();
-    const roles = createRoleService(createRoleStore(k), bus, (e) => report(e, 'roles reload'), [
-      ...PERMISSIONS,
-      ...o.permissions,
-    ]);
-    await roles.start();
-    const keyring = createKeyring({
-      alg: config.jwtAlgorithm as 'RS256',
-      privateKeyFile: config.jwtPrivateKeyFile,
-      secret: config.jwtSecret,
-      store: createKeyStore(k),
-      bus,
-      clock,
-      maxTokenLifetimeMs: tokenLifeMs,
-      onError: (e) => report(e, 'keys reload'),
-    });
-    await keyring.start();
-    const verifier = createVerifier({
-      keyring,
-      clock,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockSkewSec: config.clockSkew,
-      maxAgeSec: () => settings.get().accessTokenTtl,
-      cacheSize: config.tokenCacheSize,
-    });
-    const revocations = createRevocationList(k, bus, clock, {
-      dialect: db.dialect,
-      pollMs: config.revocationPollMs,
-      maxTokenLifetimeMs: tokenLifeMs,
-      onError: (e) => report(e, 'revocations'),
-    });
-    await revocations.start();
-    closers.push(() => revocations.stop());
-    const sessionStore = createSessionStore(k);
+    let deploymentLifeMs = () => 0;
     const lastSeen = createLastSeen(
-      sessionStore,
+      createSessionStore(tsql.all('last-seen touches sessions by their global ids')),
       clock,
-      () => lastSeenIntervalSec(settings.get()),
+      () => lastSeenIntervalSec(defaultTenant.settings.get()),
       undefined,
       (e) => report(e, 'last-seen flush'),
     );
-    lastSeen.start();
-    closers.push(() => lastSeen.stop());
-    const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
-    const hasher = createPasswordHasher();
-    const users = createUserService({ db: k, store: createUserStore(k), hasher, roles, clock });
-    const sqlAudit = createSqlAudit(k, clock, (e) => report(e, 'audit write'));
-    closers.push(() => sqlAudit.stop());
-    const audit: Audit = sqlAudit;
-    const sessions = createSessionService({
-      tokenLifeMs,
-      db: k,
-      dialect: db.dialect,
-      store: sessionStore,
-      revocations,
-      settings,
-      bus,
-      audit,
-      clock,
-      lastSeen,
-      onEffectError: (e) => report(e, 'session end'),
-    });
     revocations.onRevoke((r) => {
       if (r.kind === 'sid') lastSeen.forget(r.value);
     });
-    const issuer = createAccessIssuer({
-      signer: createSigner(keyring),
-      roles,
-      settings,
-      clock,
-      issuer: config.issuer,
-      audience: config.audience,
-      notBefore: revocations.userNotBefore,
-    });
-    const common = { db: k, audit, clock, tokenLifeMs };
-    const accounts = createAccountService({
-      ...common,
-      users,
-      sessions,
-      revocations,
-      roles,
-      hasher,
-      onEffectError: (e) => report(e, 'account change'),
-    });
-    const sessionActions = createSessionActions({
-      ...common,
-      sessions,
-      revocations,
-      clockSkewSec: config.clockSkew,
-      onEffectError: (e) => report(e, 'session end'),
-    });
+
+    /** One tenant's services: its settings overlay, roles, keys, users, sessions, tokens. */
+    const buildTenant = async (
+      tenant: TenantId,
+      fallback?: SettingsService,
+    ): Promise<TenantCore & { stop(): Promise<void> }> => {
+      const k = tsql.scope(tenant);
+      const tbus = tenantBus(bus, tenant);
+      const settings = createSettingsService(
+        config,
+        k,
+        tbus,
+        clock,
+        (e) => report(e, 'settings reload'),
+        o.settings,
+        fallback,
+      );
+      const tokenLifeMs = accessTokenLifeMs(settings, config.clockSkew);
+      await settings.start();
+      const roles = createRoleService(createRoleStore(k), tbus, (e) => report(e, 'roles reload'), [
+        ...PERMISSIONS,
+        ...o.permissions,
+      ]);
+      await roles.start();
+      const keyring = createKeyring({
+        alg: config.jwtAlgorithm as 'RS256',
+        privateKeyFile: config.jwtPrivateKeyFile,
+        secret: config.jwtSecret,
+        store: createKeyStore(k),
+        bus: tbus,
+        clock,
+        maxTokenLifetimeMs: tokenLifeMs,
+        onError: (e) => report(e, 'keys reload'),
+      });
+      await keyring.start();
+      const iss = tenantIssuer(config.issuer, tenant);
+      const verifier = createVerifier({
+        keyring,
+        clock,
+        issuer: iss,
+        audience: config.audience,
+        tenant,
+        clockSkewSec: config.clockSkew,
+        maxAgeSec: () => settings.get().accessTokenTtl,
+        cacheSize: config.tokenCacheSize,
+      });
+      const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
+      const users = createUserService({ db: k, store: createUserStore(k), hasher, roles, clock });
+      const audit: Audit = tenantAudit(sqlAudit, tenant);
+      const sessions = createSessionService({
+        tokenLifeMs,
+        db: k,
+        dialect: db.dialect,
+        store: createSessionStore(k),
+        revocations,
+        settings,
+        bus,
+        audit,
+        clock,
+        lastSeen,
+        onEffectError: (e) => report(e, 'session end'),
+      });
+      const issuer = createAccessIssuer({
+        signer: createSigner(keyring),
+        roles,
+        settings,
+        clock,
+        issuer: iss,
+        audience: config.audience,
+        tenant,
+        notBefore: revocations.userNotBefore,
+      });
+      const common = { db: k, audit, clock, tokenLifeMs };
+      const accounts = createAccountService({
+        ...common,
+        users,
+        sessions,
+        revocations,
+        roles,
+        hasher,
+        onEffectError: (e) => report(e, 'account change'),
+      });
+      const sessionActions = createSessionActions({
+        ...common,
+        sessions,
+        revocations,
+        clockSkewSec: config.clockSkew,
+        onEffectError: (e) => report(e, 'session end'),
+      });
+      return {
+        tenant,
+        settings,
+        roles,
+        keyring,
+        verifier,
+        authenticator,
+        users,
+        sessions,
+        sessionActions,
+        refresh: createRefreshStore(k),
+        issuer,
+        audit,
+        accounts,
+        tokenLifeMs,
+        stop: async () => {
+          settings.stop();
+          await tbus.close();
+        },
+      };
+    };
+
+    const defaultTenant = await buildTenant(DEFAULT_TENANT);
+    closers.push(() => defaultTenant.stop());
+    deploymentLifeMs = defaultTenant.tokenLifeMs;
+    await revocations.start();
+    closers.push(() => revocations.stop());
+    lastSeen.start();
+    closers.push(() => lastSeen.stop());
+    const tenantCores = createTenantCache(
+      (t) => buildTenant(t, defaultTenant.settings),
+      config.tenantCacheSize,
+    );
+    tenantCores.put(DEFAULT_TENANT, defaultTenant);
+    closers.push(() => tenantCores.close());
+    const { stop: _stop, ...defaultServices } = defaultTenant;
     const core: Core = {
       config,
       clock,
@@ -211,22 +267,11 @@ export async function openCore(
       report,
       bus,
       limiters,
-      settings,
-      roles,
-      keyring,
-      verifier,
+      hasher,
       revocations,
       lastSeen,
-      authenticator,
-      hasher,
-      users,
-      sessions,
-      sessionActions,
-      refresh: createRefreshStore(k),
-      issuer,
-      audit,
-      accounts,
-      tokenLifeMs,
+      ...defaultServices,
+      tenantCore: (t) => tenantCores.get(t),
     };
     return { core, closers };
   } catch (e) {

@@ -1,7 +1,7 @@
-import { DEFAULT_TENANT } from '../db/scope.js';
 import type { Core, Job } from '../feature/contract.js';
 import { createKeyStore } from '../keys/store.js';
 import { createSessionStore } from '../sessions/store.js';
+import { createRefreshStore } from '../tokens/refresh-store.js';
 
 const MINUTE = 60_000;
 
@@ -11,9 +11,11 @@ const MINUTE = 60_000;
  * token can need, and the features' jobs. Returns a stop function.
  */
 export function startHousekeeping(rt: Core, featureJobs: readonly Job[] = []): () => void {
-  const k = rt.sql.scope(DEFAULT_TENANT);
-  const keys = createKeyStore(k);
-  const sessions = createSessionStore(k);
+  // Pruning is by expiry, the same rule for every tenant: one statement over all of them.
+  const every = rt.sql.all('pruning expired rows is the same for every tenant');
+  const keys = createKeyStore(every);
+  const sessions = createSessionStore(every);
+  const refresh = createRefreshStore(every);
   const run = (name: string, fn: () => Promise<unknown>) => () =>
     void fn().catch((err: unknown) => rt.report(err, `housekeeping ${name}`));
 
@@ -38,7 +40,7 @@ export function startHousekeeping(rt: Core, featureJobs: readonly Job[] = []): (
       run('prune', async () => {
         const now = rt.clock.now();
         await rt.revocations.prune();
-        await rt.refresh.pruneExpired(now);
+        await refresh.pruneExpired(now);
         await keys.pruneExpired(now);
         // Ended sessions are kept 30 days for the user's device list and the audit.
         await sessions.pruneEnded(now - 30 * 24 * 60 * MINUTE);

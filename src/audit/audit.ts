@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
 import type { Unit } from '../db/unit.js';
 
 /**
@@ -32,7 +33,8 @@ export interface AuditEntry {
 }
 
 /** An entry as stored: request facts filled in, time stamped. */
-export type RecordedEntry = AuditEntry & { at: number };
+/** An entry as stored: when, and whose (absent = the default tenant). */
+export type RecordedEntry = AuditEntry & { at: number; tenant?: TenantId };
 
 export interface Audit {
   record(entry: AuditEntry): void;
@@ -46,4 +48,27 @@ export interface Audit {
    * Returns a function that removes the observer.
    */
   observe?(fn: (e: RecordedEntry) => void): () => void;
+}
+
+/** One tenant's audit: every entry it records or writes is that tenant's. */
+export function tenantAudit(
+  sink: Audit & {
+    record(e: AuditEntry & { tenant?: TenantId }): void;
+    write(u: Unit, e: AuditEntry & { tenant?: TenantId }): Promise<void>;
+  },
+  tenant: TenantId,
+): Audit {
+  return {
+    record: (e) => sink.record({ ...e, tenant }),
+    write: (u, e) => sink.write(u, { ...e, tenant }),
+    flush: () => sink.flush(),
+    ...(sink.observe
+      ? {
+          observe: (fn: (e: RecordedEntry) => void) =>
+            sink.observe!((e) => {
+              if ((e.tenant ?? DEFAULT_TENANT) === tenant) fn(e);
+            }),
+        }
+      : {}),
+  };
 }

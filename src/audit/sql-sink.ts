@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { DEFAULT_TENANT, rescope, type TenantId } from '../db/scope.js';
 import type { Unit } from '../db/unit.js';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -34,7 +35,8 @@ function toRow(e: RecordedEntry) {
  * waiting entries are the oldest dropped (and counted).
  */
 export function createSqlAudit(
-  db: Kysely<Database>,
+  /** The audit table of one tenant (core.sql.scope). */
+  db: (tenant: TenantId) => Kysely<Database>,
   clock: Clock,
   onError: (e: unknown) => void = () => {},
 ): Audit & { dropped(): number; pending(): number; stop(): Promise<void> } {
@@ -58,6 +60,22 @@ export function createSqlAudit(
 
   const insert = (q: Kysely<Database> | Transaction<Database>, batch: RecordedEntry[]) =>
     q.insertInto('audit_events').values(batch.map(toRow)).execute();
+  /** A batch in one statement per tenant (rows are in the order they were recorded within each). */
+  const insertAll = async (batch: RecordedEntry[]) => {
+    const byTenant = new Map<TenantId, RecordedEntry[]>();
+    for (const e of batch) {
+      const t = e.tenant ?? DEFAULT_TENANT;
+      let list = byTenant.get(t);
+      if (!list) byTenant.set(t, (list = []));
+      list.push(e);
+    }
+    if (byTenant.size === 1) return void (await insert(db([...byTenant.keys()][0]!), batch));
+    await db(DEFAULT_TENANT)
+      .transaction()
+      .execute(async (tx) => {
+        for (const [t, list] of byTenant) await insert(rescope(tx, t), list);
+      });
+  };
 
   function notify(e: RecordedEntry): void {
     for (const o of observers) {
@@ -75,7 +93,7 @@ export function createSqlAudit(
         const batch = buf.slice(0, BATCH);
         shifted = 0;
         try {
-          await insert(db, batch);
+          await insertAll(batch);
         } catch (e) {
           onError(e);
           backoff = Math.min(MAX_BACKOFF_MS, backoff ? backoff * 2 : 250);
@@ -91,7 +109,7 @@ export function createSqlAudit(
   }
 
   return {
-    record(entry: AuditEntry) {
+    record(entry: AuditEntry & { tenant?: TenantId }) {
       if (buf.length >= MAX_BUFFER) {
         buf.shift();
         shifted++;
@@ -105,7 +123,8 @@ export function createSqlAudit(
       }
       notify(e);
     },
-    async write(unit: Unit, entry: AuditEntry) {
+    async write(unit: Unit, entry: AuditEntry & { tenant?: TenantId }) {
+      // The unit's transaction is the tenant's scope: the row is that tenant's.
       const e: RecordedEntry = { ...entry, at: clock.now() };
       await insert(unit.tx, [e]);
       unit.afterCommit(() => notify(e));

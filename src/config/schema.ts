@@ -204,6 +204,13 @@ export const FIELDS = {
     example: '100000',
     doc: 'Verified access tokens kept in memory (0 disables the cache).',
   },
+  tenantCacheSize: {
+    env: 'TESSERA_TENANT_CACHE_SIZE',
+    kind: int(1, 1_000_000),
+    default: 1000,
+    example: '1000',
+    doc: 'Tenants whose settings, roles and keys a node keeps in memory; the least recently used others are loaded again on their next request.',
+  },
   plainLogin: {
     env: 'TESSERA_PLAIN_LOGIN',
     kind: { t: 'bool' },

@@ -226,6 +226,11 @@ function scoped<T extends Q>(q: T, tenant: TenantId): T {
   return q.withoutPlugins().withPlugin(scopeOf(tenant)) as T;
 }
 
+/** The same transaction, scoped to `tenant` (a batch that spans tenants in one commit). */
+export function rescope(tx: Transaction<Database>, tenant: TenantId): Transaction<Database> {
+  return scoped(tx, tenant);
+}
+
 /**
  * `q` across every tenant, for the few jobs that must (retention, the
  * revocation poll, deleting a tenant). `why` is for the reader.
@@ -249,6 +254,7 @@ export function tenantSql(k: Kysely<Database>): TenantSql {
   const guarded = k.withPlugin(new RequireScope());
   // One Kysely per tenant, kept: a store built twice for a tenant shares it.
   const byTenant = new Map<TenantId, Kysely<Database>>();
+  const every = allTenants(guarded, 'made once, handed to every caller of all()');
   return {
     scope: (t) => {
       let q = byTenant.get(t);
@@ -258,7 +264,7 @@ export function tenantSql(k: Kysely<Database>): TenantSql {
       }
       return q;
     },
-    all: (why) => allTenants(guarded, why),
+    all: (why) => (void why, every),
     shared: guarded,
   };
 }

@@ -7,7 +7,7 @@ import type { AuthService } from '../auth/service.js';
 import type { Bus } from '../bus/bus.js';
 import type { Config, Field } from '../config/schema.js';
 import type { MigrationStep } from '../db/migrate.js';
-import type { TenantSql } from '../db/scope.js';
+import type { TenantId, TenantSql } from '../db/scope.js';
 import type { Db } from '../db/types.js';
 import type { DependencyHealth } from '../infra/health.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -40,8 +40,40 @@ import type { ErrorDef } from '../contract/errors.js';
  * building the app twice in one process builds every feature twice.
  */
 
-/** The services every node has before any feature starts (src/app/runtime.ts builds them). */
-export interface Core {
+/**
+ * One tenant's services: its settings (falling back to the deployment's),
+ * roles, signing keys, token issuer and verifier, users, sessions and audit.
+ * Built on the tenant's first request and kept in a bounded cache
+ * (src/tenants/cache.ts); every store inside queries through the tenant's
+ * scope (src/db/scope.ts).
+ */
+export interface TenantCore {
+  tenant: TenantId;
+  settings: SettingsService;
+  roles: RoleService;
+  keyring: Keyring;
+  verifier: Verifier;
+  authenticator: Authenticator;
+  users: UserService;
+  sessions: SessionService;
+  /** Ending sessions and refusing tokens on request (logout-all, force logout, denylist), with their audit rows. */
+  sessionActions: SessionActions;
+  refresh: RefreshStore;
+  issuer: AccessIssuer;
+  /** This tenant's audit trail. */
+  audit: Audit;
+  /** Account changes and what they do to sessions and tokens (admin and self-service). */
+  accounts: AccountService;
+  /** How long an access token issued now can be accepted (TTL + skew), in ms. */
+  tokenLifeMs: () => number;
+}
+
+/**
+ * The services every node has before any feature starts (src/app/core.ts
+ * builds them): what the deployment shares, and, spread in, the default
+ * tenant's services.
+ */
+export interface Core extends TenantCore {
   config: Config;
   clock: Clock;
   log: Logger;
@@ -57,25 +89,12 @@ export interface Core {
   report: (err: unknown, what: string) => void;
   bus: Bus;
   limiters: LimiterFactory;
-  settings: SettingsService;
-  roles: RoleService;
-  keyring: Keyring;
-  verifier: Verifier;
+  hasher: PasswordHasher;
+  /** Revoked sessions, tokens and users of every tenant (their ids are unique across tenants). */
   revocations: RevocationList;
   lastSeen: LastSeen;
-  authenticator: Authenticator;
-  hasher: PasswordHasher;
-  users: UserService;
-  sessions: SessionService;
-  /** Ending sessions and refusing tokens on request (logout-all, force logout, denylist), with their audit rows. */
-  sessionActions: SessionActions;
-  refresh: RefreshStore;
-  issuer: AccessIssuer;
-  audit: Audit;
-  /** Account changes and what they do to sessions and tokens (admin and self-service). */
-  accounts: AccountService;
-  /** How long an access token issued now can be accepted (TTL + skew), in ms. */
-  tokenLifeMs: () => number;
+  /** A tenant's services, built on first use (the tenant must exist: resolution checks first). */
+  tenantCore(tenant: TenantId): Promise<TenantCore>;
 }
 
 /**

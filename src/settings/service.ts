@@ -102,13 +102,25 @@ export function createSettingsService(
   clock: Clock,
   onError: (e: unknown) => void = () => {},
   extra: ExtraSettings = { fields: {}, keys: [] },
+  /** Another tenant's settings whose values stand in for this one's start values (a tenant falls back to the deployment's). */
+  fallback?: { get(): DynamicSettings; onChange(fn: (s: DynamicSettings) => void): () => void },
 ) {
   const fields: Readonly<Record<string, Field>> = { ...FIELDS, ...extra.fields };
   const keys: readonly DynamicKey[] = [...DYNAMIC_KEYS, ...(extra.keys as DynamicKey[])];
   const values = config as unknown as Record<string, unknown>;
-  const base = Object.fromEntries(keys.map((k) => [k, values[k]])) as Record<DynamicKey, unknown>;
+  const pick = (from: Record<string, unknown>) =>
+    Object.fromEntries(keys.map((k) => [k, from[k]])) as Record<DynamicKey, unknown>;
+  let base = pick(fallback ? (fallback.get() as unknown as Record<string, unknown>) : values);
   const listeners = new Set<(s: DynamicSettings) => void>();
+  /** This tenant's own overrides, as last read. */
+  let own: Partial<Record<DynamicKey, unknown>> = {};
   let current = build(base);
+  let stopFallback: (() => void) | undefined;
+
+  function apply(): void {
+    current = build({ ...base, ...own });
+    for (const l of listeners) l(current);
+  }
 
   function build(values: Record<DynamicKey, unknown>): DynamicSettings {
     const map = parseLoginPolicy(String(values.loginPolicy));
@@ -121,27 +133,37 @@ export function createSettingsService(
 
   async function reload(): Promise<void> {
     const rows = await db.selectFrom('settings').selectAll().execute();
-    const merged = { ...base };
+    const next: Partial<Record<DynamicKey, unknown>> = {};
     for (const r of rows) {
       if (!(keys as readonly string[]).includes(r.key)) continue;
       try {
         const v = JSON.parse(r.value);
-        if (validateSetting(r.key as DynamicKey, v, fields).ok) merged[r.key as DynamicKey] = v;
+        if (validateSetting(r.key as DynamicKey, v, fields).ok) next[r.key as DynamicKey] = v;
       } catch {
         /* a corrupt row keeps the start value */
       }
     }
-    current = build(merged);
-    for (const l of listeners) l(current);
+    own = next;
+    apply();
   }
 
   return {
     async start(): Promise<void> {
       bus.subscribe(CHANNEL, () => void reload().catch(onError));
       bus.onResync(() => void reload().catch(onError));
+      stopFallback = fallback?.onChange((s) => {
+        base = pick(s as unknown as Record<string, unknown>);
+        apply();
+      });
       await bus.ready?.();
       await reload();
     },
+    /** Stops following the fallback (the tenant left the cache). */
+    stop(): void {
+      stopFallback?.();
+    },
+    /** This tenant's own overrides (the rest are inherited). */
+    overrides: (): Readonly<Partial<Record<DynamicKey, unknown>>> => own,
     get: (): DynamicSettings => current,
     /** The keys an administrator may change: the core's and every feature's. */
     keys: (): readonly DynamicKey[] => keys,

@@ -5,6 +5,8 @@
 export interface AccessClaims {
   iss: string;
   aud: string;
+  /** Tenant id; tokens issued before tenants existed have none and are the default tenant's. */
+  tid?: string;
   /** User id, as a string (RFC 7519). */
   sub: string;
   /** Session id: the session this token belongs to. */

@@ -19,6 +19,8 @@ export function createAccessIssuer(d: {
   clock: Clock;
   issuer: string;
   audience: string;
+  /** The tenant the tokens belong to (claim `tid`). */
+  tenant: string;
   /** The user's token cut-off (ms) after a role or user-type change, or null (revocation list). */
   notBefore?: (sub: string) => number | null;
 }) {
@@ -42,6 +44,7 @@ export function createAccessIssuer(d: {
       const claims: AccessClaims = {
         iss: d.issuer,
         aud: d.audience,
+        tid: d.tenant,
         sub: String(user.id),
         sid: session.id,
         jti: randomId(12),

@@ -14,6 +14,8 @@ export interface VerifierOptions {
   clock: Clock;
   issuer: string;
   audience: string;
+  /** The tenant whose tokens this verifier accepts (claim `tid`; absent = `default`). Unset: any. */
+  tenant?: string;
   clockSkewSec: number;
   /** Oldest acceptable `iat`, as an age in seconds (the access-token lifetime). */
   maxAgeSec: () => number;
@@ -97,6 +99,8 @@ export function createVerifier(opts: VerifierOptions) {
   function checkClaims(c: Record<string, unknown>, nowSec: number): VerifyResult {
     const skew = opts.clockSkewSec;
     if (c.iss !== opts.issuer) return { ok: false, code: 'TOKEN_INVALID', reason: 'iss' };
+    if (opts.tenant !== undefined && (c.tid ?? 'default') !== opts.tenant)
+      return { ok: false, code: 'TOKEN_INVALID', reason: 'tid' };
     const aud = c.aud;
     if (!(aud === opts.audience || (Array.isArray(aud) && aud.includes(opts.audience))))
       return { ok: false, code: 'TOKEN_INVALID', reason: 'aud' };
