@@ -1,3 +1,4 @@
+import type { TenantId } from '../db/scope.js';
 import type { Audit } from '../audit/audit.js';
 import type { Clock } from '../lib/clock.js';
 import type { WebhookSender } from './webhook.js';
@@ -15,6 +16,8 @@ export interface AlertInput {
   deviceId?: string | null;
   sessionId?: string | null;
   data?: Record<string, unknown>;
+  /** The tenant whose audit trail records the alert (absent = default). */
+  tenant?: TenantId | undefined;
 }
 
 export interface Alerts {
@@ -27,6 +30,7 @@ export function createAlerts(d: { audit: Audit; webhooks: WebhookSender; clock: 
     raise(a) {
       const event = `alert.${a.kind}`;
       d.audit.record({
+        tenant: a.tenant,
         event,
         outcome: 'info',
         userId: a.userId ?? null,

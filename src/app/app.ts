@@ -2,6 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from '../auth/routes.js';
+import { DEFAULT_TENANT } from '../db/scope.js';
+import { installTenantResolution, tenantPathRewriter, tenantResolution } from '../http/tenant.js';
 import { installAuthGuards } from '../http/auth.js';
 import { installErrorHandling } from '../http/error-handler.js';
 import { opsRoutes } from '../ops/routes.js';
@@ -21,7 +23,10 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const extensions = rt.routes;
   const cfg = rt.config;
   const trust = cfg.trustProxy.filter((p) => p !== 'none');
+  const resolution = tenantResolution(cfg);
+  const rewriteUrl = tenantPathRewriter(resolution);
   const app = Fastify({
+    ...(rewriteUrl ? { rewriteUrl } : {}),
     loggerInstance: rt.log.child({ mod: 'http' }) as FastifyBaseLogger,
     bodyLimit: cfg.bodyLimit,
     trustProxy: trust.length ? trust : false,
@@ -60,6 +65,12 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     return json(req, body as string, done);
   });
   installErrorHandling(app, { onOutage: (dep, err) => rt.health.failed(dep, err) });
+  installTenantResolution(app, {
+    resolution,
+    registry: rt.tenants,
+    forTenant: rt.forTenant,
+    defaultServices: await rt.forTenant(DEFAULT_TENANT),
+  });
   installAuthGuards(app, {
     authenticator: rt.authenticator,
     roles: rt.roles,
@@ -96,7 +107,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
 
   await app.register(opsRoutes(rt, metrics));
   const ctx = cfg.contextPath;
-  await app.register(authRoutes(rt.auth), { prefix: `${ctx}/public/auth` });
+  await app.register(authRoutes(), { prefix: `${ctx}/public/auth` });
   await app.register(sessionRoutes(rt), { prefix: `${ctx}/auth` });
   await app.register(accountRoutes(rt), { prefix: `${ctx}/auth` });
   await app.register(adminRoutes(rt), { prefix: `${ctx}/admin` });

@@ -33,6 +33,7 @@ import {
   type SettingsService,
 } from '../settings/service.js';
 import { createTenantCache, tenantIssuer } from '../tenants/cache.js';
+import { createTenantRegistry } from '../tenants/registry.js';
 import { createAuthenticator } from '../tokens/authenticate.js';
 import { accessTokenLifeMs } from '../tokens/horizon.js';
 import { createAccessIssuer } from '../tokens/issue.js';
@@ -241,6 +242,10 @@ export async function openCore(
       };
     };
 
+    const tenants = createTenantRegistry(tsql.shared, bus, clock, (e) =>
+      report(e, 'tenants reload'),
+    );
+    await tenants.start();
     const defaultTenant = await buildTenant(DEFAULT_TENANT);
     closers.push(() => defaultTenant.stop());
     deploymentLifeMs = defaultTenant.tokenLifeMs;
@@ -253,6 +258,11 @@ export async function openCore(
       config.tenantCacheSize,
     );
     tenantCores.put(DEFAULT_TENANT, defaultTenant);
+    // A tenant disabled or deleted on any node leaves every node's cache.
+    tenants.onChange((before, after) => {
+      for (const id of before.keys())
+        if (after.get(id)?.status !== 'active') tenantCores.forget(id as TenantId);
+    });
     closers.push(() => tenantCores.close());
     const { stop: _stop, ...defaultServices } = defaultTenant;
     const core: Core = {
@@ -271,6 +281,7 @@ export async function openCore(
       revocations,
       lastSeen,
       ...defaultServices,
+      tenants,
       tenantCore: (t) => tenantCores.get(t),
     };
     return { core, closers };

@@ -8,6 +8,7 @@ import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
+import { tenantsFeature } from '../tenants/feature.js';
 
 /**
  * Every feature of the product. A new feature lives in its own folder and
@@ -21,6 +22,7 @@ export const FEATURES: readonly Feature[] = [
   auditFeature,
   presenceFeature,
   customerServiceFeature,
+  tenantsFeature,
 ];
 
 /** The one config table: the core's fields and every feature's. */

@@ -1,6 +1,5 @@
-import { DEFAULT_TENANT } from '../db/scope.js';
 import { createAuthService, type AuthService } from '../auth/service.js';
-import type { Core, FeatureServices } from '../feature/contract.js';
+import type { Core, FeatureServices, TenantCore } from '../feature/contract.js';
 import { createLoginFlow } from '../login/flow.js';
 import type { LoginStep } from '../login/pipeline.js';
 import { accountStateStep } from '../login/steps/account-state.js';
@@ -18,9 +17,12 @@ export function assembleAuth(
   core: Core,
   features: Partial<FeatureServices>,
   featureSteps: readonly LoginStep[],
+  /** The tenant's services (default: the core's, the default tenant). */
+  tc: TenantCore = core,
 ): AuthService {
-  const { config, users, audit, clock, report } = core;
-  const k = core.sql.scope(DEFAULT_TENANT);
+  const { config, clock, report } = core;
+  const { users, audit } = tc;
+  const k = core.sql.scope(tc.tenant);
   const steps: LoginStep[] = [
     passwordStep({
       hasher: core.hasher,
@@ -30,24 +32,24 @@ export function assembleAuth(
     accountStateStep({ users, audit, report }),
     sessionStep({
       db: k,
-      sessions: core.sessions,
-      refresh: core.refresh,
-      settings: core.settings,
+      sessions: tc.sessions,
+      refresh: tc.refresh,
+      settings: tc.settings,
       audit,
       clock,
       onEffectError: (e) => report(e, 'login'),
     }),
-    tokensStep({ users, issuePair: createPairIssuer(core.issuer, clock) }),
+    tokensStep({ users, issuePair: createPairIssuer(tc.issuer, clock) }),
     ...featureSteps,
   ];
   return createAuthService({
-    loginFlow: createLoginFlow({ steps, users, audit }),
+    loginFlow: createLoginFlow({ steps, users, audit, tenant: tc.tenant }),
     db: k,
     users,
-    sessions: core.sessions,
-    refresh: core.refresh,
-    issuer: core.issuer,
-    settings: core.settings,
+    sessions: tc.sessions,
+    refresh: tc.refresh,
+    issuer: tc.issuer,
+    settings: tc.settings,
     audit,
     clock,
     captcha: features.captcha,

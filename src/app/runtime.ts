@@ -1,6 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { Feature, RouteSet, Services } from '../feature/contract.js';
+import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
+import type {
+  Feature,
+  RouteSet,
+  Services,
+  TenantCore,
+  TenantServices,
+} from '../feature/contract.js';
 import type { Clock } from '../lib/clock.js';
 import { closeAll, openCore } from './core.js';
 import { FEATURES } from './features.js';
@@ -50,7 +57,21 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   try {
     const started = await startFeatures(features, core, closers);
     const auth = assembleAuth(core, started.services, started.loginSteps);
-    const services: Services = { ...core, auth, features: started.services };
+    // A tenant's login is assembled once per built tenant (its services are cached in the core).
+    const withAuth = new WeakMap<TenantCore, TenantServices>();
+    const forTenant = async (t: TenantId): Promise<TenantServices> => {
+      const tc = await core.tenantCore(t);
+      let ts = withAuth.get(tc);
+      if (!ts) {
+        const a =
+          t === DEFAULT_TENANT
+            ? auth
+            : assembleAuth(core, started.services, started.loginSteps, tc);
+        withAuth.set(tc, (ts = { ...tc, auth: a }));
+      }
+      return ts;
+    };
+    const services: Services = { ...core, auth, features: started.services, forTenant };
     if (!opts.noHousekeeping) closers.push(startHousekeeping(core, started.jobs));
     return {
       ...services,

@@ -16,6 +16,8 @@ import type { Unit } from '../db/unit.js';
 export type AuditOutcome = 'success' | 'failure' | 'info';
 
 export interface AuditEntry {
+  /** Whose trail (absent = the default tenant's); a tenant's Audit fills it in. */
+  tenant?: TenantId | undefined;
   /** e.g. login.success, login.failure, logout, refresh, refresh.reuse, account.lock, admin.user.update */
   event: string;
   outcome: AuditOutcome;
@@ -34,7 +36,7 @@ export interface AuditEntry {
 
 /** An entry as stored: request facts filled in, time stamped. */
 /** An entry as stored: when, and whose (absent = the default tenant). */
-export type RecordedEntry = AuditEntry & { at: number; tenant?: TenantId };
+export type RecordedEntry = AuditEntry & { at: number };
 
 export interface Audit {
   record(entry: AuditEntry): void;
@@ -51,15 +53,9 @@ export interface Audit {
 }
 
 /** One tenant's audit: every entry it records or writes is that tenant's. */
-export function tenantAudit(
-  sink: Audit & {
-    record(e: AuditEntry & { tenant?: TenantId }): void;
-    write(u: Unit, e: AuditEntry & { tenant?: TenantId }): Promise<void>;
-  },
-  tenant: TenantId,
-): Audit {
+export function tenantAudit(sink: Audit, tenant: TenantId): Audit {
   return {
-    record: (e) => sink.record({ ...e, tenant }),
+    record: (e) => sink.record({ ...e, tenant: e.tenant ?? tenant }),
     write: (u, e) => sink.write(u, { ...e, tenant }),
     flush: () => sink.flush(),
     ...(sink.observe

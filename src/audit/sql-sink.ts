@@ -109,7 +109,7 @@ export function createSqlAudit(
   }
 
   return {
-    record(entry: AuditEntry & { tenant?: TenantId }) {
+    record(entry: AuditEntry) {
       if (buf.length >= MAX_BUFFER) {
         buf.shift();
         shifted++;
@@ -123,7 +123,7 @@ export function createSqlAudit(
       }
       notify(e);
     },
-    async write(unit: Unit, entry: AuditEntry & { tenant?: TenantId }) {
+    async write(unit: Unit, entry: AuditEntry) {
       // The unit's transaction is the tenant's scope: the row is that tenant's.
       const e: RecordedEntry = { ...entry, at: clock.now() };
       await insert(unit.tx, [e]);

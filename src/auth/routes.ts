@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { servesTenants } from '../contract/tenant-routes.js';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { requestMeta } from '../contract/request-meta.js';
 import type { AccessClaims } from '../tokens/claims.js';
@@ -27,8 +28,10 @@ function meOf(c: AccessClaims) {
 }
 
 /** The seed-001 endpoints under `<context-path>/public/auth`, exact paths and shapes. */
-export function authRoutes(auth: AuthService) {
+export function authRoutes() {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
+    const authOf = (req: FastifyRequest): AuthService => req.tenantServices.auth;
     app.post<{ Body: LoginInput & { device_id?: string; device_name?: string } }>(
       '/login',
       {
@@ -47,7 +50,7 @@ export function authRoutes(auth: AuthService) {
         },
       },
       async (req, reply) => {
-        const r = await auth.login(req.body, requestMeta(req, req.body));
+        const r = await authOf(req).login(req.body, requestMeta(req, req.body));
         return ok(req, reply, r.tokens, { message: 'LOGIN' });
       },
     );
@@ -71,7 +74,7 @@ export function authRoutes(auth: AuthService) {
         },
       },
       async (req, reply) => {
-        await auth.register(
+        await authOf(req).register(
           { ...req.body, phoneNumber: req.body.phoneNumber ?? undefined },
           requestMeta(req),
         );
@@ -90,7 +93,7 @@ export function authRoutes(auth: AuthService) {
         },
       },
       async (req, reply) =>
-        ok(req, reply, await auth.refresh(req.body.refresh_token, requestMeta(req)), {
+        ok(req, reply, await authOf(req).refresh(req.body.refresh_token, requestMeta(req)), {
           message: 'REFRESH',
         }),
     );
@@ -107,7 +110,7 @@ export function authRoutes(auth: AuthService) {
         },
       },
       async (req, reply) => {
-        await auth.logout(req.auth!, requestMeta(req));
+        await authOf(req).logout(req.auth!, requestMeta(req));
         return ok(req, reply, null, { message: 'LOGOUT' });
       },
     );

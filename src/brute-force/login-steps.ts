@@ -22,6 +22,7 @@ export function bruteForceSteps(d: { guard: LoginGuard; audit: Audit }): LoginSt
           if (isTesseraError(e))
             d.audit.record({
               ...flow.facts,
+              tenant: flow.attempt.tenant,
               event: 'login.failure',
               outcome: 'failure',
               userId: flow.user?.id ?? null,

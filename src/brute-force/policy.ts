@@ -1,6 +1,12 @@
 import type { Audit } from '../audit/audit.js';
 import type { Alerts } from '../alerts/service.js';
-import type { CaptchaCheck, LoginAttempt, LoginGuard } from '../login/guard.js';
+import type { TenantId } from '../db/scope.js';
+import {
+  countedAccount,
+  type CaptchaCheck,
+  type LoginAttempt,
+  type LoginGuard,
+} from '../login/guard.js';
 import { rateLimited } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { CounterStore } from '../counters/store.js';
@@ -55,7 +61,7 @@ export interface BruteForcePolicyDeps {
 
 export interface BruteForcePolicy extends LoginGuard {
   /** Admin unlock: clears the account's failures and locks for each of its login names. */
-  unlock(accountKeys: string[]): Promise<void>;
+  unlock(accountKeys: string[], tenant?: TenantId): Promise<void>;
 }
 
 /**
@@ -93,6 +99,7 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
     const until = now + s.lockSeconds * 1000;
     await store.put(key, now, until, now);
     const facts = {
+      tenant: a.tenant,
       userId: a.userId ?? null,
       username: a.accountKey.slice(0, 64),
       ip: a.ip,
@@ -120,7 +127,7 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
       const s = d.settings();
       const now = clock.now();
       const ip = ipKey(a.ip);
-      const acct = accountHash(a.accountKey);
+      const acct = accountHash(countedAccount(a.tenant, a.accountKey));
       const r = await store.admit(`ip:${ip}`, s.loginAttemptsPerIpPerHour, HOUR, now);
       if (!r.admitted) rateLimited(r.retryAfterMs);
       const until = await lockedUntil(acct, ip, s.lockoutMode, now);
@@ -137,7 +144,7 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
       const s = d.settings();
       const now = clock.now();
       const ip = ipKey(a.ip);
-      const acct = accountHash(a.accountKey);
+      const acct = accountHash(countedAccount(a.tenant, a.accountKey));
       const [failures, accounts] = await Promise.all([
         store.incr(`fa:${acct}`, FAILURE_MEMORY_MS, now),
         store.addDistinct(`di:${ip}`, acct, HOUR, now),
@@ -173,14 +180,14 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
     },
 
     async succeeded(a) {
-      const acct = accountHash(a.accountKey);
+      const acct = accountHash(countedAccount(a.tenant, a.accountKey));
       await store.del(`fa:${acct}`, `fp:${acct}:${ipKey(a.ip)}`);
     },
 
-    async unlock(accountKeys) {
+    async unlock(accountKeys, tenant) {
       const now = clock.now();
       for (const key of accountKeys) {
-        const acct = accountHash(key);
+        const acct = accountHash(countedAccount(tenant, key));
         await store.del(`fa:${acct}`, `la:${acct}`);
         // (account, IP) locks are keyed by IP; rather than scanning for them, the marker voids every older one.
         await store.put(`ua:${acct}`, now, now + UNLOCK_MEMORY_MS, now);

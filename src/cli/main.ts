@@ -19,9 +19,15 @@ Usage:
   tessera user passwd <username>     set a user's password (same sources); ends its sessions
   tessera keys rotate                new signing key; the old one verifies until its tokens expire
   tessera keys list                  signing keys and their state
+  tessera tenant add <id> [--name N] [--admin U]
+                                     create a tenant; with --admin, its first admin
+                                     (password from TESSERA_NEW_PASSWORD or the terminal)
+  tessera tenant list                tenants and their state
+  tessera tenant disable <id>        refuse the tenant's requests (404 TENANT_NOT_FOUND)
+  tessera tenant enable <id>         accept them again
 
 Configuration comes from TESSERA_* environment variables (see README.md).
-Options: --help, --json (machine-readable output for 'keys list')`;
+Options: --help, --json (machine-readable output for 'keys list' and 'tenant list')`;
 
 type Out = { log(s: string): void; err(s: string): void };
 const stdio: Out = { log: (s) => console.log(s), err: (s) => console.error(s) };
@@ -141,6 +147,46 @@ async function keysCmd(config: Config, p: Parsed, out: Out): Promise<number> {
   });
 }
 
+async function tenantCmd(config: Config, p: Parsed, out: Out): Promise<number> {
+  const [, sub, id] = p.positionals;
+  if (!sub || !['add', 'list', 'disable', 'enable'].includes(sub) || (sub !== 'list' && !id)) {
+    out.err(
+      'usage: tessera tenant add <id> [--name N] [--admin U] | list | disable <id> | enable <id>',
+    );
+    return 2;
+  }
+  return withRuntime(config, async (rt) => {
+    const svc = rt.features.tenantAdmin!;
+    const actor = { actorId: null, ip: null, userAgent: 'tessera-cli' };
+    if (sub === 'add') {
+      const admin = opt(p, 'admin');
+      const t = await svc.create(
+        {
+          id: id!,
+          name: typeof opt(p, 'name') === 'string' ? (opt(p, 'name') as string) : id!,
+          ...(typeof admin === 'string'
+            ? { adminUsername: admin, adminPassword: await readPassword(`password for ${admin}: `) }
+            : {}),
+        },
+        actor,
+      );
+      out.log(
+        `created tenant ${t.id} (${t.name})${typeof admin === 'string' ? ` with admin ${admin}` : ''}`,
+      );
+      return 0;
+    }
+    if (sub === 'disable' || sub === 'enable') {
+      const t = await svc.update(id!, { status: sub === 'disable' ? 'disabled' : 'active' }, actor);
+      out.log(`tenant ${t.id} is ${t.status}`);
+      return 0;
+    }
+    const rows = svc.list().map((t) => ({ id: t.id, name: t.name, status: t.status }));
+    if (opt(p, 'json')) out.log(JSON.stringify(rows));
+    else for (const r of rows) out.log(`${r.id}  ${r.status}  ${r.name}`);
+    return 0;
+  });
+}
+
 /** Runs one CLI command; returns the exit code. */
 export async function main(argv: string[], out: Out = stdio): Promise<number> {
   let p: Parsed;
@@ -178,6 +224,7 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
     }
     if (cmd === 'user') return await userCmd(config, p, out);
     if (cmd === 'keys') return await keysCmd(config, p, out);
+    if (cmd === 'tenant') return await tenantCmd(config, p, out);
     out.err(`tessera: unknown command "${cmd}"\n\n${HELP}`);
     return 2;
   } catch (e) {

@@ -204,6 +204,20 @@ export const FIELDS = {
     example: '100000',
     doc: 'Verified access tokens kept in memory (0 disables the cache).',
   },
+  tenantResolution: {
+    env: 'TESSERA_TENANT_RESOLUTION',
+    kind: { t: 'list' },
+    default: ['header', 'path'],
+    example: 'host,header,path',
+    doc: 'How a request names its tenant: `host` (TESSERA_TENANT_HOSTS), `header` (X-Tessera-Tenant), `path` (/t/<tenant>/ before the context path). `host` is added when hosts are set. None named = `default`.',
+  },
+  tenantHosts: {
+    env: 'TESSERA_TENANT_HOSTS',
+    kind: { t: 'list' },
+    default: [],
+    example: 'acme.example.com=acme,beta.example.com=beta',
+    doc: 'Host names and the tenant each one serves.',
+  },
   tenantCacheSize: {
     env: 'TESSERA_TENANT_CACHE_SIZE',
     kind: int(1, 1_000_000),

@@ -25,6 +25,8 @@ export const ERRORS = {
   MFA_REQUIRED: { status: 401, en: 'A second factor is required', zh: '需要二次验证' },
   FORBIDDEN: { status: 403, en: 'You do not have permission for this', zh: '没有权限' },
   NOT_FOUND: { status: 404, en: 'Not found', zh: '资源不存在' },
+  TENANT_NOT_FOUND: { status: 404, en: 'Unknown or disabled tenant', zh: '租户不存在或已停用' },
+  TENANT_EXISTS: { status: 409, en: 'The tenant already exists', zh: '租户已存在' },
   METHOD_NOT_ALLOWED: { status: 405, en: 'Method not allowed', zh: '不支持该请求方法' },
   USER_EXISTS: { status: 409, en: 'The user already exists', zh: '用户已存在' },
   CONFLICT: {

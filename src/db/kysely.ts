@@ -94,6 +94,13 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Db
   });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor one checked out between two queries (a transaction awaiting other
+  // work when the server goes): pg emits 'error' on the client, which the
+  // pool only listens to while the client is idle. The next query on it
+  // fails and is answered 503 like any outage.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let current = schema;
   if (!current) {

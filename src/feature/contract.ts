@@ -8,6 +8,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Config, Field } from '../config/schema.js';
 import type { MigrationStep } from '../db/migrate.js';
 import type { TenantId, TenantSql } from '../db/scope.js';
+import type { TenantRegistry } from '../tenants/registry.js';
 import type { Db } from '../db/types.js';
 import type { DependencyHealth } from '../infra/health.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -93,6 +94,8 @@ export interface Core extends TenantCore {
   /** Revoked sessions, tokens and users of every tenant (their ids are unique across tenants). */
   revocations: RevocationList;
   lastSeen: LastSeen;
+  /** The tenants of the deployment, in memory on every node. */
+  tenants: TenantRegistry;
   /** A tenant's services, built on first use (the tenant must exist: resolution checks first). */
   tenantCore(tenant: TenantId): Promise<TenantCore>;
 }
@@ -125,6 +128,13 @@ export interface FeatureContext {
 export interface Services extends Core {
   auth: AuthService;
   features: Readonly<Partial<FeatureServices>>;
+  /** A tenant's services with its login (the tenant must exist and be active: resolution checks first). */
+  forTenant(tenant: TenantId): Promise<TenantServices>;
+}
+
+/** One tenant's services and its login pipeline: what a request's handlers use (`req.tenantServices`). */
+export interface TenantServices extends TenantCore {
+  auth: AuthService;
 }
 
 /** Routes a feature mounts: inside the context path (`api`), at the root, or as a global hook (`setup`). */

@@ -41,15 +41,23 @@ export interface GuardDeps {
  *   5. permission check → 403; 6. last-seen marked in memory, written in batches.
  */
 export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
-  function permissionDenied(claims: AccessClaims, cfg: RouteOptions['config']): boolean {
+  // The request's tenant's services (src/http/tenant.ts); the given ones where no tenant hook runs.
+  const svc = (req: FastifyRequest): Pick<GuardDeps, 'authenticator' | 'roles'> =>
+    req.tenantServices ?? d;
+
+  function permissionDenied(
+    roles: RoleService,
+    claims: AccessClaims,
+    cfg: RouteOptions['config'],
+  ): boolean {
     const req = cfg?.requires;
     if (req) {
-      const granted = d.roles.permissionsOf(claims.roles ?? []);
+      const granted = roles.permissionsOf(claims.roles ?? []);
       for (const p of typeof req === 'string' ? [req] : req) if (!granted.has(p)) return true;
     }
     // Like permissions, the level comes from the role definitions in force, not
     // the token's copy: lowering a role's level applies at once.
-    if (cfg?.minLevel !== undefined && d.roles.primary(claims.roles ?? []).level < cfg.minLevel)
+    if (cfg?.minLevel !== undefined && roles.primary(claims.roles ?? []).level < cfg.minLevel)
       return true;
     return false;
   }
@@ -63,18 +71,19 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
     const token = bearerToken(req.headers.authorization);
     if (!token)
       return done(new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING'));
-    const r = d.authenticator.check(token);
+    const { authenticator, roles } = svc(req);
+    const r = authenticator.check(token);
     if (r.ok) {
-      if (permissionDenied(r.claims, req.routeOptions.config))
+      if (permissionDenied(roles, r.claims, req.routeOptions.config))
         return done(new TesseraError('FORBIDDEN'));
       req.auth = r.claims;
       return done();
     }
     if (!r.kid) return done(new TesseraError(r.code));
     // Unknown key id: maybe rotated in by another node. Rare, rate-limited reload.
-    d.authenticator.checkFresh(token).then((again) => {
+    authenticator.checkFresh(token).then((again) => {
       if (!again.ok) return done(new TesseraError(again.code));
-      if (permissionDenied(again.claims, req.routeOptions.config))
+      if (permissionDenied(roles, again.claims, req.routeOptions.config))
         return done(new TesseraError('FORBIDDEN'));
       req.auth = again.claims;
       done();

@@ -1,4 +1,5 @@
 import type { Audit } from '../audit/audit.js';
+import type { TenantId } from '../db/scope.js';
 import type { RequestMeta } from '../contract/meta.js';
 import { fail } from '../lib/errors.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
@@ -33,6 +34,7 @@ export function createLoginFlow(d: {
   steps: readonly LoginStep[];
   users: UserService;
   audit: Audit;
+  tenant?: TenantId;
 }) {
   const steps = orderSteps(d.steps);
   return {
@@ -48,6 +50,7 @@ export function createLoginFlow(d: {
         input,
         meta,
         attempt: {
+          tenant: d.tenant,
           accountKey: accountKey(input.username),
           ip: meta.ip,
           captcha: input.captcha,

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
 /**
  * Brute-force protection around the credential check (seed 004): the
  * brute-force feature implements it and places it in the login pipeline
@@ -6,6 +7,8 @@
  * CAPTCHA_FAILED) to refuse.
  */
 export interface LoginAttempt {
+  /** The tenant the attempt is made in (absent = default): counters are per tenant. */
+  tenant?: TenantId | undefined;
   /** Canonical account name as typed (username or e-mail key), known user or not. */
   accountKey: string;
   ip: string;
@@ -44,4 +47,9 @@ export interface PasswordDecryptor {
     keyId: string,
     encryptedPasswordB64: string,
   ): Promise<{ ok: true; password: string } | { ok: false }>;
+}
+
+/** The key a tenant's account is counted under: the name itself in the default tenant (unchanged keys), tenant-qualified elsewhere. */
+export function countedAccount(tenant: TenantId | undefined, accountKey: string): string {
+  return !tenant || tenant === DEFAULT_TENANT ? accountKey : `${tenant}\u0000${accountKey}`;
 }

@@ -71,6 +71,8 @@ export function opsRoutes(
     app.get(
       '/.well-known/jwks.json',
       {
+        // Each tenant publishes its own keys: /t/<tenant>/.well-known/jwks.json.
+        config: { tenants: true },
         schema: {
           tags,
           summary: 'Public keys that verify live access tokens (RFC 7517)',
@@ -84,9 +86,9 @@ export function opsRoutes(
           },
         },
       },
-      async (_req, reply) => {
+      async (req, reply) => {
         reply.header('cache-control', 'public, max-age=300');
-        return d.keyring.jwks();
+        return (req.tenantServices ?? d).keyring.jwks();
       },
     );
 
