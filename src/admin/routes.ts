@@ -1,3 +1,4 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { AccountService } from '../users/account.js';
 import type { Audit } from '../audit/audit.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -31,12 +32,18 @@ export function adminRoutes(d: {
   users: UserService;
 }) {
   const audit = (req: FastifyRequest, event: string, data: Record<string, unknown>) =>
-    d.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
+    req.tenantServices.audit.record({
+      event: `admin.${event}`,
+      outcome: 'success',
+      ...actorMeta(req),
+      data,
+    });
 
   const permissions = d.roles.catalogue();
 
   return async function routes(app: FastifyInstance): Promise<void> {
-    await app.register(adminUserRoutes(d));
+    servesTenants(app);
+    await app.register(adminUserRoutes());
 
     app.delete<{ Params: { id: string } }>(
       '/sessions/:id',
@@ -51,7 +58,7 @@ export function adminRoutes(d: {
         },
       },
       async (req, reply) => {
-        await d.sessionActions.forceLogout(req.params.id, actorMeta(req));
+        await req.tenantServices.sessionActions.forceLogout(req.params.id, actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -80,7 +87,7 @@ export function adminRoutes(d: {
         },
       },
       async (req, reply) => {
-        await d.sessionActions.deny(req.body.jti, req.body.exp, actorMeta(req));
+        await req.tenantServices.sessionActions.deny(req.body.jti, req.body.exp, actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -96,7 +103,7 @@ export function adminRoutes(d: {
           response: responses({ 200: envelope({ type: 'array', items: roleView }) }, E),
         },
       },
-      async (req, reply) => ok(req, reply, d.roles.list()),
+      async (req, reply) => ok(req, reply, req.tenantServices.roles.list()),
     );
 
     app.get(
@@ -138,9 +145,9 @@ export function adminRoutes(d: {
         };
         if (role.name === 'admin' && !permissions.every((p) => role.permissions.includes(p)))
           fail('CONFLICT', { detail: 'the admin role keeps every permission' });
-        await d.roles.save(role);
+        await req.tenantServices.roles.save(role);
         audit(req, 'role.save', role);
-        return ok(req, reply, d.roles.get(role.name));
+        return ok(req, reply, req.tenantServices.roles.get(role.name));
       },
     );
 
@@ -157,7 +164,7 @@ export function adminRoutes(d: {
         },
       },
       async (req, reply) => {
-        await d.accounts.deleteRole(req.params.name, actorMeta(req));
+        await req.tenantServices.accounts.deleteRole(req.params.name, actorMeta(req));
         return ok(req, reply, null);
       },
     );

@@ -1,3 +1,4 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Audit } from '../audit/audit.js';
 import { envelope, ok, responses } from '../contract/reply.js';
@@ -18,7 +19,12 @@ export function adminSettingsRoutes(d: {
   settings: SettingsService;
 }) {
   const audit = (req: FastifyRequest, event: string, data: Record<string, unknown>) =>
-    d.audit.record({ event: `admin.${event}`, outcome: 'success', ...actorMeta(req), data });
+    req.tenantServices.audit.record({
+      event: `admin.${event}`,
+      outcome: 'success',
+      ...actorMeta(req),
+      data,
+    });
   // The core's settings and every feature's.
   const settingsSchema = {
     type: 'object',
@@ -28,8 +34,9 @@ export function adminSettingsRoutes(d: {
   };
 
   return async function routes(app: FastifyInstance): Promise<void> {
-    const view = () => {
-      const { loginPolicyMap, ...rest } = d.settings.get();
+    servesTenants(app);
+    const view = (req: FastifyRequest) => {
+      const { loginPolicyMap, ...rest } = req.tenantServices.settings.get();
       return { ...rest, loginPolicy: formatLoginPolicy(loginPolicyMap) };
     };
 
@@ -44,7 +51,7 @@ export function adminSettingsRoutes(d: {
           response: responses({ 200: envelope(settingsSchema) }, E),
         },
       },
-      async (req, reply) => ok(req, reply, view()),
+      async (req, reply) => ok(req, reply, view(req)),
     );
 
     app.patch<{ Body: Record<string, unknown> }>(
@@ -74,13 +81,13 @@ export function adminSettingsRoutes(d: {
             patch[k as DynamicKey] = null;
             continue;
           }
-          const r = d.settings.validate(k, v);
+          const r = req.tenantServices.settings.validate(k, v);
           if (!r.ok) fail('VALIDATION_FAILED', { detail: r.problem });
           patch[k as DynamicKey] = r.value;
         }
-        await d.settings.update(patch);
+        await req.tenantServices.settings.update(patch);
         audit(req, 'settings.update', { changes: req.body });
-        return ok(req, reply, view());
+        return ok(req, reply, view(req));
       },
     );
 
@@ -94,9 +101,9 @@ export function adminSettingsRoutes(d: {
         expires_at: { type: ['integer', 'null'] },
       },
     } as const;
-    const keys = () => {
-      const activeKid = d.keyring.active().kid;
-      return d.keyring.list().map((k) => ({
+    const keys = (req: FastifyRequest) => {
+      const activeKid = req.tenantServices.keyring.active().kid;
+      return req.tenantServices.keyring.list().map((k) => ({
         kid: k.kid,
         alg: k.alg,
         active: k.kid === activeKid,
@@ -115,7 +122,7 @@ export function adminSettingsRoutes(d: {
           response: responses({ 200: envelope({ type: 'array', items: keyView }) }, E),
         },
       },
-      async (req, reply) => ok(req, reply, keys()),
+      async (req, reply) => ok(req, reply, keys(req)),
     );
     app.post(
       '/keys/rotate',
@@ -130,12 +137,12 @@ export function adminSettingsRoutes(d: {
       },
       async (req, reply) => {
         try {
-          const kid = await d.keyring.rotate();
+          const kid = await req.tenantServices.keyring.rotate();
           audit(req, 'keys.rotate', { kid });
         } catch (e) {
           fail('CONFLICT', { detail: (e as Error).message.slice(0, 200) });
         }
-        return ok(req, reply, keys());
+        return ok(req, reply, keys(req));
       },
     );
   };

@@ -1,7 +1,5 @@
-import { writeAdminAudit, type AccountService } from '../users/account.js';
-import type { Audit } from '../audit/audit.js';
-import type { SessionService } from '../sessions/service.js';
-import type { UserService } from '../users/service.js';
+import { servesTenants } from '../contract/tenant-routes.js';
+import { writeAdminAudit } from '../users/account.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Unit } from '../db/unit.js';
 import { envelope, ok, responses } from '../contract/reply.js';
@@ -24,13 +22,8 @@ const security = [{ bearer: [] }];
 const E = ['401', '403', '404', '409'] as const;
 
 /** User administration (seed 000 "用户管理", seed 003 forced logout); the rules are in src/users/account.ts. */
-export function adminUserRoutes(d: {
-  accounts: AccountService;
-  audit: Audit;
-  sessions: SessionService;
-  users: UserService;
-}) {
-  const store = d.users.store;
+export function adminUserRoutes() {
+  const store = (req: FastifyRequest) => req.tenantServices.users.store;
   /** The admin action's audit row, in the action's own transaction. */
   const audit = (
     u: Unit,
@@ -38,10 +31,11 @@ export function adminUserRoutes(d: {
     event: string,
     userId: number | null,
     data?: Record<string, unknown>,
-  ) => writeAdminAudit(d.audit, u, actorMeta(req), event, userId, data);
-  const found = d.accounts.found;
+  ) => writeAdminAudit(req.tenantServices.audit, u, actorMeta(req), event, userId, data);
+  const found = (req: FastifyRequest, id: number) => req.tenantServices.accounts.found(id);
 
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.get<{
       Querystring: {
         search?: string;
@@ -64,7 +58,7 @@ export function adminUserRoutes(d: {
       },
       async (req, reply) => {
         const q = req.query;
-        const { total, rows } = await store.list({
+        const { total, rows } = await store(req).list({
           search: q.search,
           userType: q.user_type,
           status: q.status,
@@ -72,7 +66,7 @@ export function adminUserRoutes(d: {
           offset: (q.page - 1) * q.page_size,
         });
         const items = await Promise.all(
-          rows.map(async (u) => viewUser(u, await store.roles(u.id))),
+          rows.map(async (u) => viewUser(u, await store(req).roles(u.id))),
         );
         return ok(req, reply, { items, total, page: q.page, page_size: q.page_size });
       },
@@ -102,7 +96,7 @@ export function adminUserRoutes(d: {
       },
       async (req, reply) => {
         const b = req.body;
-        const u = await d.users.create(
+        const u = await req.tenantServices.users.create(
           {
             username: b.username,
             email: b.email,
@@ -119,7 +113,7 @@ export function adminUserRoutes(d: {
               roles: b.roles ?? ['user'],
             }),
         );
-        return ok(req, reply, viewUser(u, await store.roles(u.id)), {
+        return ok(req, reply, viewUser(u, await store(req).roles(u.id)), {
           status: 201,
           message: 'CREATED',
         });
@@ -139,8 +133,8 @@ export function adminUserRoutes(d: {
         },
       },
       async (req, reply) => {
-        const u = await found(req.params.id);
-        return ok(req, reply, viewUser(u, await store.roles(u.id)));
+        const u = await found(req, req.params.id);
+        return ok(req, reply, viewUser(u, await store(req).roles(u.id)));
       },
     );
 
@@ -158,8 +152,8 @@ export function adminUserRoutes(d: {
         },
       },
       async (req, reply) => {
-        const u = await d.accounts.update(req.params.id, req.body, actorMeta(req));
-        return ok(req, reply, viewUser(u, await store.roles(u.id)));
+        const u = await req.tenantServices.accounts.update(req.params.id, req.body, actorMeta(req));
+        return ok(req, reply, viewUser(u, await store(req).roles(u.id)));
       },
     );
 
@@ -176,7 +170,7 @@ export function adminUserRoutes(d: {
         },
       },
       async (req, reply) => {
-        await d.accounts.remove(req.params.id, actorMeta(req));
+        await req.tenantServices.accounts.remove(req.params.id, actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -195,8 +189,12 @@ export function adminUserRoutes(d: {
         },
       },
       async (req, reply) => {
-        const u = await d.accounts.setRoles(req.params.id, req.body.roles, actorMeta(req));
-        return ok(req, reply, viewUser(u, await store.roles(u.id)));
+        const u = await req.tenantServices.accounts.setRoles(
+          req.params.id,
+          req.body.roles,
+          actorMeta(req),
+        );
+        return ok(req, reply, viewUser(u, await store(req).roles(u.id)));
       },
     );
 
@@ -213,11 +211,11 @@ export function adminUserRoutes(d: {
         },
       },
       async (req, reply) => {
-        await found(req.params.id);
+        await found(req, req.params.id);
         return ok(
           req,
           reply,
-          (await d.sessions.list(req.params.id)).map((s) => viewSession(s)),
+          (await req.tenantServices.sessions.list(req.params.id)).map((s) => viewSession(s)),
         );
       },
     );
@@ -239,7 +237,7 @@ export function adminUserRoutes(d: {
       },
       async (req, reply) => {
         return ok(req, reply, {
-          ended: await d.accounts.forceLogout(req.params.id, actorMeta(req)),
+          ended: await req.tenantServices.accounts.forceLogout(req.params.id, actorMeta(req)),
         });
       },
     );

@@ -108,10 +108,10 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(opsRoutes(rt, metrics));
   const ctx = cfg.contextPath;
   await app.register(authRoutes(), { prefix: `${ctx}/public/auth` });
-  await app.register(sessionRoutes(rt), { prefix: `${ctx}/auth` });
-  await app.register(accountRoutes(rt), { prefix: `${ctx}/auth` });
+  await app.register(sessionRoutes(), { prefix: `${ctx}/auth` });
+  await app.register(accountRoutes(), { prefix: `${ctx}/auth` });
   await app.register(adminRoutes(rt), { prefix: `${ctx}/admin` });
-  await app.register(introspectRoutes(rt.authenticator), { prefix: `${ctx}/service` });
+  await app.register(introspectRoutes(), { prefix: `${ctx}/service` });
   for (const ext of extensions) {
     if (ext.api) await app.register(ext.api, { prefix: ctx });
     if (ext.root) await app.register(ext.root);

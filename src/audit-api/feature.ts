@@ -1,4 +1,3 @@
-import { DEFAULT_TENANT } from '../db/scope.js';
 import type { Feature } from '../feature/contract.js';
 import { createAuditRetention } from './retention.js';
 import { auditRoutes } from './routes.js';
@@ -22,7 +21,7 @@ export const auditFeature: Feature = {
     retention.start();
     return {
       provides: { auditRetention: retention },
-      routes: () => [{ api: auditRoutes(core.sql.scope(DEFAULT_TENANT)) }],
+      routes: () => [{ api: auditRoutes(core.sql.scope) }],
       stop: () => retention.stop(),
     };
   },

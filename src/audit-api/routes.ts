@@ -1,3 +1,5 @@
+import { servesTenants } from '../contract/tenant-routes.js';
+import type { TenantId } from '../db/scope.js';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
@@ -28,9 +30,19 @@ function instant(field: string, v: string | undefined): number | undefined {
 }
 
 /** `GET <ctx>/admin/audit`: the audit log, filtered, newest first (permission audit:read). */
-export function auditRoutes(db: Kysely<Database>) {
-  const query = createAuditQuery(db);
+export function auditRoutes(scope: (tenant: TenantId) => Kysely<Database>) {
+  // One query object per tenant, made on first use (a few closures each).
+  const queries = new Map<TenantId, ReturnType<typeof createAuditQuery>>();
+  const queryOf = (t: TenantId) => {
+    let q = queries.get(t);
+    if (!q) {
+      if (queries.size >= 1000) queries.delete(queries.keys().next().value!);
+      queries.set(t, (q = createAuditQuery(scope(t))));
+    }
+    return q;
+  };
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.get<{ Querystring: Query }>(
       '/admin/audit',
       {
@@ -45,7 +57,7 @@ export function auditRoutes(db: Kysely<Database>) {
       },
       async (req, reply) => {
         const q = req.query;
-        const { total, rows } = await query.list({
+        const { total, rows } = await queryOf(req.tenant).list({
           userId: q.user_id,
           ip: q.ip,
           event: q.event,

@@ -95,11 +95,11 @@ export const bruteForceFeature: Feature = {
     return {
       provides: { bruteForce: { store, policy, captcha: captchaProvider }, captcha },
       loginSteps: bruteForceSteps({ guard: failClosed(policy, core.log), audit }),
-      routes: (s) => [
+      routes: () => [
         {
           api: async (app) => {
             await app.register(captchaRoutes(captchaProvider));
-            await app.register(unlockRoutes(s, policy));
+            await app.register(unlockRoutes(policy));
           },
         },
       ],

@@ -1,5 +1,4 @@
-import type { Audit } from '../audit/audit.js';
-import type { UserService } from '../users/service.js';
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
@@ -7,8 +6,9 @@ import { actorMeta } from '../contract/request-meta.js';
 import type { BruteForcePolicy } from './policy.js';
 
 /** `POST <ctx>/admin/users/:id/unlock` (users:write): ends a brute-force lock early. */
-export function unlockRoutes(d: { audit: Audit; users: UserService }, policy: BruteForcePolicy) {
+export function unlockRoutes(policy: BruteForcePolicy) {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.post<{ Params: { id: number } }>(
       '/admin/users/:id/unlock',
       {
@@ -27,11 +27,11 @@ export function unlockRoutes(d: { audit: Audit; users: UserService }, policy: Br
         },
       },
       async (req, reply) => {
-        const u = await d.users.store.byId(req.params.id);
+        const u = await req.tenantServices.users.store.byId(req.params.id);
         if (!u) fail('NOT_FOUND');
         // Counters are keyed by the login name as typed and folded: a user can be locked under either name.
-        await policy.unlock([u.username_key, ...(u.email_key ? [u.email_key] : [])]);
-        d.audit.record({
+        await policy.unlock([u.username_key, ...(u.email_key ? [u.email_key] : [])], req.tenant);
+        req.tenantServices.audit.record({
           event: 'admin.user.unlock',
           outcome: 'success',
           userId: u.id,

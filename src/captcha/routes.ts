@@ -1,3 +1,4 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { PURPOSES, type CaptchaPurpose, type CaptchaProvider } from './provider.js';
@@ -25,6 +26,8 @@ const challengeView = {
 /** `GET <ctx>/public/captcha/challenge?purpose=login|register`. */
 export function captchaRoutes(provider: CaptchaProvider) {
   return async function routes(app: FastifyInstance): Promise<void> {
+    // Challenges hold no tenant data (stateless, single-use solutions across the deployment).
+    servesTenants(app);
     app.get<{ Querystring: { purpose: CaptchaPurpose } }>(
       '/public/captcha/challenge',
       {

@@ -1,3 +1,4 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import type { Feature } from '../feature/contract.js';
@@ -55,6 +56,7 @@ export const loginKeysFeature: Feature = {
 
 function publicKeyRoute(svc: LoginKeyService) {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.get<{ Querystring: { alg?: string }; Headers: { 'x-session-id'?: string } }>(
       '/public/auth/public-key',
       {
@@ -74,6 +76,7 @@ function publicKeyRoute(svc: LoginKeyService) {
           ip: req.ip,
           ...(sessionId ? { sessionId } : {}),
           ...(req.query.alg ? { alg: req.query.alg } : {}),
+          tenant: req.tenant,
         });
         return ok(req, reply, data, { message: 'PUBLIC_KEY' });
       },

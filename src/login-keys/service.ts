@@ -48,6 +48,8 @@ export interface IssueRequest {
   ip: string;
   /** `?alg=`; undefined or RSA1_5 = one-time, RSA-OAEP-256 = shared OAEP. */
   alg?: string | undefined;
+  /** The request's tenant (absent or `default`: the default tenant). */
+  tenant?: string | undefined;
 }
 
 export type ConsumeResult = { ok: true; password: string } | { ok: false };
@@ -73,7 +75,7 @@ export interface LoginKeyService {
   consume(
     keyId: string,
     encryptedPasswordB64: string,
-    opts?: { sessionId?: string | undefined },
+    opts?: { sessionId?: string | undefined; tenant?: string | undefined },
   ): Promise<ConsumeResult>;
   stats(): LoginKeyStats;
   /** Stops the pool (waits for in-flight generations) and forgets cached keys. */
@@ -186,7 +188,12 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       fail('VALIDATION_FAILED', { detail: 'X-Session-Id' });
     const mode: KeyMode = req.alg === ALG_OAEP ? 'shared' : 'one-time';
     await limit(perIp, req.ip || 'unknown');
-    const sessionHash = req.sessionId === undefined ? undefined : hashSession(req.sessionId);
+    const tenant = req.tenant === 'default' ? undefined : req.tenant;
+    // A session id names a session per tenant: the same X-Session-Id in two tenants binds two keys.
+    const sessionHash =
+      req.sessionId === undefined
+        ? undefined
+        : hashSession(tenant ? `${tenant}\u0000${req.sessionId}` : req.sessionId);
     if (sessionHash) {
       await limit(perSession, sessionHash);
       const bound = await guard('session lookup', () => o.store.sessionKey(sessionHash, mode));
@@ -200,7 +207,12 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
     }
     const keyId = randomId(18);
     const expiresAt = o.clock.now() + ttlMs;
-    const rec: KeyRecord = { mode, expiresAt, ...(sessionHash ? { sessionHash } : {}) };
+    const rec: KeyRecord = {
+      mode,
+      expiresAt,
+      ...(sessionHash ? { sessionHash } : {}),
+      ...(tenant ? { tenant } : {}),
+    };
     if (mode === 'one-time') {
       const pair = pool.take(reserve) ?? unavailable();
       rec.publicKeyPem = pair.publicKeyPem;
@@ -226,11 +238,15 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
       fail('KEY_NOT_FOUND');
     }
     const rec = await guard('take', () => o.store.takeKey(keyId));
+    const tenant = opts?.tenant === 'default' ? undefined : opts?.tenant;
     if (
       !rec ||
+      // Issued in another tenant: unknown here (and gone, like any key presented once).
+      rec.tenant !== tenant ||
       (opts?.sessionId !== undefined &&
         rec.sessionHash !== undefined &&
-        rec.sessionHash !== hashSession(opts.sessionId))
+        rec.sessionHash !==
+          hashSession(tenant ? `${tenant}\u0000${opts.sessionId}` : opts.sessionId))
     ) {
       rec?.privateKeyDer?.fill(0);
       n.notFound++;

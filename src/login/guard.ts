@@ -46,6 +46,7 @@ export interface PasswordDecryptor {
   consume(
     keyId: string,
     encryptedPasswordB64: string,
+    opts?: { tenant?: string | undefined },
   ): Promise<{ ok: true; password: string } | { ok: false }>;
 }
 

@@ -1,5 +1,4 @@
-import type { SessionActions } from './actions.js';
-import type { SessionService } from './service.js';
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { fail } from '../lib/errors.js';
@@ -10,8 +9,9 @@ const tags = ['sessions and devices'];
 const security = [{ bearer: [] }];
 
 /** The caller's own sessions (seed 003 device management) and password change. */
-export function sessionRoutes(d: { sessions: SessionService; sessionActions: SessionActions }) {
+export function sessionRoutes() {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.get(
       '/sessions',
       {
@@ -25,7 +25,7 @@ export function sessionRoutes(d: { sessions: SessionService; sessionActions: Ses
       },
       async (req, reply) => {
         const me = req.auth!;
-        const rows = await d.sessions.list(Number(me.sub));
+        const rows = await req.tenantServices.sessions.list(Number(me.sub));
         return ok(
           req,
           reply,
@@ -48,10 +48,10 @@ export function sessionRoutes(d: { sessions: SessionService; sessionActions: Ses
       },
       async (req, reply) => {
         const me = req.auth!;
-        const s = await d.sessions.get(req.params.id);
+        const s = await req.tenantServices.sessions.get(req.params.id);
         // Someone else's session id answers like an unknown one.
         if (!s || s.user_id !== Number(me.sub) || s.ended_at !== null) fail('NOT_FOUND');
-        await d.sessions.end(s.id, 'LOGGED_OUT', actorMeta(req));
+        await req.tenantServices.sessions.end(s.id, 'LOGGED_OUT', actorMeta(req));
         return ok(req, reply, null);
       },
     );
@@ -72,7 +72,11 @@ export function sessionRoutes(d: { sessions: SessionService; sessionActions: Ses
       },
       async (req, reply) => {
         const me = req.auth!;
-        const ended = await d.sessionActions.logoutAll(Number(me.sub), me.sid, actorMeta(req));
+        const ended = await req.tenantServices.sessionActions.logoutAll(
+          Number(me.sub),
+          me.sid,
+          actorMeta(req),
+        );
         return ok(req, reply, { ended }, { message: 'LOGOUT' });
       },
     );

@@ -94,7 +94,7 @@ describe.each(dialects())('isolation between tenants, every route (%s)', (dialec
       p
         .replace(/\{id\}/g, user)
         .replace(/\{sid\}|\{sessionId\}|\{session_id\}/g, sid)
-        .replace(/\{name\}/g, 'admin')
+        .replace(/\{name\}/g, 'a-only')
         .replace(/\{[^}]+\}/g, '1');
     const leaks: string[] = [];
     const tryIt = async (op: Op, token: string, user: string, sid: string, who: string) => {

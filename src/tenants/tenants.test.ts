@@ -1,3 +1,4 @@
+import { constants, publicEncrypt } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenantId } from '../db/scope.js';
@@ -42,7 +43,7 @@ function inTenant(s: TestServer, tenant: string | undefined) {
 describe.each(dialects())('tenants (%s)', (dialect) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await createTestServer({ dialect });
+    s = await createTestServer({ dialect, config: { rsaKeyPerIpPerMinute: 1000 } });
     await s.rt.tenants.create(ACME, 'Acme Kindergarten');
     await s.rt.tenants.create(BETA, 'Beta');
   });
@@ -92,6 +93,45 @@ describe.each(dialects())('tenants (%s)', (dialect) => {
     expect(q.statusCode).toBe(401);
   });
 
+  it('encrypted login works in a tenant; a key issued in one tenant is unknown in another', async () => {
+    // The test node's key pool is small: wait for a pair while it refills (503 + Retry-After).
+    const key = async (path: string, t?: string) => {
+      let r = await inTenant(s, t).call('GET', path);
+      await waitFor(async () => {
+        if (r.statusCode === 503) r = await inTenant(s, t).call('GET', path);
+        return r.statusCode !== 503;
+      }, 10_000);
+      expect(r.statusCode, r.body).toBe(200);
+      return r.data.data as { key_id: string; public_key: string };
+    };
+    const encrypt = (pem: string) =>
+      publicEncrypt({ key: pem, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(PW)).toString(
+        'base64',
+      );
+    const login = (
+      t: string | undefined,
+      k: { key_id: string; public_key: string },
+      path = '/api/public/auth/login',
+    ) =>
+      inTenant(s, t).call('POST', path, {
+        body: { username: 'alice', encryptedPassword: encrypt(k.public_key), keyId: k.key_id },
+      });
+    // In the tenant, by header and by path prefix.
+    const k1 = await key('/api/public/auth/public-key', 'acme');
+    expect((await login('acme', k1)).statusCode).toBe(200);
+    const k2 = await key('/t/acme/api/public/auth/public-key');
+    const viaPath = await s.call('POST', '/t/acme/api/public/auth/login', {
+      body: { username: 'alice', encryptedPassword: encrypt(k2.public_key), keyId: k2.key_id },
+    });
+    expect(viaPath.statusCode, viaPath.body).toBe(200);
+    expect(claimsOf(viaPath.data.data.access_token).tid).toBe('acme');
+    // A key of acme presented in the default tenant (where alice also exists) is unknown there.
+    const k3 = await key('/api/public/auth/public-key', 'acme');
+    const cross = await login(undefined, k3);
+    expect(cross.statusCode).toBe(401);
+    expect(cross.data.error).toBe('KEY_NOT_FOUND');
+  });
+
   it('an unknown, malformed or disabled tenant answers 404 TENANT_NOT_FOUND before anything else', async () => {
     for (const t of ['nope', 'Not-A-Tenant', 'x'.repeat(70)]) {
       const r = await inTenant(s, t).call('POST', '/api/public/auth/login', {
@@ -114,9 +154,13 @@ describe.each(dialects())('tenants (%s)', (dialect) => {
   it("routes that do not serve tenants yet answer 404 to another tenant's request", async () => {
     const acme = inTenant(s, 'acme');
     const { access_token } = await acme.login('alice');
-    const r = await acme.call('GET', '/api/auth/sessions', { token: access_token });
+    const r = await acme.call('GET', '/api/auth/online', { token: access_token });
     expect(r.statusCode).toBe(404);
     expect(r.data.error).toBe('NOT_FOUND');
+    // …while those that do, serve it: the caller's own sessions, in its own tenant.
+    const mine = await acme.call('GET', '/api/auth/sessions', { token: access_token });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.data.data.length).toBeGreaterThan(0);
   });
 
   it('each tenant has its own signing keys and JWKS', async () => {
@@ -245,9 +289,14 @@ describe.each(dialects())('tenant administration (%s)', (dialect) => {
     expect(r.data.data).toMatchObject({ id: 'kg-42', name: 'Kindergarten 42', status: 'active' });
     const kg = inTenant(s, 'kg-42');
     const { access_token } = await kg.login('head');
-    // The tenant's admin manages its users…
+    // The tenant's admin manages its users, and sees only them…
+    await kg.register('parent1');
     const users = await kg.call('GET', '/api/admin/users', { token: access_token });
-    expect(users.statusCode).toBe(404); // (not yet served to tenants: refused, never the default's)
+    expect(users.statusCode, users.body).toBe(200);
+    expect(users.data.data.items.map((u: { username: string }) => u.username).sort()).toEqual([
+      'head',
+      'parent1',
+    ]);
     // …but never the tenants.
     const list = await kg.call('GET', '/api/admin/tenants', { token: access_token });
     expect(list.statusCode).toBe(404);

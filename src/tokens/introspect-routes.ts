@@ -1,6 +1,6 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
-import type { Authenticator } from './authenticate.js';
 
 const introspection = {
   type: 'object',
@@ -27,8 +27,10 @@ const introspection = {
  * protected route: signature, claims, revocation (logout, kick, denylist).
  * Any refused token is just `{ active: false }` (RFC 7662 §2.2: no reason).
  */
-export function introspectRoutes(authenticator: Authenticator) {
+export function introspectRoutes() {
   return async function routes(app: FastifyInstance): Promise<void> {
+    // In a tenant, tokens are checked by that tenant's keys, issuer and tid.
+    servesTenants(app);
     app.post<{ Body: { token: string } }>(
       '/introspect',
       {
@@ -47,7 +49,7 @@ export function introspectRoutes(authenticator: Authenticator) {
         },
       },
       async (req, reply) => {
-        const r = await authenticator.checkFresh(req.body.token);
+        const r = await req.tenantServices.authenticator.checkFresh(req.body.token);
         if (!r.ok) return ok(req, reply, { active: false });
         const c = r.claims;
         return ok(req, reply, {

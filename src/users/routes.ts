@@ -1,14 +1,15 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { actorMeta } from '../contract/request-meta.js';
-import type { AccountService } from './account.js';
 
 const tags = ['sessions and devices'];
 const security = [{ bearer: [] }];
 
 /** Self-service account routes under `<ctx>/auth`: the password change (its rules: src/users/account.ts). */
-export function accountRoutes(d: { accounts: AccountService }) {
+export function accountRoutes() {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.post<{ Body: { current_password: string; new_password: string } }>(
       '/password',
       {
@@ -31,7 +32,7 @@ export function accountRoutes(d: { accounts: AccountService }) {
       },
       async (req, reply) => {
         const me = req.auth!;
-        await d.accounts.changePassword(
+        await req.tenantServices.accounts.changePassword(
           Number(me.sub),
           me.sid,
           req.body.current_password,

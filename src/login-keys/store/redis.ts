@@ -23,6 +23,8 @@ interface Wire {
   m: KeyMode;
   exp: number;
   sh?: string;
+  /** Tenant (absent = default). */
+  t?: string;
   pub?: string;
   pair?: string;
   /** Sealed PKCS#8 DER (one-time keys). */
@@ -58,6 +60,7 @@ export function createRedisLoginKeyStore(opts: RedisStoreOptions): LoginKeyStore
     if (!isWire(w)) return undefined;
     const rec: KeyRecord = { mode: w.m, expiresAt: w.exp };
     if (w.sh !== undefined) rec.sessionHash = w.sh;
+    if (typeof w.t === 'string') rec.tenant = w.t;
     if (w.pub !== undefined) rec.publicKeyPem = w.pub;
     if (w.pair !== undefined) rec.pairId = w.pair;
     if (withSecret && w.sk !== undefined) rec.privateKeyDer = sealer.open(w.sk, redisKey);
@@ -69,6 +72,7 @@ export function createRedisLoginKeyStore(opts: RedisStoreOptions): LoginKeyStore
       const k = kKey(keyId);
       const w: Wire = { m: rec.mode, exp: rec.expiresAt };
       if (rec.sessionHash !== undefined) w.sh = rec.sessionHash;
+      if (rec.tenant !== undefined) w.t = rec.tenant;
       if (rec.publicKeyPem !== undefined) w.pub = rec.publicKeyPem;
       if (rec.pairId !== undefined) w.pair = rec.pairId;
       if (rec.privateKeyDer !== undefined) w.sk = sealer.seal(rec.privateKeyDer, k);

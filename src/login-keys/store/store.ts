@@ -17,6 +17,8 @@ export interface KeyInfo {
   expiresAt: number;
   /** SHA-256 of the session id it was issued to, if any. */
   sessionHash?: string;
+  /** The tenant it was issued in; absent = default. A key works only in its tenant. */
+  tenant?: string;
   /** One-time keys: the SPKI PEM handed out. */
   publicKeyPem?: string;
   /** Shared keys: the pair id. */

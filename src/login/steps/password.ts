@@ -25,7 +25,9 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
       const decryptor = d.decryptor;
       if (!decryptor) fail('KEY_NOT_FOUND');
       flow.method = 'rsa';
-      const r = await decryptor.consume(input.keyId, input.encryptedPassword);
+      const r = await decryptor.consume(input.keyId, input.encryptedPassword, {
+        tenant: flow.attempt.tenant,
+      });
       return r.ok ? r.password : null;
     }
     if (input.password === undefined)
