@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../db/scope.js';
 import type { LoginAttempt, LoginGuard } from '../login/guard.js';
 import { createAltchaProvider } from '../captcha/altcha.js';
 import { createCaptchaCheck } from '../captcha/check.js';
@@ -86,7 +87,14 @@ export const bruteForceFeature: Feature = {
     const captcha = createCaptchaCheck({ provider: captchaProvider, store, clock, audit });
     const policy = createBruteForcePolicy({
       store,
-      settings: () => (shared?.degraded() ? degradedPolicy(settings.get()) : settings.get()),
+      // The attempt's tenant's thresholds (its settings fall back to the deployment's).
+      settings: async (tenant) => {
+        const s =
+          !tenant || tenant === DEFAULT_TENANT
+            ? settings.get()
+            : (await core.tenantCore(tenant)).settings.get();
+        return shared?.degraded() ? degradedPolicy(s) : s;
+      },
       clock,
       captcha,
       audit,

@@ -51,8 +51,8 @@ export function degradedPolicy(s: PolicySettings): PolicySettings {
 
 export interface BruteForcePolicyDeps {
   store: CounterStore;
-  /** Read at every attempt: the thresholds are dynamic settings. */
-  settings: () => PolicySettings;
+  /** Read at every attempt: the thresholds are dynamic settings, the attempt's tenant's. */
+  settings: (tenant?: TenantId) => PolicySettings | Promise<PolicySettings>;
   clock: Clock;
   captcha: CaptchaCheck;
   audit: Audit;
@@ -124,7 +124,7 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
 
   return {
     async before(a) {
-      const s = d.settings();
+      const s = await d.settings(a.tenant);
       const now = clock.now();
       const ip = ipKey(a.ip);
       const acct = accountHash(countedAccount(a.tenant, a.accountKey));
@@ -141,7 +141,7 @@ export function createBruteForcePolicy(d: BruteForcePolicyDeps): BruteForcePolic
     },
 
     async failed(a) {
-      const s = d.settings();
+      const s = await d.settings(a.tenant);
       const now = clock.now();
       const ip = ipKey(a.ip);
       const acct = accountHash(countedAccount(a.tenant, a.accountKey));

@@ -1,4 +1,4 @@
-import type { AuthService } from '../auth/service.js';
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { DependencyHealth } from '../infra/health.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MessageKey } from '../contract/errors.js';
@@ -32,11 +32,9 @@ function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: 
  * over the very same services as `/api` (login service, sessions and login
  * policy, audit, presence). Only the wire shapes differ.
  */
-export function compatRoutes(
-  d: { auth: AuthService; health: DependencyHealth },
-  q: PresenceQueries,
-) {
+export function compatRoutes(d: { health: DependencyHealth }, q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     installSeedErrors(app, (dep, err) => d.health.failed(dep, err));
 
     app.post<{
@@ -60,7 +58,7 @@ export function compatRoutes(
       },
       async (req, reply) => {
         const b = req.body;
-        const r = await d.auth.login(
+        const r = await req.tenantServices.auth.login(
           {
             username: b.username,
             password: b.password,
@@ -91,7 +89,7 @@ export function compatRoutes(
           response: seedResponses(seedBody(validateSchema), ['401']),
         },
       },
-      async (req, reply) => done(req, reply, await q.validate(req.auth!)),
+      async (req, reply) => done(req, reply, await q.validate(req.tenantServices, req.auth!)),
     );
 
     app.post(
@@ -106,7 +104,7 @@ export function compatRoutes(
         },
       },
       async (req, reply) => {
-        await d.auth.logout(req.auth!, requestMeta(req));
+        await req.tenantServices.auth.logout(req.auth!, requestMeta(req));
         return done(req, reply, null, 'LOGOUT');
       },
     );
@@ -123,7 +121,8 @@ export function compatRoutes(
           response: seedResponses(seedBody(onlineSchema), ['401', '403', '503']),
         },
       },
-      async (req, reply) => done(req, reply, await q.online(req.auth!, req.query.user_type)),
+      async (req, reply) =>
+        done(req, reply, await q.online(req.tenantServices, req.auth!, req.query.user_type)),
     );
 
     app.post(

@@ -96,10 +96,10 @@ export const presenceFeature: Feature = {
     const timer = setInterval(tick, TICK_MS);
     timer.unref();
     if (redis) await presence.keepAlive();
-    const queries = presenceQueries(core, presence);
+    const queries = presenceQueries(presence);
     return {
       provides: { presence: { presence, hub, nodeId, queries, tick } },
-      routes: (s) => [{ api: presenceRoutes(queries) }, { root: wsRoutes(s, hub) }],
+      routes: () => [{ api: presenceRoutes(queries) }, { root: wsRoutes(hub) }],
       async stop() {
         clearInterval(timer);
         for (const off of offs) off();

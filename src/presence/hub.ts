@@ -76,6 +76,11 @@ export function createHub(d: HubDeps) {
   const bySid = new Map<string, Set<Conn>>();
   /** Presence subscribers by the user type they see; `all` sees every type. */
   const byType = new Map<string, Set<Conn>>();
+  /** Watchers of one user type in one tenant (the default tenant's keys are the bare type). */
+  const typeKey = (tenant: string | undefined, type: string) =>
+    !tenant || tenant === 'default' ? type : `${tenant}\u0000${type}`;
+  const sameTenant = (a: string | undefined, b: string | undefined) =>
+    (a ?? 'default') === (b ?? 'default');
   const all = new Set<Conn>();
 
   function add<K>(m: Map<K, Set<Conn>>, k: K, c: Conn): void {
@@ -120,7 +125,7 @@ export function createHub(d: HubDeps) {
     if (!conns.delete(c)) return;
     remove(bySid, c.sid, c);
     if (c.scope.all) all.delete(c);
-    else if (c.scope.type !== null) remove(byType, c.scope.type, c);
+    else if (c.scope.type !== null) remove(byType, typeKey(c.scope.tenant, c.scope.type), c);
     delete (c.ws as Tagged)[kConn];
     d.presence.disconnect(c.userId);
   }
@@ -193,8 +198,13 @@ export function createHub(d: HubDeps) {
       conns.add(c);
       add(bySid, c.sid, c);
       if (scope.all) all.add(c);
-      else if (scope.type !== null) add(byType, scope.type, c);
-      d.presence.connect({ id: c.userId, type: c.userType, name: claims.username });
+      else if (scope.type !== null) add(byType, typeKey(scope.tenant, scope.type), c);
+      d.presence.connect({
+        id: c.userId,
+        type: c.userType,
+        name: claims.username,
+        tenant: claims.tid,
+      });
       // The session may have ended while the upgrade was in flight: the sweep closes it.
       if (d.revoked({ sid: c.sid, jti: c.jti, sub: c.userId, iat: c.iat })) c.revokedAt = now || 1;
     },
@@ -202,8 +212,8 @@ export function createHub(d: HubDeps) {
     /** A presence frame from the bus: to every local socket allowed to see it. */
     fanout(f: PresenceFrame): void {
       const data = Buffer.from(JSON.stringify(f));
-      for (const c of all) send(c, data);
-      const s = byType.get(f.user_type);
+      for (const c of all) if (sameTenant(c.scope.tenant, f.tenant)) send(c, data);
+      const s = byType.get(typeKey(f.tenant, f.user_type));
       if (s) for (const c of s) send(c, data);
     },
 

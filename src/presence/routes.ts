@@ -1,3 +1,4 @@
+import { servesTenants } from '../contract/tenant-routes.js';
 import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import {
@@ -25,6 +26,7 @@ export const validateSchema = {
 /** `/api/auth/validate`, `/api/auth/heartbeat`, `/api/auth/online` (API.md "Realtime presence"). */
 export function presenceRoutes(q: PresenceQueries) {
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     app.get(
       '/auth/validate',
       {
@@ -36,7 +38,7 @@ export function presenceRoutes(q: PresenceQueries) {
           response: responses({ 200: envelope(validateSchema) }, ['401']),
         },
       },
-      async (req, reply) => ok(req, reply, await q.validate(req.auth!)),
+      async (req, reply) => ok(req, reply, await q.validate(req.tenantServices, req.auth!)),
     );
 
     app.post(
@@ -65,7 +67,8 @@ export function presenceRoutes(q: PresenceQueries) {
           response: responses({ 200: envelope(onlineSchema) }, ['401', '403', '503']),
         },
       },
-      async (req, reply) => ok(req, reply, await q.online(req.auth!, req.query.user_type)),
+      async (req, reply) =>
+        ok(req, reply, await q.online(req.tenantServices, req.auth!, req.query.user_type)),
     );
   };
 }

@@ -16,6 +16,8 @@ export interface Identity {
   id: string;
   type: string;
   name: string;
+  /** Token `tid` (absent = default). */
+  tenant?: string | undefined;
 }
 
 /** This node's view of one user it holds online. */
@@ -71,7 +73,7 @@ export function createPresenceService(d: PresenceDeps) {
   }
 
   function announce(
-    u: { user_id: string; user_type: string },
+    u: { user_id: string; user_type: string; tenant?: string | undefined },
     status: PresenceStatus,
   ): Promise<void> {
     const frame: PresenceFrame = {
@@ -80,6 +82,7 @@ export function createPresenceService(d: PresenceDeps) {
       user_type: u.user_type,
       status,
       at: d.clock.now(),
+      ...(u.tenant ? { tenant: u.tenant } : {}),
     };
     return d.bus
       .publish(PRESENCE_CHANNEL, frame)
@@ -90,7 +93,14 @@ export function createPresenceService(d: PresenceDeps) {
     let lu = local.get(who.id);
     if (lu) return lu;
     lu = {
-      entry: { user_id: who.id, username: who.name, user_type: who.type, since: d.clock.now() },
+      entry: {
+        user_id: who.id,
+        username: who.name,
+        user_type: who.type,
+        since: d.clock.now(),
+        // The default tenant's entries stay as they were (nodes of an earlier version read them).
+        ...(who.tenant && who.tenant !== 'default' ? { tenant: who.tenant } : {}),
+      },
       sockets: 0,
       beatAt: 0,
       beatSid: null,

@@ -10,6 +10,8 @@ export interface OnlineUser {
   user_type: string;
   /** When this user came online (ms since the epoch). */
   since: number;
+  /** The user's tenant; absent = default (the lists of a tenant show its users only). */
+  tenant?: string;
 }
 
 export type PresenceStatus = 'online' | 'offline';
@@ -22,6 +24,8 @@ export interface PresenceFrame {
   status: PresenceStatus;
   /** When the change happened on the node that saw it (ms since the epoch). */
   at: number;
+  /** The user's tenant; absent = default. Only sockets of that tenant receive the frame. */
+  tenant?: string;
 }
 
 /** Bus channel carrying PresenceFrame to every node. */

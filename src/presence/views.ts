@@ -68,13 +68,11 @@ export const onlineQuery = {
  * Shared by `/api/auth/*` and seed 000's `/auth/*`: one implementation of
  * validate, heartbeat and the online list, so both surfaces behave the same.
  */
-export function presenceQueries(
-  d: { roles: RoleService; users: UserService },
-  presence: PresenceService,
-) {
+export function presenceQueries(presence: PresenceService) {
+  type Svc = { roles: RoleService; users: UserService };
   return {
     /** The verified claims and the current user row (gone or disabled ⇒ SESSION_ENDED). */
-    async validate(claims: AccessClaims) {
+    async validate(d: Svc, claims: AccessClaims) {
       const user = await d.users.byId(Number(claims.sub));
       if (!user || user.status !== 'active') fail('SESSION_ENDED');
       return { valid: true, user: userView(user), claims, expires_at: claims.exp * 1000 };
@@ -82,7 +80,7 @@ export function presenceQueries(
 
     heartbeat(claims: AccessClaims) {
       return presence.heartbeat(
-        { id: claims.sub, type: claims.user_type, name: claims.username },
+        { id: claims.sub, type: claims.user_type, name: claims.username, tenant: claims.tid },
         claims.sid,
       );
     },
@@ -92,15 +90,23 @@ export function presenceQueries(
      * every type the caller may see. Asking for a type it may not see ⇒ FORBIDDEN.
      */
     async online(
+      d: Svc,
       claims: AccessClaims,
       userType?: string,
     ): Promise<{ users: OnlineUser[]; total: number }> {
-      const scope = scopeOf(d.roles.permissionsOf(claims.roles ?? []), claims.user_type);
-      if (userType !== undefined && !canSee(scope, userType)) fail('FORBIDDEN');
+      const scope = scopeOf(
+        d.roles.permissionsOf(claims.roles ?? []),
+        claims.user_type,
+        claims.tid,
+      );
+      if (userType !== undefined && !canSee(scope, userType, scope.tenant)) fail('FORBIDDEN');
       const users = (await presence.list())
         .filter((u) =>
-          userType === undefined ? canSee(scope, u.user_type) : u.user_type === userType,
+          userType === undefined
+            ? canSee(scope, u.user_type, u.tenant)
+            : u.user_type === userType && canSee(scope, u.user_type, u.tenant),
         )
+        .map(({ tenant: _t, ...u }) => u)
         .sort((a, b) => a.since - b.since || a.user_id.localeCompare(b.user_id));
       return { users, total: users.length };
     },

@@ -1,3 +1,5 @@
+const DEFAULT = 'default';
+
 /**
  * Who sees whose presence (issue 5, documented in docs/decisions/0005-presence.md):
  *  - a user with `presence:read` sees users of its own user type (every kefu
@@ -6,6 +8,8 @@
  * The same rule filters `GET /auth/online` and the `presence` frames on `/ws`.
  */
 export interface Scope {
+  /** The viewer's tenant (absent = default): nobody sees another tenant's users. */
+  tenant?: string | undefined;
   /** Sees every user type. */
   all: boolean;
   /** Sees this user type (its own), or nothing if null. */
@@ -15,13 +19,18 @@ export interface Scope {
 const ALL_TYPES_PERMISSION = 'users:read';
 const OWN_TYPE_PERMISSION = 'presence:read';
 
-export function scopeOf(permissions: ReadonlySet<string>, userType: string): Scope {
+export function scopeOf(
+  permissions: ReadonlySet<string>,
+  userType: string,
+  tenant: string | undefined = DEFAULT,
+): Scope & { tenant: string } {
   return {
+    tenant,
     all: permissions.has(ALL_TYPES_PERMISSION),
     type: permissions.has(OWN_TYPE_PERMISSION) ? userType : null,
   };
 }
 
-export function canSee(s: Scope, userType: string): boolean {
-  return s.all || s.type === userType;
+export function canSee(s: Scope, userType: string, tenant?: string): boolean {
+  return (s.tenant ?? DEFAULT) === (tenant ?? DEFAULT) && (s.all || s.type === userType);
 }

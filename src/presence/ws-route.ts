@@ -1,5 +1,4 @@
-import type { Authenticator } from '../tokens/authenticate.js';
-import type { RoleService } from '../roles/service.js';
+import { servesTenants } from '../contract/tenant-routes.js';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
@@ -34,17 +33,19 @@ function releaseUpgradeRequest(ws: WebSocket): void {
  * parameters (the seed's URL carries them) are ignored: identity comes from
  * the token only.
  */
-export function wsRoutes(d: { authenticator: Authenticator; roles: RoleService }, hub: Hub) {
+export function wsRoutes(hub: Hub) {
   async function authenticateUpgrade(req: FastifyRequest): Promise<void> {
     const token = upgradeToken(req);
     if (!token)
       throw new TesseraError(req.headers.authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING');
-    const r = await d.authenticator.checkFresh(token);
+    // The tenant's keys, issuer and tid (the tenant hook ran first).
+    const r = await req.tenantServices.authenticator.checkFresh(token);
     if (!r.ok) throw new TesseraError(r.code);
     req.auth = r.claims;
   }
 
   return async function routes(app: FastifyInstance): Promise<void> {
+    servesTenants(app);
     await app.register(websocket, {
       options: {
         maxPayload: MAX_INBOUND_BYTES,
@@ -73,7 +74,11 @@ export function wsRoutes(d: { authenticator: Authenticator; roles: RoleService }
         hub.attach(
           socket,
           claims,
-          scopeOf(d.roles.permissionsOf(claims.roles ?? []), claims.user_type),
+          scopeOf(
+            req.tenantServices.roles.permissionsOf(claims.roles ?? []),
+            claims.user_type,
+            claims.tid,
+          ),
         );
       },
     });

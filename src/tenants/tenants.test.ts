@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenantId } from '../db/scope.js';
 import { waitFor } from '../test-support/auth-helpers.js';
+import { baseUrl, connect } from '../presence/ws-client.test-support.js';
 import { dialects } from '../test-support/db.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 import { havePostgres, haveRedis } from '../test-support/services.js';
@@ -151,16 +152,76 @@ describe.each(dialects())('tenants (%s)', (dialect) => {
     expect(r.data.error).toBe('TENANT_NOT_FOUND');
   });
 
-  it("routes that do not serve tenants yet answer 404 to another tenant's request", async () => {
-    const acme = inTenant(s, 'acme');
-    const { access_token } = await acme.login('alice');
-    const r = await acme.call('GET', '/api/auth/online', { token: access_token });
-    expect(r.statusCode).toBe(404);
-    expect(r.data.error).toBe('NOT_FOUND');
-    // …while those that do, serve it: the caller's own sessions, in its own tenant.
-    const mine = await acme.call('GET', '/api/auth/sessions', { token: access_token });
+  it("the deployment's own routes are no tenant's: asked in a tenant they answer 404", async () => {
+    for (const url of ['/metrics', '/readyz', '/openapi.json']) {
+      const r = await inTenant(s, 'acme').call('GET', url);
+      expect(r.statusCode, url).toBe(404);
+    }
+    // The caller's own sessions, in its own tenant.
+    const { access_token } = await inTenant(s, 'acme').login('alice');
+    const mine = await inTenant(s, 'acme').call('GET', '/api/auth/sessions', {
+      token: access_token,
+    });
     expect(mine.statusCode).toBe(200);
     expect(mine.data.data.length).toBeGreaterThan(0);
+  });
+
+  it("presence: a tenant's online list holds its own users only", async () => {
+    const acme = inTenant(s, 'acme');
+    const def = inTenant(s, undefined);
+    const a = (await acme.login('alice')).access_token;
+    const d = (await def.login('alice')).access_token;
+    expect((await acme.call('POST', '/api/auth/heartbeat', { token: a })).statusCode).toBe(200);
+    expect((await def.call('POST', '/api/auth/heartbeat', { token: d })).statusCode).toBe(200);
+    const listed = async (t: string | undefined, token: string) => {
+      const r = await inTenant(s, t).call('GET', '/api/auth/online', { token });
+      expect(r.statusCode, r.body).toBe(200);
+      return (r.data.data.users as { user_id: string }[]).map((u) => u.user_id);
+    };
+    const subA = String(claimsOf(a).sub);
+    const subD = String(claimsOf(d).sub);
+    expect(await listed('acme', a)).toEqual([subA]);
+    expect(await listed(undefined, d)).toEqual([subD]);
+    // The customer-service route answers the same.
+    const cs = await acme.call('GET', '/auth/online', { token: a });
+    expect(cs.statusCode, cs.body).toBe(200);
+    expect(JSON.stringify(cs.data)).toContain(subA);
+    expect(JSON.stringify(cs.data)).not.toContain(`"${subD}"`);
+  });
+
+  it("the WebSocket: a tenant's token opens /ws in its tenant only, and its frames stay in it", async () => {
+    const host = await baseUrl(s.app);
+    await inTenant(s, 'acme').register('watcher');
+    const watcher = (await inTenant(s, 'acme').login('watcher')).access_token;
+    const dWatcher = (await inTenant(s, undefined).login('alice')).access_token;
+    // Refused in another tenant by the upgrade's own check (a plain GET runs it too; in its own
+    // tenant the token passes and the route asks for the upgrade).
+    const plain = (url: string) => s.call('GET', `${url}?jwt_token=${watcher}`);
+    expect((await plain('/ws')).statusCode).toBe(401);
+    expect((await plain('/t/beta/ws')).statusCode).toBe(401);
+    expect((await plain('/t/nope/ws')).data.error).toBe('TENANT_NOT_FOUND');
+    expect((await plain('/t/acme/ws')).data.error).toBe('VALIDATION_FAILED');
+    const inAcme = await connect(`ws://${host}/t/acme/ws?jwt_token=${watcher}`);
+    const inDefault = await connect(`ws://${host}/ws?jwt_token=${dWatcher}`);
+    try {
+      // bob comes online in acme: acme's watcher hears it, the default tenant's does not.
+      const bob = (await inTenant(s, 'acme').login('bob')).access_token;
+      const bobSub = String(claimsOf(bob).sub);
+      const bobWs = await connect(`ws://${host}/ws?jwt_token=${bob}`, {
+        headers: { 'x-tessera-tenant': 'acme' },
+      });
+      await inAcme.next(
+        (f) => f.type === 'presence' && f.user_id === bobSub && f.status === 'online',
+      );
+      bobWs.ws.close();
+      await inAcme.next(
+        (f) => f.type === 'presence' && f.user_id === bobSub && f.status === 'offline',
+      );
+      expect(inDefault.frames.filter((f) => f.user_id === bobSub)).toEqual([]);
+    } finally {
+      inAcme.ws.terminate();
+      inDefault.ws.terminate();
+    }
   });
 
   it('each tenant has its own signing keys and JWKS', async () => {
@@ -191,6 +252,24 @@ describe.each(dialects())('tenants (%s)', (dialect) => {
       k,
     );
     expect(audit.rows.some((r) => r.username === 'bob')).toBe(true);
+  });
+
+  it("brute-force: a tenant's own thresholds, and its own count of an account's failures", async () => {
+    const acme = await s.rt.forTenant(ACME);
+    await acme.settings.update({ captchaAfterFailures: 1 });
+    try {
+      const wrong = (t: string | undefined) =>
+        inTenant(s, t).call('POST', '/api/public/auth/login', {
+          body: { username: 'alice', password: 'not-the-password' },
+        });
+      expect((await wrong('acme')).data.error).toBe('INVALID_CREDENTIALS');
+      // One failure is acme's threshold: a captcha now; the default tenant's alice is untouched.
+      expect((await wrong('acme')).data.error).toBe('CAPTCHA_REQUIRED');
+      expect((await wrong(undefined)).data.error).toBe('INVALID_CREDENTIALS');
+      expect((await wrong(undefined)).data.error).toBe('INVALID_CREDENTIALS');
+    } finally {
+      await acme.settings.update({ captchaAfterFailures: null });
+    }
   });
 
   it("a tenant's settings fall back to the deployment's, and its own override wins", async () => {

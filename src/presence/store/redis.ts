@@ -17,14 +17,25 @@ export interface RedisPresenceOptions {
 }
 
 function encode(u: OnlineUser): string {
-  return JSON.stringify({ t: u.user_type, n: u.username, s: u.since });
+  return JSON.stringify({
+    t: u.user_type,
+    n: u.username,
+    s: u.since,
+    ...(u.tenant ? { k: u.tenant } : {}),
+  });
 }
 
 function decode(id: string, raw: string): OnlineUser | null {
   try {
-    const v = JSON.parse(raw) as { t?: unknown; n?: unknown; s?: unknown };
+    const v = JSON.parse(raw) as { t?: unknown; n?: unknown; s?: unknown; k?: unknown };
     if (typeof v.t !== 'string' || typeof v.n !== 'string' || typeof v.s !== 'number') return null;
-    return { user_id: id, user_type: v.t, username: v.n, since: v.s };
+    return {
+      user_id: id,
+      user_type: v.t,
+      username: v.n,
+      since: v.s,
+      ...(typeof v.k === 'string' ? { tenant: v.k } : {}),
+    };
   } catch {
     return null;
   }
