@@ -20,6 +20,7 @@ export interface DetectorDeps {
 export function startDetector(d: DetectorDeps): () => Promise<void> {
   async function onLogin(e: RecordedEntry & { userId: number }): Promise<void> {
     const facts = {
+      tenant: e.tenant,
       userId: e.userId,
       username: e.username ?? null,
       ip: e.ip ?? null,
@@ -28,14 +29,17 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
       sessionId: e.sessionId ?? null,
     };
     const device = e.deviceId ? `id:${e.deviceId}` : e.userAgent ? `ua:${e.userAgent}` : undefined;
-    if (device && (await d.devices.sight(e.userId, 'device', device, e.at)) === 'new') {
+    if (device && (await d.devices.sight(e.userId, 'device', device, e.at, e.tenant)) === 'new') {
       d.alerts.raise({
         ...facts,
         kind: 'new_device',
         data: { by: e.deviceId ? 'device_id' : 'user_agent' },
       });
     }
-    if (e.ip && (await d.devices.sight(e.userId, 'ip', networkOf(e.ip), e.at)) === 'new') {
+    if (
+      e.ip &&
+      (await d.devices.sight(e.userId, 'ip', networkOf(e.ip), e.at, e.tenant)) === 'new'
+    ) {
       d.alerts.raise({ ...facts, kind: 'new_ip', data: { network: networkOf(e.ip) } });
     }
   }
@@ -48,6 +52,7 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
       void p.finally(() => pending.delete(p));
     } else if (e.event === 'refresh.reuse') {
       d.alerts.raise({
+        tenant: e.tenant,
         kind: 'refresh_reuse',
         userId: e.userId ?? null,
         ip: e.ip ?? null,

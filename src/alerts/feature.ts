@@ -1,4 +1,3 @@
-import { DEFAULT_TENANT } from '../db/scope.js';
 import type { Feature } from '../feature/contract.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
@@ -30,7 +29,7 @@ export const alertsFeature: Feature = {
     });
     const alerts = createAlerts({ audit, webhooks, clock });
     const devices = createKnownDevices(
-      core.sql.scope(DEFAULT_TENANT),
+      core.sql.scope,
       await sharedSecret(securityDb(core.sql.shared), clock, 'device-hash-key'),
     );
     const stopDetector = startDetector({

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
 import { createHmac } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Kysely } from 'kysely';
@@ -19,7 +20,11 @@ export function networkOf(ip: string): string {
  * Where each user has logged in from (table known_devices). Values are
  * stored as HMACs under a server key, so the table holds no IPs or device ids.
  */
-export function createKnownDevices(db: Kysely<Database>, hmacKey: string) {
+export function createKnownDevices(
+  /** A tenant's known_devices rows (core.sql.scope). */
+  scope: (tenant: TenantId) => Kysely<Database>,
+  hmacKey: string,
+) {
   const hash = (kind: string, value: string) =>
     createHmac('sha256', hmacKey).update(`${kind}\0${value}`).digest('base64url');
 
@@ -30,7 +35,9 @@ export function createKnownDevices(db: Kysely<Database>, hmacKey: string) {
       kind: 'ip' | 'device',
       value: string,
       now: number,
+      tenant: TenantId = DEFAULT_TENANT,
     ): Promise<Sighting> {
+      const db = scope(tenant);
       const h = hash(kind, value);
       const mine = db
         .selectFrom('known_devices')

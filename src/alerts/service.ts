@@ -44,6 +44,8 @@ export function createAlerts(d: { audit: Audit; webhooks: WebhookSender; clock: 
       d.webhooks.send(event, {
         type: event,
         kind: a.kind,
+        // Whose alert: one receiver may serve many tenants.
+        tenant: a.tenant ?? 'default',
         at: new Date(d.clock.now()).toISOString(),
         user_id: a.userId ?? null,
         username: a.username ?? null,

@@ -283,6 +283,7 @@ export async function openCore(
       ...defaultServices,
       tenants,
       tenantCore: (t) => tenantCores.get(t),
+      loadedTenants: () => tenantCores.loaded(),
     };
     return { core, closers };
   } catch (e) {

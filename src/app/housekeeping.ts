@@ -25,7 +25,11 @@ export function startHousekeeping(rt: Core, featureJobs: readonly Job[] = []): (
   const resync = rt.redis ? MINUTE : 10_000;
   const jobs = [
     setInterval(
-      run('expire-sessions', () => rt.sessions.expireStale()),
+      // Each tenant by its own timeouts; a tenant no node holds has no socket to tell, and its
+      // sessions are refused by their expiry anyway. Every tenant this node serves is checked.
+      run('expire-sessions', async () => {
+        for (const t of await rt.loadedTenants()) await t.sessions.expireStale();
+      }),
       MINUTE,
     ),
     setInterval(

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
+import type { TenantId } from '../db/scope.js';
 import type { Unit } from '../db/unit.js';
 
 /**
@@ -58,13 +58,7 @@ export function tenantAudit(sink: Audit, tenant: TenantId): Audit {
     record: (e) => sink.record({ ...e, tenant: e.tenant ?? tenant }),
     write: (u, e) => sink.write(u, { ...e, tenant }),
     flush: () => sink.flush(),
-    ...(sink.observe
-      ? {
-          observe: (fn: (e: RecordedEntry) => void) =>
-            sink.observe!((e) => {
-              if ((e.tenant ?? DEFAULT_TENANT) === tenant) fn(e);
-            }),
-        }
-      : {}),
+    // Observers (the anomaly detector) serve every tenant: they see every entry, each naming its tenant.
+    ...(sink.observe ? { observe: (fn: (e: RecordedEntry) => void) => sink.observe!(fn) } : {}),
   };
 }

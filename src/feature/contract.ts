@@ -98,6 +98,8 @@ export interface Core extends TenantCore {
   tenants: TenantRegistry;
   /** A tenant's services, built on first use (the tenant must exist: resolution checks first). */
   tenantCore(tenant: TenantId): Promise<TenantCore>;
+  /** The tenants whose services this node holds (the default one included), for jobs such as session expiry. */
+  loadedTenants(): Promise<TenantCore[]>;
 }
 
 /**

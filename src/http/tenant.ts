@@ -1,5 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
 import { DEFAULT_TENANT, asTenantId, type TenantId } from '../db/scope.js';
 import type { TenantServices } from '../feature/contract.js';
 import '../contract/tenant-routes.js';
@@ -95,17 +100,27 @@ export function installTenantResolution(
 ): void {
   app.decorateRequest('tenant', DEFAULT_TENANT);
   app.decorateRequest('tenantServices', null as unknown as TenantServices);
-  app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
-    const raw = named(req, d.resolution);
-    if (raw === undefined || raw === DEFAULT_TENANT) {
-      req.tenant = DEFAULT_TENANT;
-      req.tenantServices = d.defaultServices;
-      return;
-    }
-    const t = d.registry.active(raw);
-    if (!t) throw new TesseraError('TENANT_NOT_FOUND');
-    if (!req.routeOptions.config?.tenants) throw new TesseraError('NOT_FOUND');
-    req.tenant = t;
-    req.tenantServices = await d.forTenant(t);
-  });
+  // Callback style: the default tenant's requests (most of them) cost no promise.
+  app.addHook(
+    'onRequest',
+    (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const raw = named(req, d.resolution);
+      if (raw === undefined || raw === DEFAULT_TENANT) {
+        req.tenant = DEFAULT_TENANT;
+        req.tenantServices = d.defaultServices;
+        return done();
+      }
+      const t = d.registry.active(raw);
+      if (!t) return done(new TesseraError('TENANT_NOT_FOUND'));
+      if (!req.routeOptions.config?.tenants) return done(new TesseraError('NOT_FOUND'));
+      req.tenant = t;
+      d.forTenant(t).then(
+        (svc) => {
+          req.tenantServices = svc;
+          done();
+        },
+        (e: unknown) => done(e as Error),
+      );
+    },
+  );
 }

@@ -61,6 +61,11 @@ export function createTenantCache<T extends Stoppable>(
       void p.then((x) => x.stop()).catch(() => {});
     },
     size: () => entries.size,
+    /** The tenants built on this node (those whose build failed are left out). */
+    async loaded(): Promise<T[]> {
+      const all = await Promise.allSettled([...entries.values()]);
+      return all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    },
     async close() {
       const all = [...entries.values()];
       entries.clear();

@@ -239,7 +239,21 @@ describe.each(dialects())('tenants (%s)', (dialect) => {
 
   it("a tenant's rows carry its id: users, sessions, refresh tokens, keys and audit", async () => {
     const k = s.rt.sql.all('the test reads every tenant');
-    for (const table of ['users', 'sessions', 'refresh_tokens', 'signing_keys', 'audit_events']) {
+    // The anomaly detector serves every tenant: its known devices are the tenant's too.
+    await waitFor(async () => {
+      const r = await sql<{
+        n: number | string;
+      }>`select count(*) as n from known_devices where tenant_id = 'acme'`.execute(k);
+      return Number(r.rows[0]!.n) > 0;
+    }, 2000);
+    for (const table of [
+      'users',
+      'sessions',
+      'refresh_tokens',
+      'signing_keys',
+      'audit_events',
+      'known_devices',
+    ]) {
       const rows = await sql<{ tenant_id: string }>`select distinct tenant_id from ${sql.table(
         table,
       )}`.execute(k);
@@ -461,5 +475,53 @@ describe.each(dialects())('tenant administration (%s)', (dialect) => {
     const gone = await doomed.call('GET', '/api/public/auth/me', { token: access_token });
     expect(gone.statusCode).toBe(404);
     expect(gone.data.error).toBe('TENANT_NOT_FOUND');
+  });
+});
+
+describe('naming the tenant: each way switchable, hosts mapped', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await createTestServer({
+      config: { tenantResolution: ['path'], tenantHosts: ['acme.example.com=acme'] },
+    });
+    await s.rt.tenants.create(ACME, 'Acme');
+    await inTenant(s, undefined).register('hank');
+    // Registered in acme through its host name.
+    const r = await s.call('POST', '/api/public/auth/register', {
+      body: { username: 'hank', password: PW, email: 'hank@acme.example.com' },
+      headers: { host: 'acme.example.com' },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+  });
+  afterAll(() => s?.close());
+
+  const tidOf = async (headers: Record<string, string>, url = '/api/public/auth/login') => {
+    const r = await s.call('POST', url, { body: { username: 'hank', password: PW }, headers });
+    expect(r.statusCode, r.body).toBe(200);
+    return claimsOf(r.data.data.access_token).tid;
+  };
+
+  it('by host (in force once hosts are set), by path; the header is off when not listed', async () => {
+    expect(await tidOf({ host: 'acme.example.com' })).toBe('acme');
+    expect(await tidOf({ host: 'ACME.example.com:8443' })).toBe('acme');
+    expect(await tidOf({}, '/t/acme/api/public/auth/login')).toBe('acme');
+    // Not a way in force: the header names nothing, the request is the default tenant's.
+    expect(await tidOf({ 'x-tessera-tenant': 'acme' })).toBe('default');
+    expect(await tidOf({ host: 'other.example.com' })).toBe('default');
+    // The path wins over the host.
+    const r = await s.call('POST', '/t/nope/api/public/auth/login', {
+      body: { username: 'hank', password: PW },
+      headers: { host: 'acme.example.com' },
+    });
+    expect(r.data.error).toBe('TENANT_NOT_FOUND');
+  });
+
+  it('a wrong resolution setting or host map stops the start with one line naming it', async () => {
+    await expect(createTestServer({ config: { tenantResolution: ['cookie'] } })).rejects.toThrow(
+      /TESSERA_TENANT_RESOLUTION: "cookie" is not one of host, header, path/,
+    );
+    await expect(
+      createTestServer({ config: { tenantHosts: ['acme.example.com'] } }),
+    ).rejects.toThrow(/TESSERA_TENANT_HOSTS: "acme.example.com" is not host=tenant/);
   });
 });
