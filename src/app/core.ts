@@ -32,8 +32,8 @@ import {
   type ExtraSettings,
   type SettingsService,
 } from '../settings/service.js';
-import { createTenantCache, tenantIssuer } from '../tenants/cache.js';
-import { createTenantRegistry } from '../tenants/registry.js';
+import { createTenantCache, tenantIssuer } from '../tenancy/cache.js';
+import { createTenantRegistry } from '../tenancy/registry.js';
 import { createAuthenticator } from '../tokens/authenticate.js';
 import { accessTokenLifeMs } from '../tokens/horizon.js';
 import { createAccessIssuer } from '../tokens/issue.js';

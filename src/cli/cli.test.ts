@@ -6,17 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb } from '../db/kysely.js';
 import { createPasswordHasher } from '../passwords/hasher.js';
+import { capture } from '../test-support/cli.js';
 import { main } from './main.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { log: (s: string) => void out.push(s), err: (s: string) => void err.push(s) },
-    out,
-    err,
-  };
-}
 
 /** `tessera migrate | user add | user passwd | keys rotate | keys list`. @see issue 2 §9 */
 describe('tessera CLI', () => {

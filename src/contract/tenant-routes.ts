@@ -1,6 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { TenantId } from '../db/scope.js';
-import type { TenantServices } from '../feature/contract.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -11,13 +9,8 @@ declare module 'fastify' {
      */
     tenants?: boolean;
   }
-  interface FastifyRequest {
-    /** The tenant the request names (resolved before any other work). */
-    tenant: TenantId;
-    /** That tenant's services. */
-    tenantServices: TenantServices;
-  }
 }
+// `req.tenant` and `req.tenantServices` are declared with the hook that sets them (src/http/tenant.ts).
 
 /**
  * Marks every route registered after it in this plugin as serving every

@@ -8,7 +8,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Config, Field } from '../config/schema.js';
 import type { MigrationStep } from '../db/migrate.js';
 import type { TenantId, TenantSql } from '../db/scope.js';
-import type { TenantRegistry } from '../tenants/registry.js';
+import type { TenantRegistry } from '../tenancy/registry.js';
 import type { Db } from '../db/types.js';
 import type { DependencyHealth } from '../infra/health.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -45,7 +45,7 @@ import type { ErrorDef } from '../contract/errors.js';
  * One tenant's services: its settings (falling back to the deployment's),
  * roles, signing keys, token issuer and verifier, users, sessions and audit.
  * Built on the tenant's first request and kept in a bounded cache
- * (src/tenants/cache.ts); every store inside queries through the tenant's
+ * (src/tenancy/cache.ts); every store inside queries through the tenant's
  * scope (src/db/scope.ts).
  */
 export interface TenantCore {

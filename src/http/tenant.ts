@@ -8,8 +8,17 @@ import type {
 import { DEFAULT_TENANT, asTenantId, type TenantId } from '../db/scope.js';
 import type { TenantServices } from '../feature/contract.js';
 import '../contract/tenant-routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant the request names (resolved before any other work). */
+    tenant: TenantId;
+    /** That tenant's services. */
+    tenantServices: TenantServices;
+  }
+}
 import { TesseraError } from '../lib/errors.js';
-import type { TenantRegistry } from '../tenants/registry.js';
+import type { TenantRegistry } from '../tenancy/registry.js';
 
 const TENANT_HEADER = 'x-tessera-tenant';
 type Way = 'host' | 'header' | 'path';

@@ -1,3 +1,4 @@
+import '../contract/tenant-routes.js';
 import type { Db } from '../db/types.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { Redis } from 'ioredis';

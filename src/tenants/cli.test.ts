@@ -2,17 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { capture } from '../test-support/cli.js';
 import { main } from '../cli/main.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { log: (s: string) => void out.push(s), err: (s: string) => void err.push(s) },
-    out,
-    err,
-  };
-}
 
 /** `tessera tenant add | list | disable | enable` on the embedded database. */
 describe('tessera tenant', () => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { actorMeta } from '../contract/request-meta.js';
 import type { TenantService } from './service.js';
-import type { Tenant } from './registry.js';
+import type { Tenant } from '../tenancy/registry.js';
 
 const tags = ['admin: tenants'];
 const idParam = {

@@ -1,4 +1,4 @@
-import type { TenantCore } from '../feature/contract.js';
+import type { UserService } from '../users/service.js';
 import { DEFAULT_TENANT, asTenantId, type TenantId } from '../db/scope.js';
 import type { Audit } from '../audit/audit.js';
 import type { Dialect } from '../db/types.js';
@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import { fail } from '../lib/errors.js';
 import { purgeTenant } from './purge.js';
-import type { Tenant, TenantRegistry } from './registry.js';
+import type { Tenant, TenantRegistry } from '../tenancy/registry.js';
 
 export interface NewTenant {
   id: string;
@@ -31,7 +31,7 @@ export interface TenantActor {
  */
 export function createTenantService(d: {
   registry: TenantRegistry;
-  tenantCore: (t: TenantId) => Promise<TenantCore>;
+  tenantCore: (t: TenantId) => Promise<{ users: UserService }>;
   /** Every tenant's rows, for the purge. */
   all: Kysely<Database>;
   dialect: Dialect;
