@@ -64,19 +64,20 @@ export function createTenantService(d: {
         fail('VALIDATION_FAILED', { detail: 'admin_username and admin_password go together' });
       const made = await d.registry.create(id, t.name);
       if (!made) fail('TENANT_EXISTS');
-      if (t.adminUsername !== undefined) {
-        try {
-          const tc = await d.tenantCore(id);
+      try {
+        // Built now, so its signing key is generated here and not on its first request.
+        const tc = await d.tenantCore(id);
+        if (t.adminUsername !== undefined)
           await tc.users.create({
             username: t.adminUsername,
             password: t.adminPassword!,
             roles: ['admin'],
           });
-        } catch (e) {
-          // No half-made tenant: without its admin it goes again.
-          await d.registry.remove(id);
-          throw e;
-        }
+      } catch (e) {
+        // No half-made tenant: without its admin (or its keys) it goes again, rows and all.
+        await purgeTenant(d.all, d.dialect, id);
+        await d.registry.remove(id);
+        throw e;
       }
       record('create', id, actor, { name: t.name, admin: t.adminUsername ?? null });
       return made;
