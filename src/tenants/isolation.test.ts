@@ -16,7 +16,9 @@ interface Op {
 /** Every operation of the served OpenAPI document. */
 function operations(s: TestServer): Op[] {
   const doc = (
-    s.app as unknown as { swagger(): { paths: Record<string, Record<string, any>> } }
+    s.app as unknown as {
+      swagger(): { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    }
   ).swagger();
   const ops: Op[] = [];
   for (const [path, item] of Object.entries(doc.paths))
