@@ -30,7 +30,7 @@ export const alertsFeature: Feature = {
     const alerts = createAlerts({ audit, webhooks, clock });
     const devices = createKnownDevices(
       core.sql.scope,
-      await sharedSecret(securityDb(core.sql.shared), clock, 'device-hash-key'),
+      await sharedSecret(securityDb(core.sql.shared), clock, 'device-hash-key', core.sealer),
     );
     const stopDetector = startDetector({
       audit,

@@ -13,6 +13,7 @@ import { migrate, type MigrationStep } from '../db/migrate.js';
 import { DEFAULT_TENANT, tenantSql, type TenantId } from '../db/scope.js';
 import { createDependencyHealth, outageOf } from '../infra/health.js';
 import { createRedis, redisReady } from '../infra/redis.js';
+import { resealAll, sealerFromConfig } from '../infra/sealing.js';
 import { createKeyring } from '../keys/keyring.js';
 import { createKeyStore } from '../keys/store.js';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -27,6 +28,7 @@ import { createLastSeen, lastSeenIntervalSec } from '../sessions/last-seen.js';
 import { createRevocationList } from '../sessions/revocation.js';
 import { createSessionService } from '../sessions/service.js';
 import { createSessionStore } from '../sessions/store.js';
+import { createSessionTable } from '../sessions/table.js';
 import {
   createSettingsService,
   type ExtraSettings,
@@ -65,6 +67,8 @@ export async function openCore(
 ): Promise<{ core: Core; closers: (() => Promise<void> | void)[] }> {
   const clock = o.clock ?? systemClock;
   const log = o.log ?? pino({ level: config.logLevel, base: { svc: 'tessera' } });
+  // Before any I/O: a bad or missing master key stops the start with its message.
+  const sealer = sealerFromConfig(config);
   const db = await openDb({
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
@@ -102,6 +106,15 @@ export async function openCore(
     closers.push(() => health.stop());
     // Every store reads and writes through a tenant scope (db/scope.ts).
     const tsql = tenantSql(db.kysely);
+    // Secrets stored in the clear before a master key was set are sealed now.
+    if (sealer.current !== null) {
+      const sealed = await resealAll(
+        tsql.all('stored secrets of every tenant are sealed'),
+        sealer,
+        { onlyClear: true },
+      );
+      if (sealed.resealed) log.info({ sealed: sealed.resealed }, 'stored secrets sealed');
+    }
     const limiters = createLimiterFactory(redis, config.redisPrefix);
     const hasher = createPasswordHasher();
     const sqlAudit = createSqlAudit(tsql.scope, clock, (e) => report(e, 'audit write'));
@@ -128,8 +141,15 @@ export async function openCore(
       undefined,
       (e) => report(e, 'last-seen flush'),
     );
+    // Which sessions are live, for the hot path: one table per node, every tenant.
+    const sessionTable = createSessionTable(clock, config.sessionTableSize);
+    const tableSweep = setInterval(() => sessionTable.sweep(), 60_000);
+    tableSweep.unref();
+    closers.push(() => clearInterval(tableSweep));
     revocations.onRevoke((r) => {
-      if (r.kind === 'sid') lastSeen.forget(r.value);
+      if (r.kind !== 'sid') return;
+      lastSeen.forget(r.value);
+      sessionTable.forget(r.value);
     });
 
     /** One tenant's services: its settings overlay, roles, keys, users, sessions, tokens. */
@@ -158,6 +178,7 @@ export async function openCore(
       const keyring = createKeyring({
         alg: config.jwtAlgorithm as 'RS256',
         privateKeyFile: config.jwtPrivateKeyFile,
+        sealer,
         secret: config.jwtSecret,
         store: createKeyStore(k),
         bus: tbus,
@@ -177,14 +198,23 @@ export async function openCore(
         maxAgeSec: () => settings.get().accessTokenTtl,
         cacheSize: config.tokenCacheSize,
       });
-      const authenticator = createAuthenticator({ verifier, revocations, keyring, lastSeen });
+      const sessionStore = createSessionStore(k);
+      const authenticator = createAuthenticator({
+        verifier,
+        revocations,
+        keyring,
+        lastSeen,
+        tenant,
+        sessions: sessionTable,
+        readSession: (sid) => sessionStore.get(sid),
+      });
       const users = createUserService({ db: k, store: createUserStore(k), hasher, roles, clock });
       const audit: Audit = tenantAudit(sqlAudit, tenant);
       const sessions = createSessionService({
         tokenLifeMs,
         db: k,
         dialect: db.dialect,
-        store: createSessionStore(k),
+        store: sessionStore,
         revocations,
         settings,
         bus,
@@ -202,6 +232,7 @@ export async function openCore(
         audience: config.audience,
         tenant,
         notBefore: revocations.userNotBefore,
+        sessions: sessionTable,
       });
       const common = { db: k, audit, clock, tokenLifeMs };
       const accounts = createAccountService({
@@ -280,6 +311,8 @@ export async function openCore(
       hasher,
       revocations,
       lastSeen,
+      sessionTable,
+      sealer,
       ...defaultServices,
       tenants,
       tenantCore: (t) => tenantCores.get(t),

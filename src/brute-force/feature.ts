@@ -58,7 +58,7 @@ async function provider(core: Core): Promise<CaptchaProvider> {
     });
   const hmacKey =
     c.altchaHmacKey ??
-    (await sharedSecret(securityDb(core.sql.shared), core.clock, 'altcha-hmac-key'));
+    (await sharedSecret(securityDb(core.sql.shared), core.clock, 'altcha-hmac-key', core.sealer));
   return createAltchaProvider({ hmacKey, clock: core.clock });
 }
 

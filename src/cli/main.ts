@@ -6,6 +6,7 @@ import { openDb } from '../db/kysely.js';
 import { migrate } from '../db/migrate.js';
 import { isTesseraError } from '../lib/errors.js';
 import { createRuntime, type Runtime } from '../app/runtime.js';
+import { resealAll } from '../infra/sealing.js';
 import { opt, parseArgs, type Parsed } from './args.js';
 
 const HELP = `tessera — self-hosted JWT authentication server
@@ -19,6 +20,8 @@ Usage:
   tessera user passwd <username>     set a user's password (same sources); ends its sessions
   tessera keys rotate                new signing key; the old one verifies until its tokens expire
   tessera keys list                  signing keys and their state
+  tessera keys reseal                seal every stored secret under TESSERA_MASTER_KEY (a key
+                                     rotation: the old key in TESSERA_MASTER_KEY_PREVIOUS)
   tessera tenant add <id> [--name N] [--admin U]
                                      create a tenant; with --admin, its first admin
                                      (password from TESSERA_NEW_PASSWORD or the terminal)
@@ -116,11 +119,31 @@ async function userCmd(config: Config, p: Parsed, out: Out): Promise<number> {
 
 async function keysCmd(config: Config, p: Parsed, out: Out): Promise<number> {
   const sub = p.positionals[1];
-  if (sub !== 'rotate' && sub !== 'list') {
-    out.err('usage: tessera keys rotate | tessera keys list');
+  if (sub !== 'rotate' && sub !== 'list' && sub !== 'reseal') {
+    out.err('usage: tessera keys rotate | tessera keys list | tessera keys reseal');
+    return 2;
+  }
+  if (sub === 'reseal' && !config.masterKey && !config.masterKeyFile) {
+    out.err(
+      'tessera keys reseal: no master key to seal under: set TESSERA_MASTER_KEY or TESSERA_MASTER_KEY_FILE (example: TESSERA_MASTER_KEY=$(openssl rand -base64 32))',
+    );
     return 2;
   }
   return withRuntime(config, async (rt) => {
+    if (sub === 'reseal') {
+      const r = await resealAll(rt.sql.all('a reseal covers every tenant'), rt.sealer);
+      rt.audit.record({
+        event: 'admin.keys.reseal',
+        outcome: 'success',
+        data: { master_key: rt.sealer.current, resealed: r.resealed, via: 'cli' },
+      });
+      if (opt(p, 'json')) out.log(JSON.stringify({ master_key: rt.sealer.current, ...r }));
+      else
+        out.log(
+          `${r.resealed} stored secrets sealed under master key ${rt.sealer.current ?? '?'}; ${r.current} were already`,
+        );
+      return 0;
+    }
     if (sub === 'rotate') {
       const kid = await rt.keyring.rotate();
       rt.audit.record({

@@ -79,13 +79,14 @@ describe('configuration', () => {
   });
 
   it('production refuses demo users, weak or placeholder secrets and an unset proxy trust', () => {
-    const prod = { NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none' };
+    const key = { TESSERA_MASTER_KEY: 'q'.repeat(43) };
+    const prod = { NODE_ENV: 'production', TESSERA_TRUST_PROXY: 'none', ...key };
     expect(() => loadConfig({ ...prod, TESSERA_DEMO: '1' })).toThrow(/TESSERA_DEMO/);
     expect(() => loadConfig({ ...prod, JWT_SECRET: 'short-secret' })).toThrow(/256 bits/);
     expect(() =>
       loadConfig({ ...prod, JWT_SECRET: 'your-secret-key-change-in-production' }),
     ).toThrow(/placeholder/);
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+    expect(() => loadConfig({ NODE_ENV: 'production', ...key })).toThrow(
       /TESSERA_TRUST_PROXY: must be set explicitly/,
     );
     expect(loadConfig(prod).production).toBe(true);

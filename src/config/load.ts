@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseMasterKey } from './master-key.js';
 import { FIELDS, type Config, type Field } from './schema.js';
 
 /** A bad setting. The message is one line: variable, problem, example. */
@@ -142,6 +143,19 @@ function checkConsistency(cfg: Config, env: Env): void {
       'TESSERA_TURNSTILE_SECRET: required when TESSERA_CAPTCHA_PROVIDER=turnstile (example: TESSERA_TURNSTILE_SECRET=0x4AAAAAAA...)',
     );
   }
+  for (const [name, v] of [
+    ['TESSERA_MASTER_KEY', cfg.masterKey],
+    ...cfg.masterKeyPrevious.map((k) => ['TESSERA_MASTER_KEY_PREVIOUS', k] as const),
+  ] as const) {
+    if (v !== undefined && !parseMasterKey(v))
+      throw new ConfigError(
+        `${name}: must be 32 bytes as base64 or 64 hex digits (example: ${name}=$(openssl rand -base64 32))`,
+      );
+  }
+  if (cfg.masterKey && cfg.masterKeyFile)
+    throw new ConfigError(
+      'TESSERA_MASTER_KEY_FILE: set either it or TESSERA_MASTER_KEY, not both (example: unset TESSERA_MASTER_KEY)',
+    );
   if (cfg.production) checkProduction(cfg, env);
 }
 
@@ -160,6 +174,11 @@ function checkProduction(cfg: Config, env: Env): void {
   if (cfg.jwtSecret && /change|secret|example|default/i.test(cfg.jwtSecret)) {
     throw new ConfigError(
       'TESSERA_JWT_SECRET: looks like a placeholder, refused when NODE_ENV=production (example: TESSERA_JWT_SECRET=$(openssl rand -base64 48))',
+    );
+  }
+  if (!cfg.masterKey && !cfg.masterKeyFile) {
+    throw new ConfigError(
+      'TESSERA_MASTER_KEY: required when NODE_ENV=production, so that signing keys and secrets are sealed in the database (example: TESSERA_MASTER_KEY=$(openssl rand -base64 32), or TESSERA_MASTER_KEY_FILE=/run/secrets/tessera-master-key)',
     );
   }
   if (env.TESSERA_TRUST_PROXY === undefined) {

@@ -155,6 +155,29 @@ export const FIELDS = {
     example: '$(openssl rand -base64 48)',
     doc: 'HS256 secret (contract); at least 256 bits in production.',
   },
+  masterKey: {
+    env: 'TESSERA_MASTER_KEY',
+    kind: { t: 'string', max: 200 },
+    default: undefined,
+    secret: true,
+    example: '$(openssl rand -base64 32)',
+    doc: 'Key-encryption key (32 bytes, base64 or hex) that seals private signing keys and other stored secrets; required in production (or TESSERA_MASTER_KEY_FILE).',
+  },
+  masterKeyFile: {
+    env: 'TESSERA_MASTER_KEY_FILE',
+    kind: { t: 'string', max: 4096 },
+    default: undefined,
+    example: '/run/secrets/tessera-master-key',
+    doc: 'File holding the master key instead (first line; further lines are accepted as previous keys).',
+  },
+  masterKeyPrevious: {
+    env: 'TESSERA_MASTER_KEY_PREVIOUS',
+    kind: { t: 'list' },
+    default: [],
+    secret: true,
+    example: '<old key>',
+    doc: 'Other master keys that may open stored secrets, never seal them: the old key while `tessera keys reseal` runs, or the next one before it becomes TESSERA_MASTER_KEY.',
+  },
   issuer: {
     env: 'TESSERA_ISSUER',
     kind: { t: 'string', max: 255 },
@@ -203,6 +226,13 @@ export const FIELDS = {
     default: 100_000,
     example: '100000',
     doc: 'Verified access tokens kept in memory (0 disables the cache).',
+  },
+  sessionTableSize: {
+    env: 'TESSERA_SESSION_TABLE_SIZE',
+    kind: int(1_000, 10_000_000),
+    default: 200_000,
+    example: '200000',
+    doc: 'Live sessions each node keeps in memory to check that a token belongs to its session (about 200 bytes each); a session beyond it is read again, once, when next seen.',
   },
   tenantResolution: {
     env: 'TESSERA_TENANT_RESOLUTION',

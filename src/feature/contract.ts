@@ -19,6 +19,8 @@ import type { PasswordHasher } from '../passwords/hasher.js';
 import type { LimiterFactory } from '../rate-limit/limiter.js';
 import type { RoleService } from '../roles/service.js';
 import type { SessionActions } from '../sessions/actions.js';
+import type { SessionTable } from '../sessions/table.js';
+import type { Sealer } from '../lib/seal.js';
 import type { LastSeen } from '../sessions/last-seen.js';
 import type { RevocationList } from '../sessions/revocation.js';
 import type { SessionService } from '../sessions/service.js';
@@ -94,6 +96,10 @@ export interface Core extends TenantCore {
   /** Revoked sessions, tokens and users of every tenant (their ids are unique across tenants). */
   revocations: RevocationList;
   lastSeen: LastSeen;
+  /** Seals secrets stored in the database (decision 0011): use it for every secret a feature keeps. */
+  sealer: Sealer;
+  /** Which sessions are live, per node (the hot path's session check). */
+  sessionTable: SessionTable;
   /** The tenants of the deployment, in memory on every node. */
   tenants: TenantRegistry;
   /** A tenant's services, built on first use (the tenant must exist: resolution checks first). */

@@ -79,8 +79,9 @@ export function installAuthGuards(app: FastifyInstance, d: GuardDeps): void {
       req.auth = r.claims;
       return done();
     }
-    if (!r.kid) return done(new TesseraError(r.code));
-    // Unknown key id: maybe rotated in by another node. Rare, rate-limited reload.
+    if (!r.kid && !r.confirm) return done(new TesseraError(r.code));
+    // Unknown key id (maybe rotated in by another node: rare, rate-limited
+    // reload) or a session this node has not seen yet (one read, then in memory).
     authenticator.checkFresh(token).then((again) => {
       if (!again.ok) return done(new TesseraError(again.code));
       if (permissionDenied(roles, again.claims, req.routeOptions.config))

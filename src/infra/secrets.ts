@@ -1,16 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
+import type { Sealer } from '../lib/seal.js';
+import { sealedAad } from './sealing.js';
 import type { SecurityDb } from './tables.js';
 
 /**
  * A secret generated once and shared by every node: the first node to start
  * inserts a random value, a concurrent one loses the insert race (ON CONFLICT
  * DO NOTHING) and reads the winner's. Used when the operator did not set one.
+ * Stored sealed under the master key (decision 0011).
  */
-export async function sharedSecret(db: SecurityDb, clock: Clock, name: string): Promise<string> {
+export async function sharedSecret(
+  db: SecurityDb,
+  clock: Clock,
+  name: string,
+  sealer: Sealer,
+): Promise<string> {
+  const aad = sealedAad({ table: 'security_secrets' }, name);
   await db
     .insertInto('security_secrets')
-    .values({ name, value: randomBytes(32).toString('base64url'), created_at: clock.now() })
+    .values({
+      name,
+      value: sealer.seal(randomBytes(32).toString('base64url'), aad),
+      created_at: clock.now(),
+    })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
   const row = await db
@@ -18,7 +31,7 @@ export async function sharedSecret(db: SecurityDb, clock: Clock, name: string): 
     .select('value')
     .where('name', '=', name)
     .executeTakeFirstOrThrow();
-  return row.value;
+  return sealer.open(row.value, aad);
 }
 
 /**

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../lib/clock.js';
+import type { Sealer } from '../lib/seal.js';
 import type { KeyStore } from './store.js';
 
 export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA' | 'HS256';
@@ -34,6 +35,8 @@ export interface KeyringOptions {
   onError?: (e: unknown) => void;
   alg: SigningAlg;
   privateKeyFile?: string | undefined;
+  /** Seals private keys at rest (decision 0011). */
+  sealer: Sealer;
   secret?: string | undefined;
   store: KeyStore;
   bus: Bus;
@@ -79,6 +82,9 @@ async function publicJwkOf(
  * an HS256 secret. One key signs; retired keys keep verifying until every
  * token they signed has expired, and stay in the JWKS until then.
  */
+/** The additional data a private key is sealed with: its row (infra/sealing.ts SEALED_COLUMNS). */
+const privateAad = (kid: string) => `signing_keys:${kid}`;
+
 export function createKeyring(opts: KeyringOptions) {
   const { store, clock } = opts;
   let keys = new Map<string, SigningKey>();
@@ -109,7 +115,7 @@ export function createKeyring(opts: KeyringOptions) {
         ...(r.private_jwk
           ? {
               signKey: createPrivateKey({
-                key: JSON.parse(r.private_jwk) as CryptoJwk,
+                key: JSON.parse(opts.sealer.open(r.private_jwk, privateAad(r.kid))) as CryptoJwk,
                 format: 'jwk',
               }),
             }
@@ -176,7 +182,7 @@ export function createKeyring(opts: KeyringOptions) {
     await store.insert({
       kid: pub.kid,
       alg,
-      private_jwk: JSON.stringify(priv),
+      private_jwk: opts.sealer.seal(JSON.stringify(priv), privateAad(pub.kid)),
       public_jwk: JSON.stringify(pub),
       status: 'active',
       created_at: clock.now(),

@@ -32,7 +32,12 @@ export const loginKeysFeature: Feature = {
       ? createRedisLoginKeyStore({
           redis: core.redis,
           prefix: `${c.redisPrefix}lk:`,
-          secret: await sharedSecret(securityDb(core.sql.shared), core.clock, 'login-keys'),
+          secret: await sharedSecret(
+            securityDb(core.sql.shared),
+            core.clock,
+            'login-keys',
+            core.sealer,
+          ),
         })
       : createMemoryLoginKeyStore({ clock: core.clock });
     const svc = createLoginKeyService({

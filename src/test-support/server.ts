@@ -45,6 +45,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** Join the state of another test server (second node). */
   join?: { schema?: string; redisPrefix?: string };
+  /** Reach PostgreSQL at this URL instead (e.g. through a TcpProxy), same database. */
+  pgUrl?: string;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
   if (dialect === 'postgres') {
     if (!pgUrl) throw new Error('PostgreSQL tests need TESSERA_TEST_DATABASE_URL');
     shared.schema ??= uniqueName('pg').toLowerCase();
-    Object.assign(overrides, { databaseUrl: pgUrl, databaseSchema: shared.schema });
+    Object.assign(overrides, { databaseUrl: o.pgUrl ?? pgUrl, databaseSchema: shared.schema });
   }
   if (o.redis) {
     if (!redisUrl) throw new Error('Redis tests need TESSERA_TEST_REDIS_URL');

@@ -45,7 +45,7 @@ export function introspectRoutes() {
             additionalProperties: false,
             properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } },
           },
-          response: responses({ 200: envelope(introspection) }, ['401']),
+          response: responses({ 200: envelope(introspection) }, ['401', '503']),
         },
       },
       async (req, reply) => {

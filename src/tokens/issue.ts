@@ -1,6 +1,7 @@
 import type { Clock } from '../lib/clock.js';
 import { randomId } from '../lib/crypto.js';
 import type { RoleService } from '../roles/service.js';
+import type { SessionTable } from '../sessions/table.js';
 import type { SettingsService } from '../settings/service.js';
 import type { AccessClaims } from './claims.js';
 import type { Signer } from './signer.js';
@@ -23,6 +24,8 @@ export function createAccessIssuer(d: {
   tenant: string;
   /** The user's token cut-off (ms) after a role or user-type change, or null (revocation list). */
   notBefore?: (sub: string) => number | null;
+  /** The node's session table: a session this node issues for is known to it at once. */
+  sessions?: Pick<SessionTable, 'put'>;
 }) {
   return {
     async issue(
@@ -57,7 +60,14 @@ export function createAccessIssuer(d: {
         user_type: user.user_type,
         username: user.username,
       };
-      return { token: await d.signer.sign(claims), claims, expiresIn: exp - nowSec };
+      const token = await d.signer.sign(claims);
+      // Issued after the session's row committed (login and refresh commit first).
+      d.sessions?.put(session.id, {
+        sub: claims.sub,
+        tenant: d.tenant,
+        expiresAt: session.expires_at,
+      });
+      return { token, claims, expiresIn: exp - nowSec };
     },
   };
 }
