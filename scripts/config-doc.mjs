@@ -19,11 +19,16 @@ const text = `# Configuration
 
 Tessera reads \`TESSERA_*\` environment variables at start, optionally from a JSON file named by
 \`TESSERA_CONFIG_FILE\` whose keys are the same names (\`{"TESSERA_PORT": 8080}\`; the environment wins,
-unknown keys are refused). Every value is validated: a bad one stops the server with one line naming the
-variable, the problem and an example. The effective configuration is logged at start, secrets shown as \`***\`.
+unknown keys are refused). Every value is validated before anything starts, its structure included
+(addresses and CIDRs, policies, host=tenant pairs, origins, URLs, the key file, the first-run admin
+password): a bad one stops the server with exit code 2 and one line naming the variable, the problem and
+an example. A \`TESSERA_*\` variable that no setting reads is reported with the nearest known name
+(\`TESSERA_PROT: no such setting, did you mean TESSERA_PORT?\`). The effective configuration is logged at
+start, secrets shown as \`***\`.
 
-\`NODE_ENV=production\` refuses: \`TESSERA_DEMO\`, an HS256 secret under 256 bits or that looks like a
-placeholder, and an unset \`TESSERA_TRUST_PROXY\` (set it to your TLS proxies, or \`none\`).
+\`NODE_ENV=production\` refuses: an unknown \`TESSERA_*\` variable, \`TESSERA_DEMO\`, an HS256 secret under
+256 bits or that looks like a placeholder, \`TESSERA_CORS_ORIGINS=*\`, and an unset \`TESSERA_TRUST_PROXY\`
+(set it to your TLS proxies, or \`none\`).
 
 ✱ = also changeable at run time through \`PATCH /api/admin/settings\`; the stored value then wins over the
 start value on every node within a second, without restart (\`null\` restores the start value).

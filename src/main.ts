@@ -1,4 +1,4 @@
-import { loadAppConfig } from './app/features.js';
+import { loadAppConfig, unknownAppSettings } from './app/features.js';
 import { ConfigError } from './config/load.js';
 import { createServer } from './app/server.js';
 
@@ -14,6 +14,8 @@ export async function serve(): Promise<void> {
     }
     throw e;
   }
+  // In production an unknown TESSERA_* variable already stopped the start (loadConfig).
+  for (const w of unknownAppSettings()) console.error(`tessera: warning: ${w}`);
   let server;
   try {
     server = await createServer(config);
@@ -29,15 +31,34 @@ export async function serve(): Promise<void> {
     `tessera listening on http://${config.host}:${port} (${rt.db.dialect}${rt.redis ? ' + redis' : ', single node'})`,
   );
   let closing = false;
+  /**
+   * SIGTERM/SIGINT (docs/reliability.md "Shutdown"): stop accepting, let in-flight requests
+   * finish, close WebSockets with 1012 (service restart), flush batched last-seen and audit
+   * writes, close storage; exit 0. Past TESSERA_SHUTDOWN_TIMEOUT_SECONDS, exit 1 anyway. A
+   * second signal changes nothing (a terminal's Ctrl-C reaches npm and node both).
+   */
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
-    rt.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const started = Date.now();
+    rt.log.info({ signal, timeoutSeconds: config.shutdownTimeout }, 'shutting down');
+    const force = setTimeout(() => {
+      rt.log.error(
+        { signal, timeoutSeconds: config.shutdownTimeout },
+        'shutdown did not finish in time; exiting anyway',
+      );
+      process.exit(1);
+    }, config.shutdownTimeout * 1000);
     force.unref();
     server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        rt.log.info({ ms: Date.now() - started }, 'shut down cleanly');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        rt.log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));

@@ -6,6 +6,8 @@ import { DEFAULT_TENANT } from '../db/scope.js';
 import { installTenantResolution, tenantPathRewriter, tenantResolution } from '../http/tenant.js';
 import { installAuthGuards } from '../http/auth.js';
 import { installErrorHandling } from '../http/error-handler.js';
+import { closeConnectionsOnDrain } from '../http/drain.js';
+import { DOCS_CSP, installHardening } from '../http/hardening.js';
 import { opsRoutes } from '../ops/routes.js';
 import type { Locale } from '../contract/errors.js';
 import type { Runtime } from './runtime.js';
@@ -64,6 +66,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
       return done(null, undefined);
     return json(req, body as string, done);
   });
+  // Headers, caching and CORS first: every answer carries them, refusals of later hooks too.
+  await installHardening(app, { corsOrigins: cfg.corsOrigins, hstsMaxAge: cfg.hstsMaxAge });
+  closeConnectionsOnDrain(app);
   installErrorHandling(app, { onOutage: (dep, err) => rt.health.failed(dep, err) });
   installTenantResolution(app, {
     resolution,
@@ -102,7 +107,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(opsRoutes(rt, metrics));

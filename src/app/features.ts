@@ -2,10 +2,11 @@ import { alertsFeature } from '../alerts/feature.js';
 import { auditFeature } from '../audit-api/feature.js';
 import { bruteForceFeature } from '../brute-force/feature.js';
 import { customerServiceFeature } from '../compat/feature.js';
-import { loadConfig, type Env } from '../config/load.js';
+import { ConfigError, loadConfig, unknownSettings, type Env } from '../config/load.js';
 import { FIELDS, type Config, type Field } from '../config/schema.js';
 import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
+import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
 import { tenantsFeature } from '../tenants/feature.js';
@@ -32,7 +33,22 @@ export function allFields(features: readonly Feature[] = FEATURES): Record<strin
   return out;
 }
 
-/** Reads the configuration of the core and of every feature (src/config/load.ts). */
+/**
+ * Reads the configuration of the core and of every feature (src/config/load.ts), then the
+ * checks that need a floor above the config table's: a first-run admin password the password
+ * rules would refuse stops the start here, not at the first run.
+ */
 export function loadAppConfig(env?: Env, overrides: Partial<Config> = {}): Config {
-  return loadConfig(env, overrides, allFields());
+  const cfg = loadConfig(env, overrides, allFields());
+  const pw = cfg.adminPassword === undefined ? null : passwordProblem(cfg.adminPassword, 'admin');
+  if (pw)
+    throw new ConfigError(
+      `TESSERA_ADMIN_PASSWORD: ${pw} (example: TESSERA_ADMIN_PASSWORD=a-long-random-passphrase)`,
+    );
+  return cfg;
+}
+
+/** TESSERA_* variables no setting reads, each with the nearest known name (src/main.ts warns). */
+export function unknownAppSettings(env: Env = process.env): string[] {
+  return unknownSettings(env, allFields());
 }

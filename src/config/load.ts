@@ -15,9 +15,12 @@ function parseValue(name: string, f: Field, raw: string): unknown {
   };
   const k = f.kind;
   switch (k.t) {
-    case 'string':
+    case 'string': {
       if (k.max !== undefined && raw.length > k.max) bad(`longer than ${k.max} characters`);
+      const problem = k.check?.(raw);
+      if (problem !== undefined) bad(f.secret ? 'is not valid' : problem);
       return raw;
+    }
     case 'int': {
       if (!/^-?\d+$/.test(raw.trim())) bad(`"${f.secret ? '***' : raw}" is not a whole number`);
       const n = Number(raw.trim());
@@ -44,11 +47,15 @@ function parseValue(name: string, f: Field, raw: string): unknown {
         bad(`protocol must be one of ${k.protocols.join(', ')}`);
       return raw.trim();
     }
-    case 'list':
-      return raw
+    case 'list': {
+      const items = raw
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
+      const problem = k.check?.(items);
+      if (problem !== undefined) bad(f.secret ? 'is not valid' : problem);
+      return items;
+    }
   }
   return name;
 }
@@ -96,10 +103,16 @@ export function loadConfig(
   }
   const file = env.TESSERA_CONFIG_FILE ? fromFile(env.TESSERA_CONFIG_FILE) : {};
   for (const key of Object.keys(file)) {
-    if (!known.has(key))
+    if (!known.has(key)) {
+      const near = nearestName(key, [...known.keys()]);
       throw new ConfigError(
-        `TESSERA_CONFIG_FILE: unknown setting "${key}" (example: {"TESSERA_PORT": 8080})`,
+        `TESSERA_CONFIG_FILE: unknown setting "${key}"${near ? `, did you mean ${near}?` : ''} (example: {"${near ?? 'TESSERA_PORT'}": ...})`,
       );
+    }
+  }
+  if (env.NODE_ENV === 'production') {
+    const [first] = unknownSettings(env, fields);
+    if (first) throw new ConfigError(`${first} (refused when NODE_ENV=production)`);
   }
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(fields)) {
@@ -159,8 +172,79 @@ function checkConsistency(cfg: Config, env: Env): void {
   if (cfg.production) checkProduction(cfg, env);
 }
 
+/** TESSERA_* names read outside the config table (tests' TESSERA_TEST_* are ignored too). */
+const OTHER_NAMES = [
+  'TESSERA_CONFIG_FILE', // this file
+  'TESSERA_NEW_PASSWORD', // src/cli/main.ts
+  'TESSERA_FAILPOINTS', // src/lib/failpoint.ts (fault tests; off in production)
+];
+
+/** Levenshtein distance (two rows); names are short, so this stays cheap. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The known name nearest to `name`, if it is near enough to be a typo of it. */
+function nearestName(name: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = distance(name, n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  // A third of the name (without the TESSERA_ prefix) may be wrong, at least 2 characters.
+  return bestD <= Math.max(2, Math.floor((name.length - 8) / 3)) ? best : undefined;
+}
+
+/**
+ * One line per TESSERA_* variable of `env` that no setting reads, with the nearest known name:
+ * warnings in development (src/main.ts prints them), refused in production (loadConfig).
+ */
+export function unknownSettings(
+  env: Env,
+  fields: Readonly<Record<string, Field>> = FIELDS,
+): string[] {
+  const known = new Set(OTHER_NAMES);
+  for (const f of Object.values(fields)) {
+    known.add(f.env);
+    for (const a of f.aliases ?? []) known.add(a);
+  }
+  const candidates = [...known].filter((n) => n.startsWith('TESSERA_'));
+  const out: string[] = [];
+  for (const key of Object.keys(env).sort()) {
+    if (!key.startsWith('TESSERA_') || known.has(key) || key.startsWith('TESSERA_TEST_')) continue;
+    const near = nearestName(key, candidates);
+    out.push(
+      near
+        ? `${key}: no such setting, did you mean ${near}? (example: ${near}=${exampleOf(near, fields)})`
+        : `${key}: no such setting (see docs/configuration.md; example: TESSERA_PORT=8080)`,
+    );
+  }
+  return out;
+}
+
+function exampleOf(env: string, fields: Readonly<Record<string, Field>>): string {
+  return Object.values(fields).find((f) => f.env === env)?.example ?? '...';
+}
+
 /** Production refuses what is only acceptable on a laptop. */
 function checkProduction(cfg: Config, env: Env): void {
+  if (cfg.corsOrigins.includes('*')) {
+    throw new ConfigError(
+      'TESSERA_CORS_ORIGINS: "*" (any origin) is refused when NODE_ENV=production; list the exact origins (example: TESSERA_CORS_ORIGINS=https://app.example.com)',
+    );
+  }
   if (cfg.demo) {
     throw new ConfigError(
       'TESSERA_DEMO: demo users with known passwords are refused when NODE_ENV=production (example: unset TESSERA_DEMO)',

@@ -1,3 +1,17 @@
+import {
+  listenHost,
+  loginPolicyText,
+  originList,
+  pathPrefixes,
+  privateKeyFile,
+  sqlSchemaName,
+  tenantHostPairs,
+  tenantWays,
+  trustProxyList,
+  httpUrls,
+  type Check,
+} from './checks.js';
+
 /**
  * Every setting Tessera reads at start, with its default, in ONE table.
  * Names of env vars marked (contract) are listed in shared/API.md and must not change.
@@ -5,12 +19,12 @@
  * settings API (see src/settings/); the value here is then only the start value.
  */
 export type Kind =
-  | { t: 'string'; max?: number }
+  | { t: 'string'; max?: number; check?: Check<string> }
   | { t: 'int'; min: number; max: number }
   | { t: 'bool' }
   | { t: 'enum'; values: readonly string[] }
   | { t: 'url'; protocols: readonly string[] }
-  | { t: 'list' };
+  | { t: 'list'; check?: Check<readonly string[]> };
 
 export interface Field {
   env: string;
@@ -32,7 +46,7 @@ export const FIELDS = {
   // ── server ────────────────────────────────────────────────────────────
   host: {
     env: 'TESSERA_HOST',
-    kind: { t: 'string', max: 255 },
+    kind: { t: 'string', max: 255, check: listenHost },
     default: '127.0.0.1',
     example: '0.0.0.0',
     doc: 'Listen address (contract).',
@@ -61,7 +75,7 @@ export const FIELDS = {
   },
   databaseSchema: {
     env: 'TESSERA_DATABASE_SCHEMA',
-    kind: { t: 'string', max: 63 },
+    kind: { t: 'string', max: 63, check: sqlSchemaName },
     default: undefined,
     example: 'tessera',
     doc: 'PostgreSQL schema to use (created if missing); unset = the search_path default.',
@@ -104,10 +118,10 @@ export const FIELDS = {
   },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
-    kind: { t: 'list' },
+    kind: { t: 'list', check: trustProxyList },
     default: [],
     example: '10.0.0.0/8,127.0.0.1',
-    doc: 'Proxies whose X-Forwarded-For is believed (IPs or CIDRs), or "none". Production requires it to be set explicitly.',
+    doc: 'Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IPs, CIDRs, or `loopback`, `linklocal`, `uniquelocal`), or "none". Production requires it to be set explicitly.',
   },
   bodyLimit: {
     env: 'TESSERA_BODY_LIMIT_BYTES',
@@ -141,7 +155,7 @@ export const FIELDS = {
   },
   jwtPrivateKeyFile: {
     env: 'TESSERA_JWT_PRIVATE_KEY_FILE',
-    kind: { t: 'string', max: 4096 },
+    kind: { t: 'string', max: 4096, check: privateKeyFile },
     default: undefined,
     example: '/run/secrets/jwt.pem',
     doc: 'Operator-supplied PEM signing key instead of generated keys (contract).',
@@ -236,14 +250,14 @@ export const FIELDS = {
   },
   tenantResolution: {
     env: 'TESSERA_TENANT_RESOLUTION',
-    kind: { t: 'list' },
+    kind: { t: 'list', check: tenantWays },
     default: ['header', 'path'],
     example: 'host,header,path',
     doc: 'How a request names its tenant: `host` (TESSERA_TENANT_HOSTS), `header` (X-Tessera-Tenant), `path` (/t/<tenant>/ before the context path). `host` is added when hosts are set. None named = `default`.',
   },
   tenantHosts: {
     env: 'TESSERA_TENANT_HOSTS',
-    kind: { t: 'list' },
+    kind: { t: 'list', check: tenantHostPairs },
     default: [],
     example: 'acme.example.com=acme,beta.example.com=beta',
     doc: 'Host names and the tenant each one serves.',
@@ -265,7 +279,7 @@ export const FIELDS = {
   // ── sessions (seeds 002, 003, 004) ────────────────────────────────────
   loginPolicy: {
     env: 'TESSERA_LOGIN_POLICY',
-    kind: { t: 'string', max: 1024 },
+    kind: { t: 'string', max: 1024, check: loginPolicyText },
     default: '*=multi',
     example: 'kefu=single,*=multi',
     doc: 'multi | single | reject, per user type (contract; dynamic).',
@@ -315,7 +329,7 @@ export const FIELDS = {
   },
   publicTokenPaths: {
     env: 'TESSERA_PUBLIC_TOKEN_PATHS',
-    kind: { t: 'list' },
+    kind: { t: 'list', check: pathPrefixes },
     default: ['/api/service/'],
     example: '/api/service/',
     doc: 'Path prefixes guarded by a public API token instead of a JWT.',
@@ -402,7 +416,7 @@ export const FIELDS = {
   },
   alertWebhookUrls: {
     env: 'TESSERA_ALERT_WEBHOOK_URLS',
-    kind: { t: 'list' },
+    kind: { t: 'list', check: httpUrls },
     default: [],
     example: 'https://hooks.example.com/tessera',
     doc: 'Where security alerts are POSTed.',
@@ -414,6 +428,28 @@ export const FIELDS = {
     secret: true,
     example: '$(openssl rand -hex 32)',
     doc: 'HMAC-SHA256 key for the X-Tessera-Signature header of alert webhooks.',
+  },
+  // ── HTTP hardening and process life (issue 12; docs/decisions/0012) ──
+  corsOrigins: {
+    env: 'TESSERA_CORS_ORIGINS',
+    kind: { t: 'list', check: originList },
+    default: [],
+    example: 'https://app.example.com,http://localhost:5173',
+    doc: 'Exact browser origins allowed to call the API cross-origin (contract); unset = none. `*` (any origin) is refused in production.',
+  },
+  hstsMaxAge: {
+    env: 'TESSERA_HSTS_MAX_AGE_SECONDS',
+    kind: int(0, 2 * 365 * DAY),
+    default: 365 * DAY,
+    example: '31536000',
+    doc: 'Strict-Transport-Security max-age, sent only on requests that arrived over HTTPS (through a proxy of TESSERA_TRUST_PROXY saying X-Forwarded-Proto: https); 0 = never.',
+  },
+  shutdownTimeout: {
+    env: 'TESSERA_SHUTDOWN_TIMEOUT_SECONDS',
+    kind: int(1, 600),
+    default: 10,
+    example: '10',
+    doc: 'On SIGTERM/SIGINT: how long in-flight requests, WebSocket closes and pending writes may take before the process exits anyway (exit code 1).',
   },
 } as const satisfies Record<string, Field>;
 

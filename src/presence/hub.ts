@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Clock } from '../lib/clock.js';
 import type { EndReason } from '../sessions/service.js';
 import type { AccessClaims } from '../tokens/claims.js';
-import { CLOSE_GOING_AWAY, CLOSE_SESSION_ENDED, CLOSE_SLOW, frameReason } from './reasons.js';
+import { CLOSE_SERVICE_RESTART, CLOSE_SESSION_ENDED, CLOSE_SLOW, frameReason } from './reasons.js';
 import type { PresenceService } from './service.js';
 import type { PresenceFrame } from './types.js';
 import type { Scope } from './visibility.js';
@@ -253,10 +253,10 @@ export function createHub(d: HubDeps) {
       }
     },
 
-    /** Server shutdown: every socket gets 1001. */
+    /** Server shutdown: every socket gets 1012 (service restart); idempotent. */
     closeAll(): void {
       for (const c of [...conns]) {
-        c.ws.close(CLOSE_GOING_AWAY, 'server shutting down');
+        c.ws.close(CLOSE_SERVICE_RESTART, 'server shutting down');
         detach(c);
       }
     },

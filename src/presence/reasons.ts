@@ -28,5 +28,8 @@ export function frameReason(r: EndReason): FrameReason {
 export const CLOSE_SESSION_ENDED = 4001;
 /** Slow consumer: unsent data above wsMaxBufferedBytes (RFC 6455 §7.4.1 "try again later"). */
 export const CLOSE_SLOW = 1013;
-/** Server shutting down (RFC 6455 "going away"). */
-export const CLOSE_GOING_AWAY = 1001;
+/**
+ * Server shutting down: 1012 "service restart" (IANA WebSocket close code registry), so a
+ * client reconnects, to another node or to this one once it is back.
+ */
+export const CLOSE_SERVICE_RESTART = 1012;

@@ -46,6 +46,12 @@ export function wsRoutes(hub: Hub) {
 
   return async function routes(app: FastifyInstance): Promise<void> {
     servesTenants(app);
+    // app.close(): before @fastify/websocket's own preClose (registered after this one), which
+    // would close every socket with no code (1005). The server stops accepting meanwhile.
+    app.addHook('preClose', (done) => {
+      hub.closeAll();
+      done();
+    });
     await app.register(websocket, {
       options: {
         maxPayload: MAX_INBOUND_BYTES,

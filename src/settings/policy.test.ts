@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatLoginPolicy, parseLoginPolicy, policyFor } from './policy.js';
+import { parseLoginPolicy } from '../config/login-policy.js';
+import { formatLoginPolicy, policyFor } from './policy.js';
 import { validateSetting } from './service.js';
 
 describe('login policy parser', () => {

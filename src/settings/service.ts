@@ -4,7 +4,7 @@ import type { Config, Field, FieldName } from '../config/schema.js';
 import { FIELDS } from '../config/schema.js';
 import type { Database } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
-import { parseLoginPolicy, type LoginPolicyMap } from './policy.js';
+import { parseLoginPolicy, type LoginPolicyMap } from '../config/login-policy.js';
 
 /** Settings an administrator may change at run time (the rest need a restart). */
 export const DYNAMIC_KEYS = [
