@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { checkRedisConfig } from './redis.js';
 import { FIELDS, type Config, type Field } from './schema.js';
 
 /** A bad setting. The message is one line: variable, problem, example. */
@@ -142,6 +143,9 @@ function checkConsistency(cfg: Config, env: Env): void {
       'TESSERA_TURNSTILE_SECRET: required when TESSERA_CAPTCHA_PROVIDER=turnstile (example: TESSERA_TURNSTILE_SECRET=0x4AAAAAAA...)',
     );
   }
+  checkRedisConfig(cfg, (v, problem, example) => {
+    throw new ConfigError(`${v}: ${problem} (example: ${example})`);
+  });
   if (cfg.production) checkProduction(cfg, env);
 }
 
