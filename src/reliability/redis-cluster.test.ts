@@ -20,14 +20,14 @@ import { createRedisPresenceStore } from '../presence/store/redis.js';
 import { createLimiterFactory } from '../rate-limit/limiter.js';
 import { OwnRedisCluster } from '../test-support/faults/own-cluster.js';
 import { waitFor } from '../test-support/faults/shared.js';
-import { haveFaultTools } from '../test-support/faults/tools.js';
+import { haveTools } from '../test-support/faults/tools.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 import { havePostgres } from '../test-support/services.js';
 
 const PW = 'a-strong-passphrase';
 const IP = '198.51.100.9';
 
-describe.skipIf(!haveFaultTools() || !havePostgres())(
+describe.skipIf(!haveTools('Redis Cluster suite', ['redis-cli']) || !havePostgres())(
   'Redis Cluster: two in-process nodes on three masters',
   () => {
     const cluster = new OwnRedisCluster();
