@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { tenantAudit, type Audit } from '../audit/audit.js';
 import { createSqlAudit } from '../audit/sql-sink.js';
@@ -12,7 +11,7 @@ import { openDb } from '../db/kysely.js';
 import { migrate, type MigrationStep } from '../db/migrate.js';
 import { DEFAULT_TENANT, tenantSql, type TenantId } from '../db/scope.js';
 import { createDependencyHealth, outageOf } from '../infra/health.js';
-import { createRedis, redisReady } from '../infra/redis.js';
+import { createRedis, redisReady, redisTarget, type RedisClient } from '../infra/redis.js';
 import { resealAll, sealerFromConfig } from '../infra/sealing.js';
 import { createKeyring } from '../keys/keyring.js';
 import { createKeyStore } from '../keys/store.js';
@@ -88,11 +87,12 @@ export async function openCore(
   closers.push(() => db.close());
   try {
     await migrate(db, o.migrations);
-    let redis: Redis | undefined;
+    let redis: RedisClient | undefined;
     let bus: Bus;
-    if (config.redisUrl) {
-      redis = createRedis(config.redisUrl, 'cmd', { failFast: true, health });
-      const sub = createRedis(config.redisUrl, 'sub');
+    const target = redisTarget(config);
+    if (target) {
+      redis = createRedis(target, 'cmd', { failFast: true, health });
+      const sub = createRedis(target, 'sub');
       bus = createRedisBus(redis, sub, config.redisPrefix, (e) => report(e, 'pub/sub'));
       closers.push(() => {
         sub.disconnect();

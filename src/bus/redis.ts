@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Bus } from './bus.js';
 
 /**
@@ -6,8 +6,8 @@ import type { Bus } from './bus.js';
  * prefixed so deployments sharing a Redis stay apart.
  */
 export function createRedisBus(
-  pub: Redis,
-  sub: Redis,
+  pub: Redis | Cluster,
+  sub: Redis | Cluster,
   prefix: string,
   onError: (e: unknown) => void = () => {},
 ): Bus {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseMasterKey } from './master-key.js';
+import { checkRedisConfig } from './redis.js';
 import { FIELDS, type Config, type Field } from './schema.js';
 
 /** A bad setting. The message is one line: variable, problem, example. */
@@ -169,6 +170,9 @@ function checkConsistency(cfg: Config, env: Env): void {
     throw new ConfigError(
       'TESSERA_MASTER_KEY_FILE: set either it or TESSERA_MASTER_KEY, not both (example: unset TESSERA_MASTER_KEY)',
     );
+  checkRedisConfig(cfg, (v, problem, example) => {
+    throw new ConfigError(`${v}: ${problem} (example: ${example})`);
+  });
   if (cfg.production) checkProduction(cfg, env);
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import type { CounterStore, WindowResult } from './store.js';
 import { windowRetryAfter } from './store.js';
 
@@ -43,7 +43,7 @@ redis.call('PEXPIRE',KEYS[1],ARGV[2])
 return 1`;
 
 /** EVALSHA with a fallback to EVAL the first time a Redis has not seen the script. */
-function script(redis: Redis, body: string) {
+function script(redis: RedisClient, body: string) {
   const sha = createHash('sha1').update(body).digest('hex');
   return async (key: string, ...args: (string | number)[]): Promise<unknown> => {
     try {
@@ -56,7 +56,7 @@ function script(redis: Redis, body: string) {
 }
 
 /** Shared counters for multi-node mode; every key under `prefix`. */
-export function createRedisCounters(redis: Redis, prefix: string): CounterStore {
+export function createRedisCounters(redis: RedisClient, prefix: string): CounterStore {
   const k = (key: string) => `${prefix}${key}`;
   const incr = script(redis, INCR);
   const admit = script(redis, ADMIT);
@@ -83,7 +83,10 @@ export function createRedisCounters(redis: Redis, prefix: string): CounterStore 
         .exec();
     },
     async del(...keys) {
-      if (keys.length) await redis.del(...keys.map(k));
+      // One DEL per key (pipelined: one round trip): the keys of one call
+      // (an account's counters and locks) need not share a Redis Cluster slot,
+      // and no caller needs them removed atomically.
+      await Promise.all(keys.map((key) => redis.del(k(key))));
     },
     async admit(key, limit, windowMs, now): Promise<WindowResult> {
       const r = (await admit(k(key), now, windowMs, limit)) as [

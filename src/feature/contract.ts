@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import type { Logger } from 'pino';
 import type { Audit } from '../audit/audit.js';
 import type { CaptchaCheck, PasswordDecryptor } from '../login/guard.js';
@@ -83,7 +83,7 @@ export interface Core extends TenantCore {
   db: Db;
   /** The tables through a tenant scope: what every store uses (db/scope.ts). */
   sql: TenantSql;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   /** Outages of the database and Redis: logged once each way, answered with 503. */
   health: DependencyHealth;
   /** Prometheus registry of this node (two apps in one process do not share it). */

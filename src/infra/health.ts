@@ -19,8 +19,9 @@ export interface DependencyHealth {
   failures(dep: Dependency): number;
   /**
    * A probe the tracker runs every `everyMs` while `dep` is down; its first
-   * success marks the dependency recovered. Dependencies with their own
-   * connection events (Redis) call recovered() themselves and need none.
+   * success marks the dependency recovered. Redis also calls recovered()
+   * from its connection's 'ready', and has a probe for the outages a command
+   * reports without the connection closing (infra/redis.ts).
    */
   setProbe(dep: Dependency, probe: () => Promise<unknown>): void;
   stop(): void;
@@ -108,6 +109,15 @@ const PG_CONNECTION_CODES = new Set([
 ]);
 
 /**
+ * What a Sentinel failover or a Cluster's resharding answers while it lasts
+ * (decision 0013): the Sentinels have no master for us yet, the server we
+ * reached is (now) a replica or still loading, the Cluster has no owner for
+ * the slot yet. A short outage, not a bug: 503, and the connection follows.
+ */
+const REDIS_FAILOVER =
+  /^(All sentinels are unreachable|READONLY |LOADING |MASTERDOWN |NOREPLICAS |CLUSTERDOWN |TRYAGAIN |Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections)/;
+
+/**
  * Which dependency an error says is unreachable, or null when it is not an
  * outage (a bug, a constraint violation: those stay 500 / their own code).
  * pg reports connection loss with socket codes, SQLSTATE class 08
@@ -118,11 +128,12 @@ export function outageOf(err: unknown): Dependency | null {
   if (!(err instanceof Error)) return null;
   const e = err as Error & { code?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (e.name === 'MaxRetriesPerRequestError') return 'redis';
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return 'redis';
   if (
     /^(Connection is closed|Stream isn't writeable|Command timed out|Redis is not ready)/.test(
       e.message,
-    )
+    ) ||
+    REDIS_FAILOVER.test(e.message)
   )
     return 'redis';
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_IOERR' || code === 'SQLITE_FULL') return 'sqlite';

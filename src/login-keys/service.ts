@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { outageOf } from '../infra/health.js';
 import { fail, rateLimited, TesseraError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import { randomId } from '../lib/crypto.js';
@@ -145,12 +146,14 @@ export function createLoginKeyService(o: LoginKeyServiceOptions): LoginKeyServic
   /**
    * Store failures (Redis down, a record sealed under another node's secret)
    * answer 503 with an operator-facing log message, not a 500 with a stack.
+   * An outage (Redis unreachable, a Sentinel failover) goes to the error
+   * handler as it is: 503 with Retry-After, counted by the health tracker.
    */
   const guard = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
     } catch (e) {
-      if (e instanceof TesseraError) throw e;
+      if (e instanceof TesseraError || outageOf(e)) throw e;
       fail('UNAVAILABLE', {
         logMessage: `login-keys ${what}: ${e instanceof Error ? e.message : String(e)}`,
       });

@@ -1,7 +1,7 @@
 import '../contract/tenant-routes.js';
 import type { Db } from '../db/types.js';
 import type { Keyring } from '../keys/keyring.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/redis.js';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics.js';
 
@@ -9,7 +9,7 @@ const tags = ['operations'];
 
 /** Health, readiness, JWKS, metrics. */
 export function opsRoutes(
-  d: { db: Db; keyring: Keyring; redis: Redis | undefined },
+  d: { db: Db; keyring: Keyring; redis: RedisClient | undefined },
   metrics: Metrics,
 ) {
   return async function routes(app: FastifyInstance): Promise<void> {

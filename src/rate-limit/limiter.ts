@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -20,7 +20,10 @@ export type LimiterFactory = (spec: LimiterSpec) => RateLimiterAbstract;
  * Builds counters: in process for the embedded default, in Redis (atomic Lua,
  * shared by every node) when Redis is configured.
  */
-export function createLimiterFactory(redis: Redis | undefined, prefix: string): LimiterFactory {
+export function createLimiterFactory(
+  redis: Redis | Cluster | undefined,
+  prefix: string,
+): LimiterFactory {
   return (spec) => {
     const opts = {
       keyPrefix: `${prefix}rl:${spec.name}`,

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../infra/redis.js';
 import { createSealer } from './seal.js';
 import type { KeyInfo, KeyMode, KeyRecord, LoginKeyStore, PairRecord } from './store.js';
 
 export interface RedisStoreOptions {
   /** A connection owned by the caller (this store never closes it). */
-  redis: Redis;
+  redis: RedisClient;
   /** Deployment prefix (config redisPrefix), e.g. `tessera:`. */
   prefix: string;
   /**

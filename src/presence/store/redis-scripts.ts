@@ -2,9 +2,11 @@
  * Lua scripts of the Redis presence store. Each runs atomically, so two nodes
  * joining (or leaving) the same user at the same moment cannot both miss the
  * cluster-wide transition. Keys of other nodes are derived from ARGV[1] (the
- * key prefix): fine on a single Redis, which is what Tessera supports.
+ * key prefix); KEYS[1] is the set of nodes, which routes the script. Every key
+ * carries the hash tag `{presence}`, so on a Redis Cluster they all live in
+ * one slot and a script never touches another server's keys (decision 0013).
  *
- * Layout under `<prefix>presence:`
+ * Layout under `<prefix>{presence}:`
  *   nodes          set of node ids that may hold entries
  *   alive:<node>   string with a TTL, refreshed by the node's keep-alive
  *   node:<node>    hash user id → JSON {t: user type, n: username, s: since};

@@ -44,14 +44,14 @@ describe.runIf(haveRedis())('Redis presence store', () => {
     const gone = await live.keepAlive([u('8')]);
     expect(gone.map((x) => x.user_id)).toEqual(['7']);
     expect(await live.keepAlive([u('8')])).toEqual([]);
-    expect(await r.redis.exists(`${prefix}presence:node:dead`)).toBe(0);
+    expect(await r.redis.exists(`${prefix}{presence}:node:dead`)).toBe(0);
   });
 
   it('rewrites its own entries when Redis lost them', async () => {
     const prefix = `${r.prefix}t3:`;
     const s = createRedisPresenceStore(r.redis, { prefix, nodeId: 'n' });
     await s.join(u('5'));
-    await r.redis.del(`${prefix}presence:node:n`);
+    await r.redis.del(`${prefix}{presence}:node:n`);
     expect(await s.list()).toEqual([]);
     await s.keepAlive([u('5')]);
     expect((await s.list()).map((x) => x.user_id)).toEqual(['5']);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../infra/redis.js';
 import type { OnlineUser } from '../types.js';
 import { CLOSE, JOIN, KEEP_ALIVE, LEAVE, LIST } from './redis-scripts.js';
 import type { PresenceStore } from './store.js';
@@ -56,11 +56,19 @@ function pairs(flat: unknown): OnlineUser[] {
  * crashed node's users drop out of every listing within `ttlMs` and are
  * announced offline by whichever node reaps it first.
  */
-export function createRedisPresenceStore(redis: Redis, o: RedisPresenceOptions): PresenceStore {
-  const p = `${o.prefix}presence:`;
+export function createRedisPresenceStore(
+  redis: RedisClient,
+  o: RedisPresenceOptions,
+): PresenceStore {
+  // Every key of the store under one hash tag, so each script's keys share a
+  // slot on a Redis Cluster (redis-scripts.ts); the set of nodes is the key
+  // each script names, which routes it to that slot's server.
+  const p = `${o.prefix}{presence}:`;
   const ttl = String(o.ttlMs ?? 15_000);
   const nodeKey = `${p}node:${o.nodeId}`;
-  const run = (script: string, ...args: string[]) => redis.eval(script, 0, p, o.nodeId, ...args);
+  const nodes = `${p}nodes`;
+  const run = (script: string, ...args: string[]) =>
+    redis.eval(script, 1, nodes, p, o.nodeId, ...args);
 
   return {
     async join(u) {
@@ -71,7 +79,7 @@ export function createRedisPresenceStore(redis: Redis, o: RedisPresenceOptions):
     },
     async list() {
       const seen = new Map<string, OnlineUser>();
-      for (const u of pairs(await redis.eval(LIST, 0, p))) {
+      for (const u of pairs(await redis.eval(LIST, 1, nodes, p))) {
         const prev = seen.get(u.user_id);
         if (!prev || u.since < prev.since) seen.set(u.user_id, u);
       }

@@ -31,9 +31,24 @@ function redisPing(port: number, timeoutMs = 500): Promise<boolean> {
   });
 }
 
+export interface OwnRedisOptions {
+  /** More redis-server arguments, e.g. `--replicaof 127.0.0.1 <port>` or `--cluster-enabled yes`. */
+  args?: (port: number) => string[];
+  /**
+   * Writes a config file into the server's directory and returns its path,
+   * given as the first argument (a Sentinel needs a file it can rewrite).
+   * Called once: a restart keeps what the server wrote into it.
+   */
+  configFile?: (port: number, dir: string) => string;
+  /** Runs as a Sentinel (`--sentinel`; needs `configFile`). */
+  sentinel?: boolean;
+}
+
 /** A private redis-server on a free port: start, kill (SIGKILL), restart on the same port. */
 export class OwnRedis {
   port = 0;
+  private conf: string | undefined;
+  constructor(private readonly opts: OwnRedisOptions = {}) {}
   private proc: ChildProcess | undefined;
   private dir: string | undefined;
   private output = '';
@@ -52,9 +67,12 @@ export class OwnRedis {
     if (!this.port) this.port = await freePort();
     this.dir ??= mkdtempSync(join(tmpdir(), 'tessera-redis-'));
     this.output = '';
+    if (this.opts.configFile) this.conf ??= this.opts.configFile(this.port, this.dir);
     const proc = spawn(
       'redis-server',
       [
+        ...(this.conf ? [this.conf] : []),
+        ...(this.opts.sentinel ? ['--sentinel'] : []),
         '--port',
         String(this.port),
         '--bind',
@@ -65,6 +83,7 @@ export class OwnRedis {
         'no',
         '--dir',
         this.dir,
+        ...(this.opts.args?.(this.port) ?? []),
       ],
       {
         cwd: this.dir,
@@ -126,5 +145,6 @@ export class OwnRedis {
     this.unhook = undefined;
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
+    this.conf = undefined;
   }
 }

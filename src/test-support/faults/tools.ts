@@ -70,6 +70,22 @@ export function missingFaultTools(): string[] {
   return missing;
 }
 
+const toldTools = new Set<string>();
+/**
+ * Like haveFaultTools(), for a suite that also needs `bins` (e.g. redis-cli):
+ * elsewhere than CI, one line naming what is missing and false.
+ */
+export function haveTools(suite: string, bins: readonly string[]): boolean {
+  if (!haveFaultTools()) return false;
+  const missing = bins.filter((b) => !onPath(b));
+  if (missing.length === 0 || ci) return true;
+  if (!toldTools.has(suite)) {
+    toldTools.add(suite);
+    console.warn(`[tessera tests] ${suite} skipped: missing ${missing.join(', ')}`);
+  }
+  return false;
+}
+
 let toldFaults = false;
 /**
  * True when the fault suite can run. Elsewhere than CI it prints one line
