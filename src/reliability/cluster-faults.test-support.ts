@@ -38,6 +38,8 @@ export interface FaultRecord {
   servedDuring: Record<string, number>;
   /** The slowest close (or session_ended frame) of a socket whose session ended in the window, ms. */
   socketCloseMaxMs: number;
+  /** Why a node was not ready within 20 s of the restart (diagnostics). */
+  notReady?: string[];
   /** Ended sessions checked on every node right after the restart, and how many were accepted. */
   sweep: { checks: number; accepted: number };
   /** ms from the end of the fault until the online lists agreed, or null (see violations). */
@@ -48,7 +50,15 @@ export interface FaultRecord {
    * every login sent to the node from then on, how many got no answer or
    * another status.
    */
-  burst?: { sent: number; ok: number; noAnswer: number; other: number; endedAfter: number };
+  burst?: {
+    sent: number;
+    ok: number;
+    noAnswer: number;
+    other: number;
+    endedAfter: number;
+    /** Why an answered login of the burst could not be ended afterwards. */
+    refusals?: string[];
+  };
 }
 
 const OK = new Set([101, 200, 201]);
@@ -137,8 +147,24 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
     return { checks, accepted: w.violations.filter((v) => v.invariant === 'a').length - before };
   };
 
-  const readyAfter = async (since: number) =>
-    (await waitFor(() => cluster.allReady(2000), 20_000, 50)) ? Math.round(w.now() - since) : null;
+  /** ms from `since` until every node is ready; null (and why, in `notReady`) if not within 20 s. */
+  const readyAfter = async (since: number, notReady: string[]) => {
+    if (await waitFor(() => cluster.allReady(2000), 20_000, 50)) return Math.round(w.now() - since);
+    for (const n of cluster.nodes) {
+      const r = await n.call('GET', '/readyz', { timeoutMs: 3000 });
+      if (r.status === 200) continue;
+      const warns = n
+        .lines()
+        .filter((l) => (l.level ?? 0) >= 40)
+        .slice(-5)
+        .map((l) => JSON.stringify(l).slice(0, 400));
+      notReady.push(
+        `${n.name} (alive ${n.alive}): /readyz ${r.status} ${JSON.stringify(r.data)} ${r.failure ?? ''}; last warnings: ${warns.join(' | ')}`,
+      );
+    }
+    if (notReady.length) notReady.push(...(await pgActivity(cluster)));
+    return null;
+  };
 
   /** Fault, outage, restart, ready, sweep, settle, converge, summary: one record. */
   const dependency = async (
@@ -151,7 +177,8 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
     await sleep(outageMs);
     const restartAt = w.now();
     await up();
-    const readyAfterMs = await readyAfter(restartAt);
+    const notReady: string[] = [];
+    const readyAfterMs = await readyAfter(restartAt, notReady);
     // Every ended session refused again right away, while the lists converge.
     const [s, converged] = await Promise.all([sweep(w.inService()), converge(restartAt)]);
     return {
@@ -161,6 +188,7 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
       ...summarise(w, from, restartAt, w.now()),
       sweep: s,
       onlineConvergedMs: converged,
+      ...(notReady.length ? { notReady } : {}),
     };
   };
 
@@ -202,12 +230,19 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
       const restartAt = w.now();
       await victim.start();
       const readyAfterMs = Math.round(w.now() - restartAt);
+      w.killed.delete(victim.name);
       // Its first requests: every ended session, before the node takes any workload.
       const s = await sweep([victim]);
       w.out.delete(victim);
       // Logins it answered before dying are live sessions anywhere: they end like any other.
       let endedAfter = 0;
-      for (const x of sessions) if (x && (await w.end(x))) endedAfter++;
+      const refusals: string[] = [];
+      for (const x of sessions) {
+        if (!x) continue;
+        const e = await w.end(x);
+        if (e.ok) endedAfter++;
+        else refusals.push(`session ${x.sid}: ${e.last ?? 'no node in service'}`);
+      }
       const converged = await converge(restartAt);
       return {
         fault: 'node',
@@ -223,6 +258,7 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
           noAnswer: onVictim.filter((c) => c.status === 0).length,
           other: onVictim.filter((c) => c.status !== 0 && c.status !== 200).length,
           endedAfter,
+          ...(refusals.length ? { refusals } : {}),
         },
       };
     },
@@ -230,6 +266,26 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
     converge,
     sweep,
   };
+}
+
+/** What PostgreSQL's backends are doing (diagnostics: a stuck transaction holds a node's pool). */
+async function pgActivity(cluster: OwnCluster): Promise<string[]> {
+  const c = new pg.Client({ connectionString: cluster.pg!.url, connectionTimeoutMillis: 2000 });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    const r = await c.query<Record<string, unknown>>(
+      `select client_port, state, wait_event_type, wait_event,
+              extract(epoch from now() - xact_start)::int as xact_s, left(query, 120) as query
+         from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()
+        order by xact_start nulls last`,
+    );
+    return [`pg_stat_activity: ${JSON.stringify(r.rows)}`];
+  } catch (e) {
+    return [`pg_stat_activity: ${(e as Error).message}`];
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 /** (b) and (c) in the database at the end of the run; every deviation becomes a violation. */

@@ -124,7 +124,10 @@ describe.skipIf(!haveFaultTools())('cluster: three nodes under faults', () => {
       for (const r of records) {
         const name = `${r.fault}${r.node ? ` ${r.node}` : ''}`;
         expect
-          .soft(r.readyAfterMs, `${name}: every node ready again after the restart`)
+          .soft(
+            r.readyAfterMs,
+            `${name}: every node ready again after the restart (${JSON.stringify(r.notReady)})`,
+          )
           .not.toBe(null);
         if (r.fault === 'postgres')
           expect
@@ -141,7 +144,10 @@ describe.skipIf(!haveFaultTools())('cluster: three nodes under faults', () => {
             .soft(r.burst.ok, `${name}: logins of the burst cut by the kill`)
             .toBeLessThan(r.burst.sent);
           expect
-            .soft(r.burst.endedAfter, `${name}: answered logins ended on another node`)
+            .soft(
+              r.burst.endedAfter,
+              `${name}: answered logins ended on another node (${JSON.stringify(r.burst.refusals)})`,
+            )
             .toBe(r.burst.ok);
         }
       }

@@ -103,7 +103,7 @@ export class Workload {
   readonly sockets: Sock[] = [];
   /** Nodes kept out of the workload (being restarted, not yet checked). */
   readonly out = new Set<FaultNode>();
-  /** Nodes SIGKILLed in this run: calls to them may go unanswered. */
+  /** Nodes SIGKILLed and not restarted yet: calls to them may go unanswered. */
   readonly killed = new Set<string>();
   /** Socket close delays after an answered end, ms, with the time of the answer (for the record). */
   readonly closeDelays: { at: number; ms: number }[] = [];
@@ -259,7 +259,8 @@ export class Workload {
   }
 
   /** Ends `s` on any node, retrying what did not answer 200 (bounded); false if it never did. */
-  async end(s: Session): Promise<boolean> {
+  async end(s: Session): Promise<{ ok: boolean; last?: string }> {
+    let last: string | undefined;
     const del = Math.random() < 0.3;
     for (let i = 0; i < 60; i++) {
       const n = pick(this.inService());
@@ -272,8 +273,9 @@ export class Workload {
           if (!del) this.expectAudit(s.sid, 'logout');
           this.expectAudit(s.sid, 'session.end');
           this.endedNow(s, del ? 'session-delete' : 'logout', this.now());
-          return true;
+          return { ok: true };
         }
+        last = `${del ? 'session-delete' : 'logout'} on ${n.name}: ${r.status} ${codeOf(r) ?? r.failure ?? ''}`;
         // Refused: the session is over already (an earlier try committed without answering).
         if (r.status === 401 || r.status === 404) break;
       }
@@ -282,7 +284,7 @@ export class Workload {
     // Never answered 200: not watched; its sockets are closed here so the online check holds.
     s.over = true;
     for (const k of s.sockets) k.client.ws.close();
-    return false;
+    return { ok: false, ...(last ? { last } : {}) };
   }
 
   private async gate(): Promise<void> {
