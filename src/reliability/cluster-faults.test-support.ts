@@ -10,8 +10,9 @@
  *    before it takes any workload);
  *  (e) the online list the same on every node and equal to the users with an
  *      open socket, once converged (time measured, bounded);
- * and at the end of the run (c) every answered login, refresh and end has its
- * audit row and (b) no live session holds two unused refresh tokens.
+ * and (c) every answered login, refresh and end so far has its audit row and
+ * (b) no live session holds two unused refresh tokens (after each fault and at
+ * the end of the run).
  */
 import pg from 'pg';
 import type { OwnCluster } from '../test-support/faults/cluster.js';
@@ -181,6 +182,7 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
     const readyAfterMs = await readyAfter(restartAt, notReady);
     // Every ended session refused again right away, while the lists converge.
     const [s, converged] = await Promise.all([sweep(w.inService()), converge(restartAt)]);
+    await databaseChecks(cluster, w);
     return {
       fault,
       downMs: Math.round(restartAt - from),
@@ -244,6 +246,7 @@ export function faultSteps(cluster: OwnCluster, w: Workload, outageMs: number) {
         else refusals.push(`session ${x.sid}: ${e.last ?? 'no node in service'}`);
       }
       const converged = await converge(restartAt);
+      await databaseChecks(cluster, w);
       return {
         fault: 'node',
         node: victim.name,
@@ -288,7 +291,7 @@ async function pgActivity(cluster: OwnCluster): Promise<string[]> {
   }
 }
 
-/** (b) and (c) in the database at the end of the run; every deviation becomes a violation. */
+/** (b) and (c) in the database (after each fault and at the end); every deviation becomes a violation. */
 export async function databaseChecks(cluster: OwnCluster, w: Workload): Promise<void> {
   const c = new pg.Client({ connectionString: cluster.pg!.url });
   await c.connect();

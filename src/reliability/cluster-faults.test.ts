@@ -7,8 +7,8 @@
  * invariants, checked all the time and after each fault:
  *  (a) no token accepted anywhere from 1 s after its session's end answered;
  *  (b) no refresh token with two successors, no live session with two unused
- *      refresh tokens (database, at the end);
- *  (c) every answered login, refresh and end has its audit row (at the end);
+ *      refresh tokens (database, after each fault and at the end);
+ *  (c) every answered login, refresh and end has its audit row (likewise);
  *  (d) every socket of an ended session closed within 4 s;
  *  (e) the online lists of all nodes agree, and with the open sockets, once
  *      converged after each fault;
