@@ -1,22 +1,18 @@
 /**
- * The cluster the fault tests stand on: two `node dist/main.js` nodes, A and
- * B, on OUR OWN PostgreSQL and Redis (free ports, one schema, one key prefix),
+ * The cluster the two-node fault tests stand on: two `node dist/main.js` nodes,
+ * A and B, on OUR OWN PostgreSQL and Redis (an OwnCluster of
+ * src/test-support/faults/cluster.ts: free ports, one schema, one key prefix),
  * started once per describe block and removed after it, and the calls the
  * tests make to them. Every logout that answered 200 is kept in `loggedOut`
  * for the contract checks (contract.test-support.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ensureFreshBuild } from '../test-support/faults/build.js';
-import { type Answer, FaultNode } from '../test-support/faults/fault-node.js';
-import { OwnPostgres, pgAnswers } from '../test-support/faults/own-postgres.js';
-import { OwnRedis } from '../test-support/faults/own-redis.js';
-import { sleep, waitFor } from '../test-support/faults/shared.js';
-import { missingFaultTools } from '../test-support/faults/tools.js';
+import { OwnCluster } from '../test-support/faults/cluster.js';
+import type { Answer, FaultNode } from '../test-support/faults/fault-node.js';
+import type { OwnPostgres } from '../test-support/faults/own-postgres.js';
+import type { OwnRedis } from '../test-support/faults/own-redis.js';
+import { sleep } from '../test-support/faults/shared.js';
 
-const ADMIN_PASSWORD = 'fault-suite-admin-pw-1';
 const PW = 'a-strong-passphrase';
 /** How long each dependency stays down. */
 export const OUTAGE_MS = 5_000;
@@ -68,51 +64,19 @@ export interface FaultCluster {
 /** Starts the cluster before the tests of the enclosing describe block and removes it after them. */
 export function useFaultCluster(): FaultCluster {
   const schema = 'tessera_faults';
-  const prefix = 'faults:';
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
-  const redis = new OwnRedis();
-  let pgsrv: OwnPostgres | undefined;
+  const cluster = new OwnCluster({ nodes: 2, schema, prefix: 'faults:' });
+  const redis = cluster.redis;
   let a!: FaultNode;
   let b!: FaultNode;
   /** Every logout that answered 200, in the whole file. */
   const loggedOut: LoggedOut[] = [];
 
   beforeAll(async () => {
-    const missing = missingFaultTools();
-    if (missing.length) throw new Error(`fault suite: missing ${missing.join(', ')}`);
-    ensureFreshBuild();
-    pgsrv = new OwnPostgres();
-    await Promise.all([pgsrv.start(), redis.start()]);
-    const env = {
-      TESSERA_HOST: '127.0.0.1',
-      TESSERA_DATABASE_URL: pgsrv.url,
-      TESSERA_DATABASE_SCHEMA: schema,
-      TESSERA_REDIS_URL: redis.url,
-      TESSERA_REDIS_PREFIX: prefix,
-      TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      // info, not warn: a `dependency recovered` line at info level must be seen too.
-      TESSERA_LOG_LEVEL: 'info',
-      TESSERA_DATA_DIR: dataDir,
-      // Many logins from 127.0.0.1 and of one user: keep the budgets out of the way.
-      TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '100000',
-      TESSERA_MAX_SESSIONS_PER_USER: '1000',
-    };
-    a = new FaultNode(env, 'A');
-    b = new FaultNode(env, 'B');
-    await a.start(); // first: migrates and creates the admin
-    await b.start();
+    await cluster.start();
+    [a, b] = cluster.nodes as [FaultNode, FaultNode];
   }, 180_000);
 
-  afterAll(async () => {
-    const steps: (() => Promise<unknown>)[] = [
-      async () => Promise.all([a?.stop(), b?.stop()]),
-      () => redis.destroy(),
-      async () => pgsrv?.destroy(),
-      async () => rmSync(dataDir, { recursive: true, force: true }),
-    ];
-    for (const s of steps)
-      await s().catch((e: unknown) => console.warn(`fault suite cleanup: ${(e as Error).message}`));
-  }, 60_000);
+  afterAll(() => cluster.destroy(), 60_000);
 
   const register = async (username: string) => {
     const r = await a.call('POST', '/api/public/auth/register', {
@@ -163,23 +127,10 @@ export function useFaultCluster(): FaultCluster {
   };
   /** Each test starts with both dependencies and both nodes up, whatever an earlier test left. */
   const ensureUp = async () => {
-    if (!redis.running) await redis.start();
-    if (!(await pgAnswers(pgsrv!.url))) await pgsrv!.start();
-    // A node an earlier test crashed starts again (on a new port): this test stands on its own.
-    for (const n of [a, b]) {
-      if (n.alive) continue;
+    const ready = await cluster.ensureUp((n) =>
       console.warn(
         `[fault suite] node ${n.name} had exited (${JSON.stringify(n.exit)}); restarting it. Its last output:\n${n.tail(3000)}`,
-      );
-      await n.start();
-    }
-    // The nodes see both again (after an earlier outage).
-    const ready = await waitFor(
-      async () =>
-        (await a.call('GET', '/readyz', { timeoutMs: 3000 })).status === 200 &&
-        (await b.call('GET', '/readyz', { timeoutMs: 3000 })).status === 200,
-      15_000,
-      100,
+      ),
     );
     expect(ready, 'both nodes ready before the test').toBe(true);
   };
@@ -195,7 +146,7 @@ export function useFaultCluster(): FaultCluster {
     },
     redis,
     get pgsrv() {
-      return pgsrv;
+      return cluster.pg;
     },
     schema,
     loggedOut,

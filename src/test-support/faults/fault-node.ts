@@ -95,6 +95,15 @@ export class FaultNode {
     clearTimeout(t);
   }
 
+  /** Crash: SIGKILL, no shutdown; resolves when the process has exited. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p || this.exit) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
   url(path: string): string {
     return `http://127.0.0.1:${this.port}${path}`;
   }
