@@ -15,9 +15,7 @@ import type { Config } from './schema.js';
 
 const FIELDS = allFields();
 const ONE_LINE = (env: string) =>
-  new RegExp(
-    `^${env}: [^\\n]+ \\(example: [^\\n]+\\)( \\(refused when NODE_ENV=production\\))?$`,
-  );
+  new RegExp(`^${env}: [^\\n]+ \\(example: [^\\n]+\\)( \\(refused when NODE_ENV=production\\))?$`);
 
 function refusal(env: Record<string, string>): ConfigError {
   try {
