@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import AuthService from '../test-support/seed001-auth-service.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
+import { MemoryStorage } from '../test-support/memory-storage.js';
 
 const APP_ORIGIN = 'http://localhost:5173';
 
@@ -53,20 +54,6 @@ function browserFetch(origin: string): typeof fetch {
     if (acao !== origin && acao !== '*') throw new TypeError('Failed to fetch (no ACAO)');
     return res;
   };
-}
-
-/** A browser's localStorage, for the seed client. */
-class MemoryStorage {
-  private m = new Map<string, string>();
-  getItem(k: string) {
-    return this.m.has(k) ? this.m.get(k)! : null;
-  }
-  setItem(k: string, v: string) {
-    this.m.set(k, String(v));
-  }
-  removeItem(k: string) {
-    this.m.delete(k);
-  }
 }
 
 async function listen(s: TestServer): Promise<string> {

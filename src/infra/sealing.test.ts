@@ -94,6 +94,15 @@ async function loginOn(s: Server, username: string) {
   return (JSON.parse(r.body) as { data: { access_token: string } }).data.access_token;
 }
 
+async function registerAndLogin(s: Server, username: string) {
+  await s.app.inject({
+    method: 'POST',
+    url: '/api/public/auth/register',
+    payload: { username, password: PW, email: `${username}@example.com` },
+  });
+  return loginOn(s, username);
+}
+
 const meOn = async (s: Server, token: string) =>
   (
     await s.app.inject({
@@ -114,12 +123,7 @@ describe('a database dump of a production deployment holds no usable private key
     const s = await prodServer({ TESSERA_MASTER_KEY: newKey() }, path);
     let marks: string[];
     try {
-      await s.app.inject({
-        method: 'POST',
-        url: '/api/public/auth/register',
-        payload: { username: 'dumped', password: PW, email: 'dumped@example.com' },
-      });
-      expect(await meOn(s, await loginOn(s, 'dumped'))).toBe(200);
+      expect(await meOn(s, await registerAndLogin(s, 'dumped'))).toBe(200);
       marks = fingerprints(s.rt.keyring.active().signKey!);
     } finally {
       await s.close();
@@ -195,12 +199,7 @@ describe('master key life: sealing clear values, rotation by `tessera keys resea
     let token: string;
     let kid: string;
     try {
-      await plain.app.inject({
-        method: 'POST',
-        url: '/api/public/auth/register',
-        payload: { username: 'early', password: PW, email: 'early@example.com' },
-      });
-      token = await loginOn(plain, 'early');
+      token = await registerAndLogin(plain, 'early');
       kid = plain.rt.keyring.active().kid;
     } finally {
       await plain.close();
@@ -226,12 +225,7 @@ describe('master key life: sealing clear values, rotation by `tessera keys resea
     const first = await devServer({ TESSERA_MASTER_KEY: k1 });
     let token: string;
     try {
-      await first.app.inject({
-        method: 'POST',
-        url: '/api/public/auth/register',
-        payload: { username: 'rot', password: PW, email: 'rot@example.com' },
-      });
-      token = await loginOn(first, 'rot');
+      token = await registerAndLogin(first, 'rot');
     } finally {
       await first.close();
     }

@@ -2,23 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import AuthService from '../test-support/seed001-auth-service.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-
-/** A browser's localStorage, for the seed client. */
-class MemoryStorage {
-  private m = new Map<string, string>();
-  getItem(k: string) {
-    return this.m.has(k) ? this.m.get(k)! : null;
-  }
-  setItem(k: string, v: string) {
-    this.m.set(k, String(v));
-  }
-  removeItem(k: string) {
-    this.m.delete(k);
-  }
-  clear() {
-    this.m.clear();
-  }
-}
+import { MemoryStorage } from '../test-support/memory-storage.js';
 
 /**
  * Seed 001's own AuthService client (jsencrypt, PKCS#1 v1.5), unchanged,
