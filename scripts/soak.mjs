@@ -5,13 +5,13 @@
  * levelled off.
  *
  *   npm run build && node scripts/soak.mjs [--minutes 30] [--users 100] [--workers 4]
- *     [--sockets 20] [--rps 0] [--sample-seconds 10] [--out DIR] [--max-slope 1]
+ *     [--sockets 20] [--rps 0] [--ips 256] [--sample-seconds 10] [--out DIR] [--max-slope 1]
  *
  * 1. Starts `node dist/main.js` on a fresh temp data dir (SQLite) and a free port. With
  *    SOAK_DATABASE_URL and SOAK_REDIS_URL set, it uses that PostgreSQL (a fresh schema, dropped at
  *    the end) and Redis (a fresh key prefix, deleted at the end) instead.
- * 2. Registers `--users` users (the public register route; every call carries its own
- *    X-Forwarded-For and the per-IP budgets are raised, so neither per-IP limits nor brute-force
+ * 2. Registers `--users` users (the public register route; calls carry X-Forwarded-For from a
+ *    pool of `--ips` addresses and the per-IP budgets are raised, so neither per-IP limits nor brute-force
  *    rules, which only count failures, get in the way; the admin account is never used).
  * 3. Runs, until the time is up:
  *    - `--workers` HTTP clients, each in a loop: login, 20 × GET /api/public/auth/me, refresh,
@@ -60,6 +60,7 @@ const opt = {
   workers: arg('workers', 4),
   sockets: arg('sockets', 20),
   rps: arg('rps', 0),
+  ips: arg('ips', 256),
   sampleS: arg('sample-seconds', 10),
   maxSlope: arg('max-slope', 1),
   out: arg('out', ''),
@@ -136,10 +137,15 @@ async function pace() {
   if (at > now) await sleep(at - now);
 }
 
+/**
+ * Client addresses cycle over `--ips` (default 256): per-IP counters (the login budget and the
+ * distinct-accounts set live a sliding hour, bounded at 500,000 keys) would otherwise grow for the
+ * first hour of a run that gives every request a new address, and hide a real leak.
+ */
 let xff = 0;
 async function call(base, op, method, path, { token, body, expect = [200] } = {}) {
   await pace();
-  const i = xff++;
+  const i = xff++ % opt.ips;
   const headers = { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';

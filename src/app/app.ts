@@ -5,7 +5,7 @@ import { authRoutes } from '../auth/routes.js';
 import { DEFAULT_TENANT } from '../db/scope.js';
 import { installTenantResolution, tenantPathRewriter, tenantResolution } from '../http/tenant.js';
 import { installAuthGuards } from '../http/auth.js';
-import { installErrorHandling } from '../http/error-handler.js';
+import { answerFrameworkError, installErrorHandling } from '../http/error-handler.js';
 import { opsRoutes } from '../ops/routes.js';
 import type { Locale } from '../contract/errors.js';
 import type { Runtime } from './runtime.js';
@@ -51,6 +51,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
   });
   // The fallback locale of this app's answers (src/contract/reply.ts localeOf).
   app.decorate('defaultLocale', cfg.defaultLocale as Locale);
