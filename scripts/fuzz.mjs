@@ -43,7 +43,11 @@ const child = spawn(
   },
 );
 let out = '';
-child.stdout.on('data', (d) => (out += d));
+child.stdout.on('data', (d) => {
+  out += d;
+  for (const l of String(d).split('\n'))
+    if (l.includes('fuzz progress')) process.stdout.write(`${l.trim()}\n`);
+});
 const code = await new Promise((r) => child.once('exit', r));
 const line = out.split('\n').find((l) => l.includes('fuzz summary '));
 if (!line) {

@@ -221,6 +221,8 @@ export async function fuzzEveryRoute(s: TestServer, o: FuzzOptions): Promise<Fuz
         clearTimeout(timer);
         const ms = performance.now() - t0;
         stats.requests++;
+        if (o.keepGoing && stats.requests % 50_000 === 0)
+          console.log(`fuzz progress ${stats.requests} requests, ${stats.failureCount} failures`);
         stats.maxMs = Math.max(stats.maxMs, ms);
         const status = res ? String(res.statusCode) : 'hang';
         stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
