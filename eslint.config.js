@@ -148,6 +148,7 @@ export default tseslint.config(
         fetch: 'readonly',
         Buffer: 'readonly',
         AbortController: 'readonly',
+        AbortSignal: 'readonly',
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         structuredClone: 'readonly',

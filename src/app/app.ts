@@ -5,7 +5,7 @@ import { authRoutes } from '../auth/routes.js';
 import { DEFAULT_TENANT } from '../db/scope.js';
 import { installTenantResolution, tenantPathRewriter, tenantResolution } from '../http/tenant.js';
 import { installAuthGuards } from '../http/auth.js';
-import { installErrorHandling } from '../http/error-handler.js';
+import { answerFrameworkError, installErrorHandling } from '../http/error-handler.js';
 import { closeConnectionsOnDrain } from '../http/drain.js';
 import { DOCS_CSP, installHardening } from '../http/hardening.js';
 import { opsRoutes } from '../ops/routes.js';
@@ -53,6 +53,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
   });
   // The fallback locale of this app's answers (src/contract/reply.ts localeOf).
   app.decorate('defaultLocale', cfg.defaultLocale as Locale);

@@ -79,6 +79,23 @@ describe('bad input answers a clear 4xx in the envelope', () => {
     expect(deep.statusCode).toBe(400);
   });
 
+  it('URLs the router refuses (bad percent-encoding, over-long path parameter) answer in the envelope, echoing nothing', async () => {
+    // Found by the fuzz suite (issue 12 item 7): Fastify's own answer, {"error":"Bad Request",
+    // "code":"FST_ERR_BAD_URL", "message":"'<the whole URL>' is not a valid url component"}.
+    for (const [method, url] of [
+      ['GET', '/api/admin/users/%ff%fe'],
+      ['GET', '/api/admin/users/%'],
+      ['PUT', `/api/admin/roles/${'x'.repeat(300)}`],
+      ['DELETE', `/api/auth/sessions/${'9'.repeat(400)}`],
+    ] as const) {
+      const r = await s.app.inject({ method, url });
+      expect(r.statusCode, url).toBe(400);
+      expectEnvelope(r.body, 400, 'VALIDATION_FAILED');
+      expect(r.body).not.toContain('FST_');
+      expect(r.body).not.toContain(url.slice(-20));
+    }
+  });
+
   it('unknown routes and methods answer in the envelope', async () => {
     const r = await s.app.inject({ method: 'GET', url: '/api/nope' });
     expect(r.statusCode).toBe(404);

@@ -35,6 +35,24 @@ function sendError(
 }
 
 /**
+ * Fastify's router refuses some URLs before any route or hook runs (`frameworkErrors`): a
+ * percent-encoding that does not decode (FST_ERR_BAD_URL) and a path parameter over
+ * maxParamLength (FST_ERR_MAX_PARAM_LENGTH). Its own answer is not the envelope and echoes the
+ * whole URL back; this one is the envelope and echoes nothing. Found by the fuzz suite.
+ */
+export function answerFrameworkError(
+  err: FastifyError,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const detail =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path parameter is too long'
+      : 'the URL is not valid (bad percent-encoding)';
+  void sendError(reply, req, 'VALIDATION_FAILED', detail);
+}
+
+/**
  * One error handler: TesseraErrors become their envelope; framework client
  * errors become VALIDATION_FAILED & co.; anything else is logged and answered
  * INTERNAL without a stack trace or a library name.
