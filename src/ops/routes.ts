@@ -89,6 +89,7 @@ export function opsRoutes(
       },
       async (req, reply) => {
         reply.header('cache-control', 'public, max-age=300');
+        reply.removeHeader('pragma');
         return (req.tenantServices ?? d).keyring.jwks();
       },
     );
