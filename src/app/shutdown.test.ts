@@ -45,7 +45,7 @@ describe('shutdown of node dist/main.js', () => {
 
   it('finishes an in-flight request, closes sockets with 1012 and exits 0', async () => {
     const { s } = await start();
-    const tokens = ((await (await login(s)).json()) as any).data;
+    const tokens = ((await (await login(s)).json()) as { data: { access_token: string } }).data;
     const ws = await connect(`ws://127.0.0.1:${s.port}/ws?jwt_token=${tokens.access_token}`);
     // A slow client: the server holds its request (headers and half the body) when SIGTERM comes.
     const slow = await halfSentRequest(
@@ -71,7 +71,7 @@ describe('shutdown of node dist/main.js', () => {
   it('flushes the batched last-seen and audit writes before it exits', async () => {
     // last-seen is written at most once a second here, and flushed only every 5 s otherwise.
     const { s, dir } = await start({ TESSERA_LAST_SEEN_INTERVAL_SECONDS: '1' });
-    const tokens = ((await (await login(s)).json()) as any).data;
+    const tokens = ((await (await login(s)).json()) as { data: { access_token: string } }).data;
     await sleep(1100);
     const me = await fetch(s.url('/api/public/auth/me'), {
       headers: { authorization: `Bearer ${tokens.access_token}` },
