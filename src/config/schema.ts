@@ -58,6 +58,13 @@ export const FIELDS = {
     example: '8080',
     doc: 'Listen port (contract); 0 picks a free port.',
   },
+  publicUrl: {
+    env: 'TESSERA_PUBLIC_URL',
+    kind: { t: 'url', protocols: ['http:', 'https:'] },
+    default: undefined,
+    example: 'https://auth.example.com',
+    doc: 'The URL users reach Tessera at, for links in mails and (later) the OpenID issuer (contract); unset = `http://<host>:<port>`.',
+  },
   dataDir: {
     env: 'TESSERA_DATA_DIR',
     kind: { t: 'string', max: 4096 },
