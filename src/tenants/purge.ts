@@ -6,6 +6,7 @@ import type { Database, Dialect } from '../db/types.js';
 const ORDER = [
   'refresh_tokens',
   'known_devices',
+  'credential_tokens',
   'sessions',
   'user_roles',
   'users',
