@@ -13,7 +13,11 @@ const RESET = (to: string, locale?: string) => ({
   to,
   template: 'password-reset' as const,
   locale,
-  vars: { username: 'ann', link: `https://auth.example.com/login/reset?token=${to}-tok`, minutes: '30' },
+  vars: {
+    username: 'ann',
+    link: `https://auth.example.com/login/reset?token=${to}-tok`,
+    minutes: '30',
+  },
 });
 
 describe.each(dialects())('mail delivery over SMTP (%s)', (dialect) => {
@@ -23,7 +27,12 @@ describe.each(dialects())('mail delivery over SMTP (%s)', (dialect) => {
   const mail = () => need(t.rt.features, 'mail');
   const queue = () => need(t.rt.features, 'mailQueue');
   const row = (id: string) =>
-    t.rt.sql.scope(DEFAULT_TENANT).selectFrom('mail_queue').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    t.rt.sql
+      .scope(DEFAULT_TENANT)
+      .selectFrom('mail_queue')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   /** Moves past any backoff of `attempt` and sends what is due. */
   const later = async (attempt = 1) => {
     clock.advance(30_000 * 2 ** (attempt - 1) + 1);
@@ -66,7 +75,9 @@ describe.each(dialects())('mail delivery over SMTP (%s)', (dialect) => {
     expect(a.from).toBe('"Tessera" <no-reply@example.com>');
     expect(a.subject).toBe('Reset your password');
     expect(a.text).toContain('https://auth.example.com/login/reset?token=ann@example.com-tok');
-    expect(a.html).toContain('href="https://auth.example.com/login/reset?token=ann@example.com-tok"');
+    expect(a.html).toContain(
+      'href="https://auth.example.com/login/reset?token=ann@example.com-tok"',
+    );
     expect(a.messageId).toBe(`<${en}@example.com>`);
     const b = smtp.received.find((m) => m.to === 'bo@example.com')!;
     expect(b.subject).toBe('重置您的密码');
@@ -201,7 +212,12 @@ describe.each(dialects())('mail delivery over SMTP (%s)', (dialect) => {
     clock.advance(86_400_000 + 1);
     expect(await queue().purge()).toBeGreaterThanOrEqual(1);
     expect(
-      await t.rt.sql.scope(DEFAULT_TENANT).selectFrom('mail_queue').select('id').where('status', '!=', 'pending').execute(),
+      await t.rt.sql
+        .scope(DEFAULT_TENANT)
+        .selectFrom('mail_queue')
+        .select('id')
+        .where('status', '!=', 'pending')
+        .execute(),
     ).toEqual([]);
   });
 });

@@ -43,5 +43,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .on('mail_queue')
     .columns(['tenant_id', 'status', 'created_at'])
     .execute();
-  await db.schema.createIndex('mail_queue_created_idx').on('mail_queue').column('created_at').execute();
+  await db.schema
+    .createIndex('mail_queue_created_idx')
+    .on('mail_queue')
+    .column('created_at')
+    .execute();
 }

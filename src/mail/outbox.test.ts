@@ -19,7 +19,11 @@ describe.each(dialects())('the outbox (%s)', (dialect) => {
       to,
       template: 'password-reset',
       locale: 'en',
-      vars: { username: 'ann', link: `https://auth.example.com/login/reset?token=${token}`, minutes: '30' },
+      vars: {
+        username: 'ann',
+        link: `https://auth.example.com/login/reset?token=${token}`,
+        minutes: '30',
+      },
     });
   const outbox = (query: string, token?: string, headers: Record<string, string> = {}) =>
     t.call('GET', `/api/admin/outbox${query}`, { ...(token ? { token } : {}), headers });
@@ -54,8 +58,19 @@ describe.each(dialects())('the outbox (%s)', (dialect) => {
     const r = await outbox('', root);
     expect(r.statusCode, r.body).toBe(200);
     const items = r.data.data.items as Record<string, unknown>[];
-    expect(items.map((i) => String(i.text).match(/token=(\w+)/)?.[1])).toEqual(['third', 'second', 'first']);
-    expect(Object.keys(items[0]!).sort()).toEqual(['created_at', 'html', 'id', 'subject', 'text', 'to']);
+    expect(items.map((i) => String(i.text).match(/token=(\w+)/)?.[1])).toEqual([
+      'third',
+      'second',
+      'first',
+    ]);
+    expect(Object.keys(items[0]!).sort()).toEqual([
+      'created_at',
+      'html',
+      'id',
+      'subject',
+      'text',
+      'to',
+    ]);
     expect(items[0]).toMatchObject({
       to: 'ann@example.com',
       subject: 'Reset your password',
@@ -80,9 +95,9 @@ describe.each(dialects())('the outbox (%s)', (dialect) => {
   it("keeps tenants apart: each tenant's admin sees its own mails only", async () => {
     const acme = await outbox('', acmeAdmin, { 'x-tessera-tenant': ACME });
     expect(acme.statusCode, acme.body).toBe(200);
-    expect((acme.data.data.items as { text: string }[]).map((i) => i.text.match(/token=([\w-]+)/)?.[1])).toEqual([
-      'acme-only',
-    ]);
+    expect(
+      (acme.data.data.items as { text: string }[]).map((i) => i.text.match(/token=([\w-]+)/)?.[1]),
+    ).toEqual(['acme-only']);
     // Acme's admin token is nothing in the default tenant, and the other way round.
     expect((await outbox('', acmeAdmin)).statusCode).toBe(401);
     expect((await outbox('', root, { 'x-tessera-tenant': ACME })).statusCode).toBe(401);
@@ -111,10 +126,53 @@ describe.each(dialects())('the outbox (%s)', (dialect) => {
     }
   });
 
+  it('a body this node cannot open shows empty, and the page still answers', async () => {
+    const { id } = (await outbox('?limit=1', root)).data.data.items[0] as { id: string };
+    await t.rt.sql
+      .scope(DEFAULT_TENANT)
+      .updateTable('mail_queue')
+      .set({ body: 'tsl1:unknownkey:aaaa:bbbb:cccc' })
+      .where('id', '=', id)
+      .execute();
+    const r = await outbox('?limit=1', root);
+    expect(r.statusCode).toBe(200);
+    expect(r.data.data.items[0]).toMatchObject({ id, text: '', html: '' });
+  });
+
   it('is in the OpenAPI document with its errors', async () => {
     const doc = (await t.call('GET', '/openapi.json')).data;
     const op = doc.paths['/api/admin/outbox'].get;
     expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403', '500']);
     expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['limit', 'to']);
+  });
+});
+
+describe('the queue cap', () => {
+  it('beyond TESSERA_MAIL_QUEUE_MAX, mails are dropped and counted; the caller sees no difference', async () => {
+    const t = await createTestServer({ config: { mailQueueMax: 10 } });
+    try {
+      const mail = need(t.rt.features, 'mail');
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++)
+        ids.push(
+          await mail.enqueue(DEFAULT_TENANT, {
+            to: `u${i}@example.com`,
+            template: 'password-changed',
+            locale: null,
+            vars: { username: 'u', at: 'now', ip: '203.0.113.1' },
+          }),
+        );
+      expect(new Set(ids).size).toBe(12);
+      const admin = await t.adminToken();
+      const items = (await t.call('GET', '/api/admin/outbox?limit=200', { token: admin })).data.data
+        .items as unknown[];
+      expect(items).toHaveLength(10);
+      const dropped = await t.rt.metrics.registry
+        .getSingleMetric('tessera_mail_dropped_total')
+        ?.get();
+      expect(dropped?.values[0]?.value).toBe(2);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -30,7 +30,9 @@ describe.each(dialects())('mail queue across a restart (%s)', (dialect) => {
           rsaKeyPoolSize: 2,
           mailFrom: 'no-reply@example.com',
           smtpTimeoutMs: 300,
-          ...(dialect === 'postgres' ? { databaseUrl: pgUrl, databaseSchema: schema } : { dataDir: dir }),
+          ...(dialect === 'postgres'
+            ? { databaseUrl: pgUrl, databaseSchema: schema }
+            : { dataDir: dir }),
           ...config,
         },
       ),
@@ -45,10 +47,18 @@ describe.each(dialects())('mail queue across a restart (%s)', (dialect) => {
       to: 'later@example.com',
       template: 'email-verification',
       locale: 'zh-CN',
-      vars: { username: 'li', link: 'https://auth.example.com/login/verify?token=abc', hours: '24' },
+      vars: {
+        username: 'li',
+        link: 'https://auth.example.com/login/verify?token=abc',
+        hours: '24',
+      },
     });
     await need(first.rt.features, 'mailQueue').idle();
-    const q = first.rt.sql.scope(DEFAULT_TENANT).selectFrom('mail_queue').selectAll().where('id', '=', id);
+    const q = first.rt.sql
+      .scope(DEFAULT_TENANT)
+      .selectFrom('mail_queue')
+      .selectAll()
+      .where('id', '=', id);
     const pending = await q.executeTakeFirstOrThrow();
     expect(pending).toMatchObject({ status: 'pending', attempts: 1 });
     expect(pending.last_error).toMatch(/ECONNREFUSED|ECONNECTION|ESOCKET/);
@@ -80,6 +90,41 @@ describe.each(dialects())('mail queue across a restart (%s)', (dialect) => {
         await second.close();
       }
     } finally {
+      await smtp.close();
+    }
+  });
+
+  it.runIf(dialect === 'postgres')('two nodes draining together send each mail once', async () => {
+    const smtp = await startTestSmtp();
+    const clock = new ManualClock();
+    const a = await open({ smtpUrl: smtp.url }, clock);
+    const b = await open({ smtpUrl: smtp.url }, clock);
+    try {
+      smtp.behave({ mode: 'refuse', code: 451 });
+      const ids = [];
+      for (let i = 0; i < 30; i++)
+        ids.push(
+          await need(a.rt.features, 'mail').enqueue(DEFAULT_TENANT, {
+            to: `n${i}@example.com`,
+            template: 'password-changed',
+            locale: 'en',
+            vars: { username: `n${i}`, at: '2026-01-01 00:00 UTC', ip: '203.0.113.1' },
+          }),
+        );
+      await need(a.rt.features, 'mailQueue').idle();
+      expect(smtp.received).toHaveLength(0);
+      smtp.behave({ mode: 'ok' });
+      clock.advance(60_000);
+      await Promise.all([
+        need(a.rt.features, 'mailQueue').drain(),
+        need(b.rt.features, 'mailQueue').drain(),
+      ]);
+      expect(smtp.received.map((m) => m.to).sort()).toEqual(
+        Array.from({ length: 30 }, (_, i) => `n${i}@example.com`).sort(),
+      );
+    } finally {
+      await a.close();
+      await b.close();
       await smtp.close();
     }
   });

@@ -112,7 +112,10 @@ export function createMailQueue(o: MailQueueOptions): MailQueue {
     const t = o.transport!;
     let body: { text: string; html: string } | undefined;
     try {
-      body = m.body === null ? undefined : (JSON.parse(o.sealer.open(m.body, bodyAad(m.id))) as { text: string; html: string });
+      body =
+        m.body === null
+          ? undefined
+          : (JSON.parse(o.sealer.open(m.body, bodyAad(m.id))) as { text: string; html: string });
     } catch (e) {
       o.report(e, 'mail body');
     }
@@ -200,7 +203,9 @@ export function createMailQueue(o: MailQueueOptions): MailQueue {
         template: mail.template,
         locale,
         subject: r.subject,
-        body: valid ? o.sealer.seal(JSON.stringify({ text: r.text, html: r.html }), bodyAad(id)) : null,
+        body: valid
+          ? o.sealer.seal(JSON.stringify({ text: r.text, html: r.html }), bodyAad(id))
+          : null,
         status,
         attempts: 0,
         next_attempt_at: now,

@@ -1,4 +1,9 @@
-import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -17,7 +22,8 @@ export interface ReceivedMail {
  * nothing at all (no greeting: the client's timeout must end it); `drop`
  * greets, then closes the connection on the client's first command.
  */
-export type Behaviour = { mode: 'ok' } | { mode: 'refuse'; code: number } | { mode: 'slow' } | { mode: 'drop' };
+export type Behaviour =
+  { mode: 'ok' } | { mode: 'refuse'; code: number } | { mode: 'slow' } | { mode: 'drop' };
 
 export interface TestSmtp {
   port: number;

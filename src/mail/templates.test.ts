@@ -31,24 +31,33 @@ describe('mail locale', () => {
 describe('mail templates', () => {
   const evil = '<img src=x onerror=alert(1)>&"\'';
   const all = [
-    ['password-reset', { username: evil, link: 'https://a.example/login/reset?token=T1&x=<y>', minutes: '30' }],
-    ['email-verification', { username: evil, link: 'https://a.example/login/verify?token=T2', hours: '24' }],
+    [
+      'password-reset',
+      { username: evil, link: 'https://a.example/login/reset?token=T1&x=<y>', minutes: '30' },
+    ],
+    [
+      'email-verification',
+      { username: evil, link: 'https://a.example/login/verify?token=T2', hours: '24' },
+    ],
     ['password-changed', { username: evil, at: '2026-01-01 00:00 UTC', ip: '203.0.113.9' }],
   ] as const;
 
-  it.each(all)('%s: every variable is filled in both locales, escaped in the HTML', (name, vars) => {
-    for (const locale of ['en', 'zh-CN'] as const) {
-      const r = renderMail(name, locale, vars as never);
-      expect(r.subject.length).toBeGreaterThan(3);
-      for (const part of [r.subject, r.text, r.html]) expect(part).not.toMatch(/\{\{|\}\}/);
-      for (const v of Object.values(vars)) expect(r.text).toContain(v);
-      expect(r.html).not.toContain('<img');
-      expect(r.html).toContain('&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;');
-      expect(r.html).toContain(`lang="${locale}"`);
-    }
-    expect(renderMail(name, 'zh-CN', vars as never).subject).toMatch(/[\u4e00-\u9fff]/);
-    expect(renderMail(name, 'en', vars as never).subject).toMatch(/^[\x20-\x7e]+$/);
-  });
+  it.each(all)(
+    '%s: every variable is filled in both locales, escaped in the HTML',
+    (name, vars) => {
+      for (const locale of ['en', 'zh-CN'] as const) {
+        const r = renderMail(name, locale, vars as never);
+        expect(r.subject.length).toBeGreaterThan(3);
+        for (const part of [r.subject, r.text, r.html]) expect(part).not.toMatch(/\{\{|\}\}/);
+        for (const v of Object.values(vars)) expect(r.text).toContain(v);
+        expect(r.html).not.toContain('<img');
+        expect(r.html).toContain('&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;');
+        expect(r.html).toContain(`lang="${locale}"`);
+      }
+      expect(renderMail(name, 'zh-CN', vars as never).subject).toMatch(/[\u4e00-\u9fff]/);
+      expect(renderMail(name, 'en', vars as never).subject).toMatch(/^[\x20-\x7e]+$/);
+    },
+  );
 
   it('a link keeps working in the HTML: escaped only as an attribute needs', () => {
     const r = renderMail('password-reset', 'en', {

@@ -34,8 +34,13 @@ const redact = (s: string) => s.replace(/(token=)[^\s&"'<>]+/gi, '$1…').replac
  * server refuses this mail: unknown recipient, policy, authentication);
  * a 4xx reply, a timeout, a refused or dropped connection are transient.
  */
-export function classify(err: unknown): DeliveryError {
-  const e = err as { code?: unknown; responseCode?: unknown; response?: unknown; message?: unknown };
+function classify(err: unknown): DeliveryError {
+  const e = err as {
+    code?: unknown;
+    responseCode?: unknown;
+    response?: unknown;
+    message?: unknown;
+  };
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const code = typeof e.code === 'string' ? e.code : 'ERROR';
   const reply = typeof e.response === 'string' ? e.response : String(e.message ?? '');
@@ -52,7 +57,11 @@ export function classify(err: unknown): DeliveryError {
  * the whole delivery by four times that, so a slow server never holds a
  * delivery (or a shutdown) for long.
  */
-export function createSmtpTransport(o: { url: string; from: string; timeoutMs: number }): Transport {
+export function createSmtpTransport(o: {
+  url: string;
+  from: string;
+  timeoutMs: number;
+}): Transport {
   const t = nodemailer.createTransport({
     url: o.url,
     connectionTimeout: o.timeoutMs,
