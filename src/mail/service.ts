@@ -213,7 +213,9 @@ export function createMailQueue(o: MailQueueOptions): MailQueue {
         created_at: now,
       });
       if (valid) held++;
+      if (status === 'outbox') outboxDepth.inc();
       if (status === 'pending') {
+        depth.inc();
         if (unit) unit.afterCommit(kick);
         else kick();
       }
