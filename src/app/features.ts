@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, unknownSettings, type Env } from '../config/lo
 import { FIELDS, type Config, type Field } from '../config/schema.js';
 import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
+import { mailFeature } from '../mail/feature.js';
 import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
@@ -17,6 +18,7 @@ import { tenantsFeature } from '../tenants/feature.js';
  */
 export const FEATURES: readonly Feature[] = [
   requestBudgetFeature,
+  mailFeature,
   loginKeysFeature,
   alertsFeature,
   bruteForceFeature,
