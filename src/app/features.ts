@@ -19,6 +19,7 @@ import { tenantsFeature } from '../tenants/feature.js';
  */
 export const FEATURES: readonly Feature[] = [
   requestBudgetFeature,
+  mailFeature,
   loginKeysFeature,
   alertsFeature,
   bruteForceFeature,
@@ -26,7 +27,6 @@ export const FEATURES: readonly Feature[] = [
   presenceFeature,
   customerServiceFeature,
   tenantsFeature,
-  mailFeature,
   credentialsFeature,
 ];
 

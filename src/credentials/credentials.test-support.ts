@@ -1,37 +1,70 @@
-import type { RecordedMail } from '../mail/feature.js';
-import type { MailTemplateName, MailTemplates } from '../mail/types.js';
+import type { MailTemplateName } from '../mail/types.js';
 import type { TestServer } from '../test-support/server.js';
-
-/** The mails the node has sent so far (the stand-in mailer's record), oldest first. */
-function sentMails(s: TestServer): RecordedMail[] {
-  return (s.rt.features.mail as unknown as { sent: RecordedMail[] }).sent;
-}
 
 /** Waits until the background work (reset and verification mails) is done. */
 export function settle(s: TestServer): Promise<void> {
   return s.rt.features.credentials!.idle();
 }
 
-/** Mails of one template to one address, after the background work settled. */
-export async function mailsTo<T extends MailTemplateName>(
+/** The subjects of each template, per language (src/mail/templates/). */
+const SUBJECTS: Record<MailTemplateName, readonly string[]> = {
+  'password-reset': ['Reset your password', '重置您的密码'],
+  'email-verification': ['Confirm your e-mail address', '验证您的邮箱地址'],
+  'password-changed': ['Your password was changed', '您的密码已更改'],
+};
+
+export interface SeenMail {
+  subject: string;
+  text: string;
+  /** The link with the token, when the mail has one. */
+  link: URL | undefined;
+}
+
+/**
+ * Mails of one template to one address, oldest first, as the real mail
+ * feature keeps them: its outbox (`GET /api/admin/outbox?to=`, no SMTP configured),
+ * read with an administrator's token of the tenant (`tenant` header, and its admin's login).
+ */
+export async function mailsTo(
   s: TestServer,
   to: string,
-  template: T,
-): Promise<{ tenant: string; locale: string | null | undefined; vars: MailTemplates[T] }[]> {
+  template: MailTemplateName,
+  o: { tenant?: string; admin?: [string, string] } = {},
+): Promise<SeenMail[]> {
   await settle(s);
-  return sentMails(s)
-    .filter((m) => m.mail.to === to && m.mail.template === template)
-    .map((m) => ({
-      tenant: m.tenant,
-      locale: m.mail.locale,
-      vars: m.mail.vars as MailTemplates[T],
-    }));
+  const headers: Record<string, string> = o.tenant ? { 'x-tessera-tenant': o.tenant } : {};
+  // A fresh login each time: tests move the clock past access-token lifetimes.
+  let token: string;
+  if (o.admin) {
+    const r = await s.call('POST', '/api/public/auth/login', {
+      body: { username: o.admin[0], password: o.admin[1] },
+      headers,
+    });
+    token = r.data.data.access_token as string;
+  } else token = await s.adminToken();
+  const r = await s.call('GET', `/api/admin/outbox?to=${encodeURIComponent(to)}&limit=200`, {
+    token,
+    headers,
+  });
+  if (r.statusCode !== 200) throw new Error(`outbox: ${r.statusCode} ${r.body}`);
+  const items = r.data.data.items as { subject: string; text: string }[];
+  return items
+    .filter((m) => SUBJECTS[template].includes(m.subject))
+    .reverse()
+    .map((m) => {
+      const href = /https?:\/\/\S+[?&]token=[\w-]+\S*/.exec(m.text)?.[0];
+      return { subject: m.subject, text: m.text, link: href ? new URL(href) : undefined };
+    });
 }
 
 /** The token of the newest mail of `template` to `to`. */
-export async function lastToken(s: TestServer, to: string, template: MailTemplateName) {
-  const all = await mailsTo(s, to, template);
-  const link = (all.at(-1)?.vars as { link?: string } | undefined)?.link;
+export async function lastToken(
+  s: TestServer,
+  to: string,
+  template: MailTemplateName,
+  o: { tenant?: string; admin?: [string, string] } = {},
+): Promise<string> {
+  const link = (await mailsTo(s, to, template, o)).at(-1)?.link;
   if (!link) throw new Error(`no ${template} mail to ${to}`);
-  return new URL(link).searchParams.get('token')!;
+  return link.searchParams.get('token')!;
 }

@@ -192,7 +192,8 @@ export function createCredentials(d: CredentialDeps) {
     async function sendVerification(user: UserRow, meta?: Origin): Promise<Sent> {
       if (mode() === 'off' || !user.email || user.email_verified_at !== null)
         return { sent: false, waitMs: 0 };
-      const waitMs = await take(verifyMails, acctKey(user.id), d.report);
+      // Per account and address: a new address gets its mail even when the old one spent the budget.
+      const waitMs = await take(verifyMails, `${acctKey(user.id)}\0${user.email_key}`, d.report);
       if (waitMs) return { sent: false, waitMs };
       const t = newToken();
       const now = clock.now();

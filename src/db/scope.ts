@@ -59,6 +59,7 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'settings',
   'audit_events',
   'known_devices',
+  'mail_queue',
   'credential_tokens',
 ]);
 

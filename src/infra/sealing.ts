@@ -51,6 +51,8 @@ export function sealerFromConfig(config: Config): Sealer {
 const SEALED_COLUMNS = [
   { table: 'signing_keys', id: 'kid', column: 'private_jwk' },
   { table: 'security_secrets', id: 'name', column: 'value' },
+  // Mail bodies carry reset and verification links while they wait to be sent or read.
+  { table: 'mail_queue', id: 'id', column: 'body' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

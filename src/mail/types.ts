@@ -1,12 +1,15 @@
-import type { TenantId } from '../db/scope.js';
 import type { Unit } from '../db/unit.js';
+import type { TenantId } from '../db/scope.js';
 
+/** The templates of src/mail/templates/, and the variables each needs. */
 export interface MailTemplates {
   'password-reset': { username: string; link: string; minutes: string };
   'email-verification': { username: string; link: string; hours: string };
   'password-changed': { username: string; at: string; ip: string };
 }
+
 export type MailTemplateName = keyof MailTemplates;
+
 export interface MailRequest<T extends MailTemplateName = MailTemplateName> {
   to: string;
   template: T;
@@ -14,14 +17,20 @@ export interface MailRequest<T extends MailTemplateName = MailTemplateName> {
   locale: string | null | undefined;
   vars: MailTemplates[T];
 }
+
 export interface Mailer {
-  /** With `unit`, the row is written in the caller's transaction; delivery starts after commit. */
+  /**
+   * Queues one mail for `tenant`. With `unit`, the row is written in the caller's transaction (the mail
+   * exists if and only if the change that caused it committed) and delivery starts after commit.
+   * Returns the mail id. Never throws for SMTP problems (delivery is asynchronous and retried).
+   */
   enqueue<T extends MailTemplateName>(
     tenant: TenantId,
     mail: MailRequest<T>,
     unit?: Unit,
   ): Promise<string>;
 }
+
 declare module '../feature/contract.js' {
   interface FeatureServices {
     mail: Mailer;
