@@ -13,6 +13,8 @@ const SUBJECTS: Record<MailTemplateName, readonly string[]> = {
   'password-changed': ['Your password was changed', '您的密码已更改'],
 };
 
+const adminTokens = new WeakMap<TestServer, Map<string, string>>();
+
 export interface SeenMail {
   subject: string;
   text: string;
@@ -33,19 +35,27 @@ export async function mailsTo(
 ): Promise<SeenMail[]> {
   await settle(s);
   const headers: Record<string, string> = o.tenant ? { 'x-tessera-tenant': o.tenant } : {};
-  // A fresh login each time: tests move the clock past access-token lifetimes.
-  let token: string;
-  if (o.admin) {
+  // One login per server and tenant, renewed when refused (tests move the clock past token
+  // lifetimes; a login per read would end older admin sessions at the session cap).
+  const key = o.tenant ?? '';
+  let cache = adminTokens.get(s);
+  if (!cache) adminTokens.set(s, (cache = new Map()));
+  const fresh = async () => {
+    if (!o.admin) return s.adminToken();
     const r = await s.call('POST', '/api/public/auth/login', {
       body: { username: o.admin[0], password: o.admin[1] },
       headers,
     });
-    token = r.data.data.access_token as string;
-  } else token = await s.adminToken();
-  const r = await s.call('GET', `/api/admin/outbox?to=${encodeURIComponent(to)}&limit=200`, {
-    token,
-    headers,
-  });
+    return r.data.data.access_token as string;
+  };
+  const url = `/api/admin/outbox?to=${encodeURIComponent(to)}&limit=200`;
+  let token = cache.get(key) ?? (await fresh());
+  let r = await s.call('GET', url, { token, headers });
+  if (r.statusCode === 401) {
+    token = await fresh();
+    r = await s.call('GET', url, { token, headers });
+  }
+  cache.set(key, token);
   if (r.statusCode !== 200) throw new Error(`outbox: ${r.statusCode} ${r.body}`);
   const items = r.data.data.items as { subject: string; text: string }[];
   return items
