@@ -123,7 +123,8 @@ export async function openCore(
       ? createPwnedCheck({
           baseUrl: config.pwnedRangeUrl,
           timeoutMs: config.pwnedTimeoutMs,
-          onError: (e) => log.warn({ err: e }, 'breached-password check failed; password let through'),
+          onError: (e) =>
+            log.warn({ err: e }, 'breached-password check failed; password let through'),
         })
       : undefined;
     const sqlAudit = createSqlAudit(tsql.scope, clock, (e) => report(e, 'audit write'));

@@ -48,7 +48,8 @@ export const registerBody = {
     captcha: str(8192),
     locale: str(35, {
       pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
-      description: 'Language of the mails the account receives (e.g. `zh-CN`); default: Accept-Language',
+      description:
+        'Language of the mails the account receives (e.g. `zh-CN`); default: Accept-Language',
     }),
   },
 };

@@ -31,7 +31,10 @@ export function watchAccountChanges(d: {
     d.background.run('verification mail', async () => {
       const tc = await d.tenantCore(e.tenant ?? DEFAULT_TENANT);
       const user = await tc.users.byId(e.userId);
-      if (user) await d.credentials.forTenant(tc).sendVerification(user, { ip: e.ip ?? '', userAgent: e.userAgent ?? null });
+      if (user)
+        await d.credentials
+          .forTenant(tc)
+          .sendVerification(user, { ip: e.ip ?? '', userAgent: e.userAgent ?? null });
     });
   });
 }

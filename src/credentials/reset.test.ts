@@ -44,7 +44,9 @@ describe.each(dialects())('password reset (%s)', (dialect) => {
     const b = await s.login(name);
     // Lock the account with wrong passwords: even the right one is refused now.
     for (let i = 0; i < 3; i++)
-      await s.call('POST', '/api/public/auth/login', { body: { username: name, password: 'nope-nope-1' } });
+      await s.call('POST', '/api/public/auth/login', {
+        body: { username: name, password: 'nope-nope-1' },
+      });
     expectError(
       await s.call('POST', '/api/public/auth/login', { body: { username: name, password: PW } }),
       423,
@@ -68,7 +70,9 @@ describe.each(dialects())('password reset (%s)', (dialect) => {
     expect(await me(s, b.access_token)).toBe('SESSION_ENDED');
     for (const t of [a, b])
       expectError(
-        await s.call('POST', '/api/public/auth/refresh', { body: { refresh_token: t.refresh_token } }),
+        await s.call('POST', '/api/public/auth/refresh', {
+          body: { refresh_token: t.refresh_token },
+        }),
         401,
         'SESSION_ENDED',
       );
@@ -134,7 +138,9 @@ describe.each(dialects())('password reset (%s)', (dialect) => {
     await forgot(other.name, { 'accept-language': 'zh-CN,zh;q=0.9' });
     expect((await mailsTo(s, other.email, 'password-reset'))[0]!.subject).toBe('重置您的密码');
     await forgot(other.name, { 'accept-language': 'en' });
-    expect((await mailsTo(s, other.email, 'password-reset'))[1]!.subject).toBe('Reset your password');
+    expect((await mailsTo(s, other.email, 'password-reset'))[1]!.subject).toBe(
+      'Reset your password',
+    );
   });
 
   it('answers alike for existing and unknown accounts, by username and by e-mail', async () => {
@@ -221,7 +227,9 @@ describe('password reset: per-IP limit', () => {
     await s.register(name);
     const codes: number[] = [];
     for (const login of [name, 'nobody-1', name, 'nobody-2', name])
-      codes.push((await s.call('POST', '/api/public/auth/password/forgot', { body: { login } })).statusCode);
+      codes.push(
+        (await s.call('POST', '/api/public/auth/password/forgot', { body: { login } })).statusCode,
+      );
     expect(codes).toEqual([202, 202, 202, 429, 429]);
   });
 });

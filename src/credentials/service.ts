@@ -104,7 +104,8 @@ export function createCredentials(d: CredentialDeps) {
         });
         fail(code);
       };
-      if (!row || row.purpose !== purpose || row.used_at !== null) return refuse('TOKEN_INVALID', row);
+      if (!row || row.purpose !== purpose || row.used_at !== null)
+        return refuse('TOKEN_INVALID', row);
       if (Number(row.expires_at) <= clock.now()) return refuse('TOKEN_EXPIRED', row);
       const user = await users.byId(row.user_id);
       if (!user) return refuse('TOKEN_INVALID', row);

@@ -20,7 +20,10 @@ async function fakeRangeServer(o: { hang?: boolean } = {}) {
     if (o.hang) return; // never answers: the caller's timeout must let the password through
     const sha1 = createHash('sha1').update(LISTED).digest('hex').toUpperCase();
     const prefix = (req.url ?? '').split('/').pop()!.toUpperCase();
-    const lines = ['0123456789ABCDEF0123456789ABCDEF012:0', 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF:3'];
+    const lines = [
+      '0123456789ABCDEF0123456789ABCDEF012:0',
+      'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF:3',
+    ];
     if (prefix === sha1.slice(0, 5)) lines.push(`${sha1.slice(5)}:42`);
     res.writeHead(200, { 'content-type': 'text/plain' }).end(lines.join('\r\n'));
   });
@@ -39,7 +42,10 @@ async function fakeRangeServer(o: { hang?: boolean } = {}) {
 
 describe('password strength rules', () => {
   it('zxcvbn refuses guessable passwords below the minimum score, with a reason in both languages', () => {
-    expect(weakPassword('monkey12345', 'alice', 2)).toMatchObject({ reason: 'guessable', score: 1 });
+    expect(weakPassword('monkey12345', 'alice', 2)).toMatchObject({
+      reason: 'guessable',
+      score: 1,
+    });
     const w = weakPassword('Summer2024!', 'alice', 3)!;
     expect(w.reason).toBe('guessable');
     expect(w.en).toMatch(/too easy to guess: strength 2 of 4, at least 3 needed/);
@@ -71,7 +77,9 @@ describe('password strength rules', () => {
 
   it('the first-run admin password follows the same rules', () => {
     expect(() => loadAppConfig({}, { adminPassword: 'monkey12345' })).toThrow(ConfigError);
-    expect(() => loadAppConfig({}, { adminPassword: 'monkey12345', passwordMinScore: 0 })).not.toThrow();
+    expect(() =>
+      loadAppConfig({}, { adminPassword: 'monkey12345', passwordMinScore: 0 }),
+    ).not.toThrow();
   });
 });
 

@@ -30,8 +30,7 @@ export function mailLink(
   tenant: TenantId,
 ): string {
   const page =
-    (kind === 'reset' ? config.resetUrl : config.verifyUrl) ??
-    `${publicUrl(config)}/login/${kind}`;
+    (kind === 'reset' ? config.resetUrl : config.verifyUrl) ?? `${publicUrl(config)}/login/${kind}`;
   const q = new URLSearchParams({ token });
   if (tenant !== DEFAULT_TENANT) q.set('tenant', tenant);
   return `${page}${page.includes('?') ? '&' : '?'}${q.toString()}`;

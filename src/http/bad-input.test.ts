@@ -127,7 +127,9 @@ describe('bad input answers a clear 4xx in the envelope', () => {
       });
       expect(r.statusCode, password).toBe(400);
       // Form errors stay VALIDATION_FAILED; a common password is PASSWORD_WEAK (issue 13).
-      expect(r.data.error).toBe(password.length >= 8 && password.length <= 128 ? 'PASSWORD_WEAK' : 'VALIDATION_FAILED');
+      expect(r.data.error).toBe(
+        password.length >= 8 && password.length <= 128 ? 'PASSWORD_WEAK' : 'VALIDATION_FAILED',
+      );
     }
   });
 

@@ -38,7 +38,7 @@ function isUniqueViolation(e: unknown): boolean {
  * characters) is VALIDATION_FAILED as before; a guessable, common or breached
  * one is PASSWORD_WEAK. Either message says why, in the client's language.
  */
-export function failWeakPassword(w: WeakPassword): never {
+function failWeakPassword(w: WeakPassword): never {
   const localized = { en: w.en, zh: w.zh };
   if (w.reason === 'length' || w.reason === 'control')
     fail('VALIDATION_FAILED', { detail: w.en, localized });
