@@ -100,6 +100,7 @@ export function createCredentials(d: CredentialDeps) {
           userId: r?.user_id ?? null,
           ip: meta.ip,
           userAgent: meta.userAgent,
+          deviceId: meta.deviceId ?? null,
           reason: code,
         });
         fail(code);
@@ -129,7 +130,12 @@ export function createCredentials(d: CredentialDeps) {
 
     async function sendReset(login: string, meta: Origin): Promise<void> {
       const user = await users.byLoginName(login);
-      const facts = { ip: meta.ip, userAgent: meta.userAgent, username: login.slice(0, 64) };
+      const facts = {
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        deviceId: meta.deviceId ?? null,
+        username: login.slice(0, 64),
+      };
       if (!user?.email || user.status !== 'active') {
         audit.record({
           ...facts,
@@ -266,7 +272,7 @@ export function createCredentials(d: CredentialDeps) {
           await tc.sessions.endAll(
             r.user.id,
             'PASSWORD_CHANGED',
-            { ip: meta.ip, userAgent: meta.userAgent },
+            { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null },
             u,
           );
           await notice(u, r.user, meta);
@@ -276,6 +282,7 @@ export function createCredentials(d: CredentialDeps) {
             userId: r.user.id,
             ip: meta.ip,
             userAgent: meta.userAgent,
+            deviceId: meta.deviceId ?? null,
           });
         });
         const keys = [r.user.username_key, ...(r.user.email_key ? [r.user.email_key] : [])];
@@ -294,7 +301,12 @@ export function createCredentials(d: CredentialDeps) {
         next: string,
         meta: Origin,
       ): Promise<void> {
-        const actor = { actorId: userId, ip: meta.ip, userAgent: meta.userAgent };
+        const actor = {
+          actorId: userId,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          deviceId: meta.deviceId ?? null,
+        };
         const user = await users.byId(userId);
         if (!user || !(await d.hasher.verify(user.password_hash, current))) {
           audit.record({
@@ -338,6 +350,7 @@ export function createCredentials(d: CredentialDeps) {
             userId: r.user.id,
             ip: meta.ip,
             userAgent: meta.userAgent,
+            deviceId: meta.deviceId ?? null,
           });
         });
       },
