@@ -4,8 +4,8 @@ import type { ErrorDef } from '../contract/errors.js';
 export const CREDENTIAL_ERRORS = {
   EMAIL_NOT_VERIFIED: {
     status: 403,
-    en: 'Confirm your e-mail address first: a verification link has been sent to it',
-    zh: '请先验证邮箱：验证链接已发送到您的邮箱',
+    en: 'Confirm your e-mail address first with the link in the verification mail',
+    zh: '请先通过验证邮件中的链接验证您的邮箱',
   },
 } as const satisfies Record<string, ErrorDef>;
 
