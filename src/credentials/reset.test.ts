@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { need } from '../feature/contract.js';
 import { ManualClock } from '../lib/clock.js';
+import { startTestSmtp, type TestSmtp } from '../mail/smtp.test-support.js';
 import { expectError, me, uname } from '../test-support/auth-helpers.js';
 import { dialects } from '../test-support/db.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
+import { redisUrl } from '../test-support/services.js';
 import { lastToken, mailsTo, settle } from './credentials.test-support.js';
 
 const PW = 'a-strong-passphrase';
@@ -215,21 +218,63 @@ describe('password reset: no enumeration by timing, rate limits', () => {
   });
 });
 
-describe('password reset: per-IP limit', () => {
+describe.each(redisUrl ? [false, true] : [false])(
+  'password reset: per-IP limit (redis: %s)',
+  (redis) => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await createTestServer({ redis, config: { forgotPerIpPerHour: 3 } });
+    });
+    afterAll(() => s?.close());
+
+    it('an address past its hourly budget gets 429, known account or not', async () => {
+      const name = uname('ip');
+      await s.register(name);
+      const codes: number[] = [];
+      for (const login of [name, 'nobody-1', name, 'nobody-2', name])
+        codes.push(
+          (await s.call('POST', '/api/public/auth/password/forgot', { body: { login } }))
+            .statusCode,
+        );
+      expect(codes).toEqual([202, 202, 202, 429, 429]);
+    });
+  },
+);
+
+describe('password reset over SMTP', () => {
+  let smtp: TestSmtp;
   let s: TestServer;
   beforeAll(async () => {
-    s = await createTestServer({ config: { forgotPerIpPerHour: 3 } });
+    smtp = await startTestSmtp();
+    s = await createTestServer({
+      config: {
+        smtpUrl: smtp.url,
+        mailFrom: 'Tessera <no-reply@example.com>',
+        smtpTimeoutMs: 2000,
+      },
+    });
   });
-  afterAll(() => s?.close());
+  afterAll(async () => {
+    await s?.close();
+    await smtp?.close();
+  });
 
-  it('an address past its hourly budget gets 429, known account or not', async () => {
-    const name = uname('ip');
-    await s.register(name);
-    const codes: number[] = [];
-    for (const login of [name, 'nobody-1', name, 'nobody-2', name])
-      codes.push(
-        (await s.call('POST', '/api/public/auth/password/forgot', { body: { login } })).statusCode,
-      );
-    expect(codes).toEqual([202, 202, 202, 429, 429]);
+  it('the mail reaches an SMTP server, and its link resets the password', async () => {
+    const name = uname('sm');
+    const email = `${name}@example.com`;
+    await s.register(name, PW, email);
+    await s.call('POST', '/api/public/auth/password/forgot', { body: { login: email } });
+    await settle(s);
+    await need(s.rt.features, 'mailQueue').drain();
+    const got = smtp.received.find(
+      (m) => m.to.includes(email) && m.subject === 'Reset your password',
+    );
+    expect(got, JSON.stringify(smtp.received.map((m) => [m.to, m.subject]))).toBeDefined();
+    const token = /[?&]token=([\w-]+)/.exec(got!.text)![1]!;
+    const r = await s.call('POST', '/api/public/auth/password/reset', {
+      body: { token, new_password: NEW_PW },
+    });
+    expect(r.statusCode).toBe(200);
+    expect(await me(s, (await s.login(name, NEW_PW)).access_token)).toBe('OK');
   });
 });
