@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, unknownSettings, type Env } from '../config/lo
 import { FIELDS, type Config, type Field } from '../config/schema.js';
 import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
+import { mfaFeature } from '../mfa/feature.js';
 import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
@@ -24,6 +25,7 @@ export const FEATURES: readonly Feature[] = [
   presenceFeature,
   customerServiceFeature,
   tenantsFeature,
+  mfaFeature,
 ];
 
 /** The one config table: the core's fields and every feature's. */

@@ -45,6 +45,7 @@ export function compatRoutes(d: { health: DependencyHealth }, q: PresenceQueries
         device_id?: string;
         device_name?: string;
         captcha?: string;
+        mfa_code?: string;
       };
     }>(
       '/auth/login',
@@ -64,6 +65,7 @@ export function compatRoutes(d: { health: DependencyHealth }, q: PresenceQueries
             password: b.password,
             user_type: b.user_type,
             captcha: b.captcha,
+            mfa_code: b.mfa_code,
           },
           requestMeta(req, b),
         );

@@ -59,6 +59,9 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'settings',
   'audit_events',
   'known_devices',
+  'mfa_totp',
+  'mfa_recovery_codes',
+  'mfa_tickets',
 ]);
 
 type Q = Kysely<Database> | Transaction<Database>;

@@ -51,6 +51,7 @@ export function sealerFromConfig(config: Config): Sealer {
 const SEALED_COLUMNS = [
   { table: 'signing_keys', id: 'kid', column: 'private_jwk' },
   { table: 'security_secrets', id: 'name', column: 'value' },
+  { table: 'mfa_totp', id: 'user_id', column: 'secret' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];
