@@ -72,11 +72,7 @@ export function newRecoveryCodes(): string[] {
 
 /** A recovery code as typed (any case, dashes or spaces), in its canonical form; null if it cannot be one. */
 export function normaliseRecoveryCode(code: string): string | null {
-  const s = code
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/[IL]/g, '1')
-    .replace(/O/g, '0');
+  const s = code.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
   return /^[0-9A-HJKMNP-TV-Z]{16}$/.test(s) ? s : null;
 }
 

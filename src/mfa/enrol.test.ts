@@ -116,7 +116,9 @@ describe.each(dialects())('TOTP enrolment (%s)', (dialect) => {
     }
     // No secret or code in the audit trail.
     await t.rt.audit.flush();
-    const trail = JSON.stringify(await t.rt.db.kysely.selectFrom('audit_events').selectAll().execute());
+    const trail = JSON.stringify(
+      await t.rt.db.kysely.selectFrom('audit_events').selectAll().execute(),
+    );
     expect(trail).not.toContain(secret);
     for (const r of recovery) expect(trail).not.toContain(r);
   });
@@ -124,7 +126,10 @@ describe.each(dialects())('TOTP enrolment (%s)', (dialect) => {
   it('turns off behind the password or a code, and raises an alert', async () => {
     const { secret, token } = await enrolled(t, clock, 'offie');
     expectError(
-      await t.call('DELETE', '/api/auth/mfa/totp', { token, body: { current_password: 'wrong-one' } }),
+      await t.call('DELETE', '/api/auth/mfa/totp', {
+        token,
+        body: { current_password: 'wrong-one' },
+      }),
       401,
       'INVALID_CREDENTIALS',
     );

@@ -59,7 +59,11 @@ export function secondFactorStep(core: Core, mfa: MfaService): LoginStep {
       reason: code,
     });
     fail(code, {
-      data: { mfa_ticket: ticket, methods: kind === 'login' ? METHODS : ['totp'], expires_in: expiresIn },
+      data: {
+        mfa_ticket: ticket,
+        methods: kind === 'login' ? METHODS : ['totp'],
+        expires_in: expiresIn,
+      },
     });
   }
 

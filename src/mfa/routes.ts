@@ -138,7 +138,14 @@ export function mfaRoutes(mfa: MfaService) {
           tags,
           summary: 'Complete a login that answered MFA_REQUIRED: a TOTP or recovery code',
           body: verifyBody,
-          response: responses({ 200: envelope(tokenPair) }, ['401', '403', '409', '423', '429', '503']),
+          response: responses({ 200: envelope(tokenPair) }, [
+            '401',
+            '403',
+            '409',
+            '423',
+            '429',
+            '503',
+          ]),
         },
       },
       async (req, reply) => {
@@ -153,7 +160,8 @@ export function mfaRoutes(mfa: MfaService) {
       {
         schema: {
           tags,
-          summary: 'Forced enrolment: start the TOTP factor a login answered MFA_ENROLL_REQUIRED for',
+          summary:
+            'Forced enrolment: start the TOTP factor a login answered MFA_ENROLL_REQUIRED for',
           body: ticketEnrollBody,
           response: responses({ 200: envelope(enrollData) }, ['401', '409', '429']),
         },
@@ -196,7 +204,8 @@ export function mfaRoutes(mfa: MfaService) {
         schema: {
           tags: ['admin: users'],
           security,
-          summary: "Reset a user's second factor (lost device): the factor and its recovery codes go",
+          summary:
+            "Reset a user's second factor (lost device): the factor and its recovery codes go",
           params: userIdParams,
           response: responses({ 200: envelope() }, ['401', '403', '404', '409']),
         },

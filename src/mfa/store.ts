@@ -35,7 +35,11 @@ export function createMfaStore(db: Kysely<Database>, sealer: Sealer) {
     async putPending(userId: number, secret: string, now: number): Promise<void> {
       const sealed = sealer.seal(secret, secretAad(userId));
       await db.transaction().execute(async (tx) => {
-        await tx.deleteFrom('mfa_totp').where('user_id', '=', userId).where('status', '=', 'pending').execute();
+        await tx
+          .deleteFrom('mfa_totp')
+          .where('user_id', '=', userId)
+          .where('status', '=', 'pending')
+          .execute();
         await tx
           .insertInto('mfa_totp')
           .values({
@@ -75,7 +79,9 @@ export function createMfaStore(db: Kysely<Database>, sealer: Sealer) {
       await q.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
       await q
         .insertInto('mfa_recovery_codes')
-        .values(hashes.map((h) => ({ user_id: userId, code_hash: h, created_at: now, used_at: null })))
+        .values(
+          hashes.map((h) => ({ user_id: userId, code_hash: h, created_at: now, used_at: null })),
+        )
         .execute();
     },
 

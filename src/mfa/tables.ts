@@ -71,7 +71,9 @@ export const migration0008 = {
       .execute();
     await db.schema
       .createTable('mfa_recovery_codes')
-      .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('user_id', 'integer', (c) =>
+        c.notNull().references('users.id').onDelete('cascade'),
+      )
       .addColumn('tenant_id', 'text', (c) => c.notNull().defaultTo('default'))
       .addColumn('code_hash', 'text', (c) => c.notNull())
       .addColumn('created_at', big, (c) => c.notNull())
@@ -82,7 +84,9 @@ export const migration0008 = {
       .createTable('mfa_tickets')
       .addColumn('id_hash', 'text', (c) => c.primaryKey())
       .addColumn('tenant_id', 'text', (c) => c.notNull().defaultTo('default'))
-      .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('user_id', 'integer', (c) =>
+        c.notNull().references('users.id').onDelete('cascade'),
+      )
       .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('username', 'text', (c) => c.notNull())
       .addColumn('user_type', 'text')
@@ -94,7 +98,15 @@ export const migration0008 = {
       .addColumn('expires_at', big, (c) => c.notNull())
       .addColumn('used_at', big)
       .execute();
-    await db.schema.createIndex('mfa_tickets_expiry_idx').on('mfa_tickets').column('expires_at').execute();
-    await db.schema.createIndex('mfa_tickets_user_idx').on('mfa_tickets').column('user_id').execute();
+    await db.schema
+      .createIndex('mfa_tickets_expiry_idx')
+      .on('mfa_tickets')
+      .column('expires_at')
+      .execute();
+    await db.schema
+      .createIndex('mfa_tickets_user_idx')
+      .on('mfa_tickets')
+      .column('user_id')
+      .execute();
   },
 };
