@@ -8,7 +8,7 @@ const PERIOD_S = 30;
 const DIGITS = 6;
 /** ±1 step of clock drift between the phone and the server (RFC 6238 §5.2). */
 const WINDOW = 1;
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 /** Crockford's base32 alphabet: no I, L, O, U, so a code read aloud is not misread. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

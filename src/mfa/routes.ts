@@ -12,7 +12,6 @@ import {
   enrollBody,
   enrollData,
   statusData,
-  ticketConfirmBody,
   ticketConfirmData,
   ticketEnrollBody,
   userIdParams,
@@ -179,7 +178,7 @@ export function mfaRoutes(mfa: MfaService) {
           tags,
           summary:
             'Forced enrolment: activate the factor with a first code; completes the login (tokens and the recovery codes, once)',
-          body: ticketConfirmBody,
+          body: verifyBody,
           response: responses({ 200: envelope(ticketConfirmData) }, [
             '401',
             '403',

@@ -85,8 +85,6 @@ export const verifyBody = {
   properties: { mfa_ticket: ticket, code, captcha },
 };
 
-export const ticketConfirmBody = verifyBody;
-
 export const ticketConfirmData = {
   type: 'object',
   required: [...tokenPair.required, 'recovery_codes'],

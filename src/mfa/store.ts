@@ -12,7 +12,7 @@ export type TicketRow = MfaTicketsTable;
 export type Factor = Omit<MfaTotpTable, 'secret'> & { secret: string };
 
 /** Tickets die after this many wrong codes (API.md "Second factor"). */
-export const TICKET_MAX_FAILURES = 5;
+const TICKET_MAX_FAILURES = 5;
 
 /**
  * The second factor's rows of ONE tenant: `db` is a tenant scope
