@@ -30,7 +30,6 @@ export const loginBody = {
     keyId: str(200, { minLength: 1 }),
     captcha: str(8192, { description: 'Human-verification solution (after repeated failures)' }),
     mfa_code: str(32, {
-      minLength: 1,
       description: 'A second-factor code (TOTP or recovery code): logs in in one call',
     }),
     device_id: str(128, { pattern: '^[\\x21-\\x7e]+$' }),

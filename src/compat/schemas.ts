@@ -36,7 +36,6 @@ export const seedLoginBody = {
     },
     mfa_code: {
       type: 'string',
-      minLength: 1,
       maxLength: 32,
       description:
         'A second-factor code (TOTP or recovery code); without it, a user with a factor gets MFA_REQUIRED and a ticket for POST /api/public/auth/mfa/verify',

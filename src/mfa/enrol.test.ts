@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resealAll } from '../infra/sealing.js';
 import { ManualClock } from '../lib/clock.js';
+import { createSealer } from '../lib/seal.js';
 import { dialects } from '../test-support/db.js';
 import { expectError } from '../test-support/auth-helpers.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
@@ -15,12 +17,13 @@ import { auditRows, enrolled, login, nextStep, PW } from './mfa.test-support.js'
 describe.each(dialects())('TOTP enrolment (%s)', (dialect) => {
   let t: TestServer;
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+  const master = randomBytes(32);
 
   beforeAll(async () => {
     t = await createTestServer({
       dialect,
       clock,
-      config: { masterKey: randomBytes(32).toString('base64') },
+      config: { masterKey: master.toString('base64') },
     });
   });
   afterAll(() => t?.close());
@@ -114,6 +117,17 @@ describe.each(dialects())('TOTP enrolment (%s)', (dialect) => {
       expect(stored).not.toContain(r);
       expect(stored).not.toContain(r.replace(/-/g, ''));
     }
+    // `tessera keys reseal` moves it to a new master key, row by row.
+    const next = createSealer([randomBytes(32), master]);
+    const r = await resealAll(t.rt.sql.all('the test reseals every tenant'), next);
+    expect(r.resealed).toBeGreaterThan(0);
+    const after = await t.rt.db.kysely
+      .selectFrom('mfa_totp')
+      .select('secret')
+      .where('user_id', '=', row.user_id)
+      .executeTakeFirstOrThrow();
+    expect(next.isCurrent(after.secret)).toBe(true);
+    expect(next.open(after.secret, `mfa_totp:${row.user_id}`)).toBe(secret);
     // No secret or code in the audit trail.
     await t.rt.audit.flush();
     const trail = JSON.stringify(
@@ -121,6 +135,26 @@ describe.each(dialects())('TOTP enrolment (%s)', (dialect) => {
     );
     expect(trail).not.toContain(secret);
     for (const r of recovery) expect(trail).not.toContain(r);
+  });
+
+  it('every route is in the served OpenAPI document with its error answers', async () => {
+    const doc = (await t.call('GET', '/openapi.json')).data;
+    const ops: [string, string, string[]][] = [
+      ['/api/auth/mfa/totp/enroll', 'post', ['400', '401', '409', '429']],
+      ['/api/auth/mfa/totp/confirm', 'post', ['400', '401', '409', '429']],
+      ['/api/auth/mfa/totp', 'delete', ['400', '401', '409', '429']],
+      ['/api/auth/mfa', 'get', ['401']],
+      ['/api/public/auth/mfa/verify', 'post', ['400', '401', '403', '423', '429']],
+      ['/api/public/auth/mfa/totp/enroll', 'post', ['400', '401', '409']],
+      ['/api/public/auth/mfa/totp/confirm', 'post', ['400', '401', '423', '429']],
+      ['/api/admin/users/{id}/mfa', 'delete', ['401', '403', '404', '409']],
+    ];
+    for (const [path, method, statuses] of ops) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      for (const s of ['200', ...statuses])
+        expect(op.responses[s], `${method} ${path} ${s}`).toBeDefined();
+    }
   });
 
   it('turns off behind the password or a code, and raises an alert', async () => {

@@ -74,7 +74,8 @@ export function secondFactorStep(core: Core, mfa: MfaService): LoginStep {
       const user = flow.user!;
       const tc = await core.tenantCore(flow.attempt.tenant ?? DEFAULT_TENANT);
       const store = mfa.storeOf(tc.tenant);
-      const code = flow.input.mfa_code;
+      // An empty field (a form sent as it was) is no code.
+      const code = flow.input.mfa_code === '' ? undefined : flow.input.mfa_code;
       const facts = flow.facts;
       const c = flow.continuation?.by === SECOND_FACTOR_STEP ? flow.continuation : undefined;
       if (c) {

@@ -60,6 +60,8 @@ describe.each(dialects())('login with a second factor (%s)', (dialect) => {
   it('one call: mfa_code in the login body', async () => {
     const { secret } = await enrolled(t, clock, 'uno');
     expectError(await login(t, 'uno', { mfa_code: '000000' }), 401, 'MFA_INVALID');
+    // An empty field is no code: the challenge, as without one.
+    expectError(await login(t, 'uno', { mfa_code: '' }), 401, 'MFA_REQUIRED');
     const r = await login(t, 'uno', { mfa_code: totpCode(secret, clock.now()) });
     expect(r.statusCode, r.body).toBe(200);
     expect(await me(t, r.data.data.access_token)).toBe('OK');
