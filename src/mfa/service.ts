@@ -2,7 +2,7 @@ import type { AuditEntry } from '../audit/audit.js';
 import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
 import { inUnit, type Unit } from '../db/unit.js';
 import type { Core, TenantCore } from '../feature/contract.js';
-import { randomId, safeEqual, sha256 } from '../lib/crypto.js';
+import { safeEqual } from '../lib/crypto.js';
 import { fail, rateLimited } from '../lib/errors.js';
 import type { UserRow } from '../users/store.js';
 import {
@@ -14,7 +14,8 @@ import {
   recoveryHash,
   totpStep,
 } from './codes.js';
-import { createMfaStore, type MfaStore, type TicketRow } from './store.js';
+import { createMfaStore, type MfaStore } from './store.js';
+import { createTickets } from './tickets.js';
 
 export type SecondFactor = 'totp' | 'recovery_code';
 type Facts = Pick<AuditEntry, 'ip' | 'userAgent' | 'deviceId'>;
@@ -281,31 +282,7 @@ export function createMfaService(core: Core) {
       });
     },
 
-    /** A new ticket for `user`'s interrupted login; returns the value the client holds. */
-    async issueTicket(
-      tenant: TenantId,
-      row: Omit<TicketRow, 'id_hash' | 'failures' | 'created_at' | 'expires_at' | 'used_at'>,
-    ): Promise<{ ticket: string; expiresIn: number }> {
-      const ticket = randomId(32);
-      const now = clock.now();
-      const ttl = core.config.mfaTicketTtl;
-      await storeOf(tenant).insertTicket({
-        ...row,
-        id_hash: sha256(ticket),
-        failures: 0,
-        created_at: now,
-        expires_at: now + ttl * 1000,
-        used_at: null,
-      });
-      return { ticket, expiresIn: ttl };
-    },
-
-    /** The live ticket `raw` names in this tenant, of this kind; MFA_TICKET_INVALID otherwise. */
-    async openTicket(tenant: TenantId, raw: string, kind: TicketRow['kind']): Promise<TicketRow> {
-      const t = await storeOf(tenant).liveTicket(sha256(raw), clock.now());
-      if (!t || t.kind !== kind) fail('MFA_TICKET_INVALID');
-      return t;
-    },
+    ...createTickets({ clock, ttlSec: () => core.config.mfaTicketTtl, storeOf }),
   };
 }
 
