@@ -46,11 +46,11 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
     }
   }
 
-  const SECOND_FACTOR: Record<string, AlertKind> = {
-    'mfa.disable': 'mfa_disabled',
-    'mfa.reset': 'mfa_disabled',
-    'mfa.recovery_code_used': 'mfa_recovery_code_used',
-  };
+  const SECOND_FACTOR = new Map<string, AlertKind>([
+    ['mfa.disable', 'mfa_disabled'],
+    ['mfa.reset', 'mfa_disabled'],
+    ['mfa.recovery_code_used', 'mfa_recovery_code_used'],
+  ]);
 
   const pending = new Set<Promise<void>>();
   const stop = d.audit.observe?.((e) => {
@@ -69,10 +69,10 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
         sessionId: e.sessionId ?? null,
         data: { session_ended: true },
       });
-    } else if (SECOND_FACTOR[e.event] && e.outcome === 'success') {
+    } else if (SECOND_FACTOR.has(e.event) && e.outcome === 'success') {
       d.alerts.raise({
         tenant: e.tenant,
-        kind: SECOND_FACTOR[e.event]!,
+        kind: SECOND_FACTOR.get(e.event)!,
         userId: e.userId ?? null,
         username: e.username ?? null,
         ip: e.ip ?? null,
