@@ -3,13 +3,14 @@
  * challenge and its ticket, the one-call `mfa_code`, recovery codes, replay
  * refusal, drift, and what a ticket may and may not do.
  */
+import { constants, publicEncrypt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { dialects } from '../test-support/db.js';
 import { expectError, me } from '../test-support/auth-helpers.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 import { totpCode } from './codes.js';
-import { auditRows, enrolled, login, nextStep, STEP } from './mfa.test-support.js';
+import { auditRows, enrolled, login, nextStep, PW, STEP } from './mfa.test-support.js';
 
 describe.each(dialects())('login with a second factor (%s)', (dialect) => {
   let t: TestServer;
@@ -212,5 +213,43 @@ describe.each(dialects())('login with a second factor (%s)', (dialect) => {
       body: { username: 'kefu1', password: 'a-strong-passphrase', mfa_code: '000000' },
     });
     expect(bad.data).toMatchObject({ success: false, error: 'MFA_INVALID', data: null });
+  });
+});
+
+describe('the encrypted login with a second factor', () => {
+  let t: TestServer;
+  const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+  beforeAll(async () => {
+    t = await createTestServer({ clock });
+  });
+  afterAll(() => t?.close());
+
+  /** A one-time key; waits out 503 while the pool fills. */
+  async function oneTimeKey(): Promise<{ key_id: string; public_key: string }> {
+    for (let i = 0; ; i++) {
+      const r = await t.call('GET', '/api/public/auth/public-key');
+      if (r.statusCode !== 503 || i > 60) return r.data.data;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+  const encrypt = (pem: string, text: string) =>
+    publicEncrypt(
+      { key: pem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from(text),
+    ).toString('base64');
+
+  it('the ticket remembers how the password came: login.success says rsa', async () => {
+    const { secret } = await enrolled(t, clock, 'crypto');
+    const k = await oneTimeKey();
+    const r = await t.call('POST', '/api/public/auth/login', {
+      body: { username: 'crypto', encryptedPassword: encrypt(k.public_key, PW), keyId: k.key_id },
+    });
+    expectError(r, 401, 'MFA_REQUIRED');
+    const v = await t.call('POST', '/api/public/auth/mfa/verify', {
+      body: { mfa_ticket: r.data.data.mfa_ticket, code: totpCode(secret, clock.now()) },
+    });
+    expect(v.statusCode, v.body).toBe(200);
+    const ok = (await auditRows(t, 'login.success')).filter((e) => e.username === 'crypto');
+    expect(JSON.parse(ok.at(-1)!.data!)).toEqual({ method: 'rsa', second_factor: 'totp' });
   });
 });
