@@ -43,6 +43,17 @@ export const seedLoginBody = {
   },
 } as const;
 
+export const seedMfaVerifyBody = {
+  type: 'object',
+  required: ['mfa_ticket', 'code'],
+  additionalProperties: false,
+  properties: {
+    mfa_ticket: { type: 'string', minLength: 1, maxLength: 128 },
+    code: { type: 'string', minLength: 1, maxLength: 32, description: 'A TOTP or recovery code' },
+    captcha: { type: 'string', maxLength: 8192 },
+  },
+} as const;
+
 const loginDataSchema = {
   type: 'object',
   required: ['token', 'user', 'expires_in', 'refresh_token', 'token_type', 'refresh_expires_in'],

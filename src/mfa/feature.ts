@@ -3,8 +3,15 @@ import { MFA_FIELDS } from './config.js';
 import { MFA_ERRORS } from './errors.js';
 import { secondFactorStep } from './login-step.js';
 import { MFA_RESET_PERMISSION, mfaRoutes } from './routes.js';
-import { createMfaService } from './service.js';
+import { createMfaService, type MfaService } from './service.js';
 import { migration0008 } from './tables.js';
+
+declare module '../feature/contract.js' {
+  interface FeatureServices {
+    /** Completes a login that answered MFA_REQUIRED (the customer-service API's own verify route). */
+    mfa: Pick<MfaService, 'complete'>;
+  }
+}
 
 /** Used and expired tickets are kept this long after expiry (for a look in the database), then deleted. */
 const TICKET_KEEP_MS = 3_600_000;
@@ -26,6 +33,7 @@ export const mfaFeature: Feature = {
     const mfa = createMfaService(core);
     const all = core.sql.all('expired second-factor tickets of every tenant are deleted');
     return {
+      provides: { mfa: { complete: mfa.complete } },
       loginSteps: [secondFactorStep(core, mfa)],
       routes: () => [{ api: mfaRoutes(mfa) }],
       jobs: [

@@ -3,9 +3,9 @@ import type { Core, TenantCore } from '../feature/contract.js';
 import { fail, isTesseraError } from '../lib/errors.js';
 import type { LoginFlow, LoginStep } from '../login/pipeline.js';
 import type { MfaService } from './service.js';
+import { SECOND_FACTOR_STEP } from './step-name.js';
 import type { TicketRow } from './store.js';
 
-export const SECOND_FACTOR_STEP = 'totp';
 const METHODS = ['totp', 'recovery_code'];
 
 /**

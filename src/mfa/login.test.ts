@@ -197,8 +197,28 @@ describe.each(dialects())('login with a second factor (%s)', (dialect) => {
       error: 'MFA_REQUIRED',
       data: { mfa_ticket: expect.any(String), methods: ['totp', 'recovery_code'], expires_in: 300 },
     });
-    const v = await verify(r.data.data.mfa_ticket, totpCode(secret, clock.now()));
+    // Its own verify answers its own login shape.
+    const v = await t.call('POST', '/auth/mfa/verify', {
+      body: { mfa_ticket: r.data.data.mfa_ticket, code: totpCode(secret, clock.now()) },
+    });
     expect(v.statusCode, v.body).toBe(200);
+    expect(v.data).toMatchObject({
+      success: true,
+      token: expect.any(String),
+      data: { user: { username: 'kefu1' }, token_type: 'Bearer' },
+    });
+    const again = await t.call('POST', '/auth/mfa/verify', {
+      body: { mfa_ticket: r.data.data.mfa_ticket, code: '123456' },
+    });
+    expect(again.data).toMatchObject({ success: false, error: 'MFA_TICKET_INVALID', data: null });
+    // The /api verify completes it as well.
+    nextStep(clock);
+    const r2 = await t.call('POST', '/auth/login', {
+      body: { username: 'kefu1', password: 'a-strong-passphrase' },
+    });
+    expect((await verify(r2.data.data.mfa_ticket, totpCode(secret, clock.now()))).statusCode).toBe(
+      200,
+    );
     nextStep(clock);
     const one = await t.call('POST', '/auth/login', {
       body: {

@@ -3,8 +3,6 @@ import { tokenPair } from '../auth/schemas.js';
 import { envelope, ok, responses } from '../contract/reply.js';
 import { actorMeta, requestMeta } from '../contract/request-meta.js';
 import { servesTenants } from '../contract/tenant-routes.js';
-import { fail } from '../lib/errors.js';
-import { SECOND_FACTOR_STEP } from './login-step.js';
 import {
   confirmBody,
   confirmData,
@@ -18,37 +16,10 @@ import {
   verifyBody,
 } from './schemas.js';
 import type { MfaService } from './service.js';
-import type { TicketRow } from './store.js';
 
 const tags = ['second factor'];
 const security = [{ bearer: [] }];
 export const MFA_RESET_PERMISSION = 'mfa:reset';
-
-/** Continues the login a ticket interrupted, from the account stage (src/login/flow.ts `resume`). */
-async function resume(
-  req: FastifyRequest,
-  t: TicketRow,
-  body: { code: string; captcha?: string | undefined },
-) {
-  const meta = requestMeta(req);
-  // Bound to the attempt: another device cannot answer it.
-  if (t.device_id && meta.deviceId && meta.deviceId !== t.device_id) fail('MFA_TICKET_INVALID');
-  return req.tenantServices.auth.resume(
-    {
-      userId: t.user_id,
-      input: {
-        username: t.username,
-        user_type: t.user_type ?? undefined,
-        mfa_code: body.code,
-        captcha: body.captcha,
-      },
-      method: t.method,
-      from: 'account',
-      continuation: { by: SECOND_FACTOR_STEP, ref: t.id_hash },
-    },
-    { ...meta, deviceId: t.device_id ?? meta.deviceId ?? null, deviceName: t.device_name },
-  );
-}
 
 /** The second factor (API.md "Second factor"): self-service, the login's second step, the admin reset. */
 export function mfaRoutes(mfa: MfaService) {
@@ -148,8 +119,7 @@ export function mfaRoutes(mfa: MfaService) {
         },
       },
       async (req, reply) => {
-        const t = await mfa.openTicket(req.tenant, req.body.mfa_ticket, 'login');
-        const r = await resume(req, t, req.body);
+        const r = await mfa.complete(req.tenantServices, 'login', req.body, requestMeta(req));
         return ok(req, reply, r.tokens, { message: 'LOGIN' });
       },
     );
@@ -190,8 +160,7 @@ export function mfaRoutes(mfa: MfaService) {
         },
       },
       async (req, reply) => {
-        const t = await mfa.openTicket(req.tenant, req.body.mfa_ticket, 'enroll');
-        const r = await resume(req, t, req.body);
+        const r = await mfa.complete(req.tenantServices, 'enroll', req.body, requestMeta(req));
         return ok(req, reply, { ...r.tokens, ...r.answer }, { message: 'LOGIN' });
       },
     );

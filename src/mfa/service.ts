@@ -1,7 +1,9 @@
 import type { AuditEntry } from '../audit/audit.js';
 import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
 import { inUnit, type Unit } from '../db/unit.js';
-import type { Core, TenantCore } from '../feature/contract.js';
+import type { RequestMeta } from '../contract/meta.js';
+import type { Core, TenantCore, TenantServices } from '../feature/contract.js';
+import type { LoginResult } from '../login/pipeline.js';
 import { safeEqual } from '../lib/crypto.js';
 import { fail, rateLimited } from '../lib/errors.js';
 import type { UserRow } from '../users/store.js';
@@ -14,7 +16,8 @@ import {
   recoveryHash,
   totpStep,
 } from './codes.js';
-import { createMfaStore, type MfaStore } from './store.js';
+import { SECOND_FACTOR_STEP } from './step-name.js';
+import { createMfaStore, type MfaStore, type TicketRow } from './store.js';
 import { createTickets } from './tickets.js';
 
 export type SecondFactor = 'totp' | 'recovery_code';
@@ -44,6 +47,7 @@ export function createMfaService(core: Core) {
   const unit = <T>(tc: TenantCore, fn: (u: Unit) => Promise<T>) =>
     inUnit(storeOf(tc.tenant).db, fn, undefined, (e) => core.report(e, 'mfa'));
 
+  const tickets = createTickets({ clock, ttlSec: () => core.config.mfaTicketTtl, storeOf });
   const issuerOf = (t: TenantId) =>
     t === DEFAULT_TENANT ? core.config.mfaIssuer : `${core.config.mfaIssuer} (${t})`;
 
@@ -282,7 +286,38 @@ export function createMfaService(core: Core) {
       });
     },
 
-    ...createTickets({ clock, ttlSec: () => core.config.mfaTicketTtl, storeOf }),
+    ...tickets,
+
+    /**
+     * Completes a login a ticket interrupted (verify, or the forced
+     * enrolment's confirm): the ticket's login resumes from the account stage
+     * (src/login/flow.ts `resume`), the code goes to the second-factor step.
+     */
+    async complete(
+      ts: TenantServices,
+      kind: TicketRow['kind'],
+      body: { mfa_ticket: string; code: string; captcha?: string | undefined },
+      meta: RequestMeta,
+    ): Promise<LoginResult> {
+      const t = await tickets.openTicket(ts.tenant, body.mfa_ticket, kind);
+      // Bound to the attempt: another device cannot answer it.
+      if (t.device_id && meta.deviceId && meta.deviceId !== t.device_id) fail('MFA_TICKET_INVALID');
+      return ts.auth.resume(
+        {
+          userId: t.user_id,
+          input: {
+            username: t.username,
+            user_type: t.user_type ?? undefined,
+            mfa_code: body.code,
+            captcha: body.captcha,
+          },
+          method: t.method,
+          from: 'account',
+          continuation: { by: SECOND_FACTOR_STEP, ref: t.id_hash },
+        },
+        { ...meta, deviceId: t.device_id ?? meta.deviceId ?? null, deviceName: t.device_name },
+      );
+    },
   };
 }
 
