@@ -10,6 +10,7 @@ import { ManualClock } from '../lib/clock.js';
 import { dialects } from '../test-support/db.js';
 import { expectError } from '../test-support/auth-helpers.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
+import { havePostgres, haveRedis } from '../test-support/services.js';
 import { totpCode } from './codes.js';
 import { auditRows, enrolled, login } from './mfa.test-support.js';
 
@@ -84,3 +85,44 @@ describe.each(dialects())('second factor and the brute-force ladder (%s)', (dial
     ).toBe(200);
   });
 });
+
+describe.runIf(havePostgres() && haveRedis())(
+  'the ladder across two nodes (PostgreSQL, Redis)',
+  () => {
+    let a: TestServer;
+    let b: TestServer;
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    const config = { captchaAfterFailures: 1000, lockAfterFailures: 3 };
+    beforeAll(async () => {
+      a = await createTestServer({ dialect: 'postgres', redis: true, clock, config });
+      b = await createTestServer({
+        dialect: 'postgres',
+        redis: true,
+        clock,
+        config,
+        join: a.shared,
+      });
+    });
+    afterAll(async () => {
+      await b?.close();
+      await a?.close();
+    });
+
+    it('wrong codes at verify on either node add up to the lock', async () => {
+      const { secret } = await enrolled(a, clock, 'spread');
+      const ticket = (await login(a, 'spread')).data.data.mfa_ticket as string;
+      const wrong = (t: TestServer) =>
+        t.call('POST', '/api/public/auth/mfa/verify', {
+          body: { mfa_ticket: ticket, code: '333333' },
+        });
+      expectError(await wrong(a), 401, 'MFA_INVALID');
+      expectError(await wrong(b), 401, 'MFA_INVALID');
+      expectError(await wrong(a), 401, 'MFA_INVALID');
+      expectError(
+        await login(b, 'spread', { mfa_code: totpCode(secret, clock.now()) }),
+        423,
+        'ACCOUNT_LOCKED',
+      );
+    });
+  },
+);

@@ -155,24 +155,25 @@ export function createMfaService(core: Core) {
     return codes;
   }
 
+  /** Is a second factor required of this user (TESSERA_MFA_REQUIRED_ROLES / _USER_TYPES, the tenant's)? */
+  async function required(tc: TenantCore, user: UserRow): Promise<boolean> {
+    const s = tc.settings.get();
+    const list = (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    if (list(s.mfaRequiredUserTypes).includes(user.user_type)) return true;
+    const roles = list(s.mfaRequiredRoles);
+    if (roles.length === 0) return false;
+    return (await tc.users.roles(user.id)).some((r) => roles.includes(r));
+  }
+
   return {
     storeOf,
     proveCode,
     activate,
-
-    /** Is a second factor required of this user (TESSERA_MFA_REQUIRED_ROLES / _USER_TYPES, the tenant's)? */
-    async required(tc: TenantCore, user: UserRow): Promise<boolean> {
-      const s = tc.settings.get();
-      const list = (v: string) =>
-        v
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean);
-      if (list(s.mfaRequiredUserTypes).includes(user.user_type)) return true;
-      const roles = list(s.mfaRequiredRoles);
-      if (roles.length === 0) return false;
-      return (await tc.users.roles(user.id)).some((r) => roles.includes(r));
-    },
+    required,
 
     async status(tc: TenantCore, userId: number) {
       const store = storeOf(tc.tenant);
@@ -183,7 +184,7 @@ export function createMfaService(core: Core) {
         totp: { enabled: active, pending: f?.status === 'pending' },
         recovery_codes_left: active ? (await store.unusedRecoveryHashes(userId)).length : 0,
         methods: active ? ['totp', 'recovery_code'] : [],
-        required: await this.required(tc, user),
+        required: await required(tc, user),
       };
     },
 
