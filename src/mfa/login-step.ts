@@ -1,4 +1,5 @@
 import { DEFAULT_TENANT } from '../db/scope.js';
+import type { Unit } from '../db/unit.js';
 import type { Core, TenantCore } from '../feature/contract.js';
 import { fail, isTesseraError } from '../lib/errors.js';
 import type { LoginFlow, LoginStep } from '../login/pipeline.js';
@@ -81,7 +82,7 @@ export function secondFactorStep(core: Core, mfa: MfaService): LoginStep {
       if (c) {
         const ticket = await store.liveTicket(c.ref, core.clock.now());
         if (!ticket || ticket.user_id !== user.id || code === undefined) fail('MFA_TICKET_INVALID');
-        const consume = async (u: { tx: Parameters<typeof store.consumeTicket>[2] }) => {
+        const consume = async (u: Unit) => {
           if (!(await store.consumeTicket(ticket.id_hash, core.clock.now(), u.tx)))
             fail('MFA_TICKET_INVALID');
         };
