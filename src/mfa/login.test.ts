@@ -61,6 +61,11 @@ describe.each(dialects())('login with a second factor (%s)', (dialect) => {
   it('one call: mfa_code in the login body', async () => {
     const { secret } = await enrolled(t, clock, 'uno');
     expectError(await login(t, 'uno', { mfa_code: '000000' }), 401, 'MFA_INVALID');
+    const zh = await t.call('POST', '/api/public/auth/login', {
+      body: { username: 'uno', password: 'a-strong-passphrase', mfa_code: '000000' },
+      headers: { 'accept-language': 'zh-CN' },
+    });
+    expect(zh.data.message).toBe('MFA_INVALID: 二次验证码错误');
     // An empty field is no code: the challenge, as without one.
     expectError(await login(t, 'uno', { mfa_code: '' }), 401, 'MFA_REQUIRED');
     const r = await login(t, 'uno', { mfa_code: totpCode(secret, clock.now()) });
