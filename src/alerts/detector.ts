@@ -1,5 +1,5 @@
 import type { Audit, RecordedEntry } from '../audit/audit.js';
-import type { Alerts } from './service.js';
+import type { AlertKind, Alerts } from './service.js';
 import { networkOf, type createKnownDevices } from './known-devices.js';
 
 export interface DetectorDeps {
@@ -13,7 +13,9 @@ export interface DetectorDeps {
  * Anomalies read off the audit stream, after the fact and off the request
  * path (a slow check never delays a login):
  *  - login.success from a device or network never seen for that user → new_device / new_ip;
- *  - refresh.reuse (a rotated refresh token presented again: likely theft) → refresh_reuse.
+ *  - refresh.reuse (a rotated refresh token presented again: likely theft) → refresh_reuse;
+ *  - mfa.disable / mfa.reset (a second factor turned off, by its user or an admin) → mfa_disabled;
+ *  - mfa.recovery_code_used (the phone may be lost, or the codes stolen) → mfa_recovery_code_used.
  * Locks and credential stuffing are raised by the login policy itself, which
  * holds those counters. Returns a stop function that waits for checks in flight.
  */
@@ -44,6 +46,12 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
     }
   }
 
+  const SECOND_FACTOR = new Map<string, AlertKind>([
+    ['mfa.disable', 'mfa_disabled'],
+    ['mfa.reset', 'mfa_disabled'],
+    ['mfa.recovery_code_used', 'mfa_recovery_code_used'],
+  ]);
+
   const pending = new Set<Promise<void>>();
   const stop = d.audit.observe?.((e) => {
     if (e.event === 'login.success' && typeof e.userId === 'number') {
@@ -60,6 +68,17 @@ export function startDetector(d: DetectorDeps): () => Promise<void> {
         deviceId: e.deviceId ?? null,
         sessionId: e.sessionId ?? null,
         data: { session_ended: true },
+      });
+    } else if (SECOND_FACTOR.has(e.event) && e.outcome === 'success') {
+      d.alerts.raise({
+        tenant: e.tenant,
+        kind: SECOND_FACTOR.get(e.event)!,
+        userId: e.userId ?? null,
+        username: e.username ?? null,
+        ip: e.ip ?? null,
+        userAgent: e.userAgent ?? null,
+        deviceId: e.deviceId ?? null,
+        data: { event: e.event, ...(e.actorId ? { actor_id: e.actorId } : {}), ...e.data },
       });
     }
   });

@@ -5,7 +5,13 @@ import type { WebhookSender } from './webhook.js';
 
 /** What can raise an alert; each kind is also an audit event `alert.<kind>`. */
 export type AlertKind =
-  'new_device' | 'new_ip' | 'credential_stuffing' | 'refresh_reuse' | 'account_locked';
+  | 'new_device'
+  | 'new_ip'
+  | 'credential_stuffing'
+  | 'refresh_reuse'
+  | 'account_locked'
+  | 'mfa_disabled'
+  | 'mfa_recovery_code_used';
 
 export interface AlertInput {
   kind: AlertKind;

@@ -8,6 +8,7 @@ import { FIELDS, type Config, type Field } from '../config/schema.js';
 import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
 import { mailFeature } from '../mail/feature.js';
+import { mfaFeature } from '../mfa/feature.js';
 import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
@@ -27,6 +28,7 @@ export const FEATURES: readonly Feature[] = [
   presenceFeature,
   customerServiceFeature,
   tenantsFeature,
+  mfaFeature,
   credentialsFeature,
 ];
 

@@ -29,7 +29,9 @@ export const loginBody = {
     }),
     keyId: str(200, { minLength: 1 }),
     captcha: str(8192, { description: 'Human-verification solution (after repeated failures)' }),
-    mfa_code: str(16),
+    mfa_code: str(32, {
+      description: 'A second-factor code (TOTP or recovery code): logs in in one call',
+    }),
     device_id: str(128, { pattern: '^[\\x21-\\x7e]+$' }),
     device_name: str(128),
     user_type: str(32),

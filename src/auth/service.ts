@@ -12,7 +12,7 @@ import type { AccessIssuer } from '../tokens/issue.js';
 import { createPairIssuer, type TokenPair } from '../tokens/pair.js';
 import type { RefreshStore } from '../tokens/refresh-store.js';
 import { createRefreshRotation } from '../tokens/rotation.js';
-import type { LoginFlowService } from '../login/flow.js';
+import type { LoginFlowService, LoginResumption } from '../login/flow.js';
 import type { LoginInput, LoginResult } from '../login/pipeline.js';
 import type { UserRow } from '../users/store.js';
 import type { UserService } from '../users/service.js';
@@ -52,6 +52,10 @@ export function createAuthService(d: AuthDeps) {
     /** The login pipeline (src/login/): every login route goes through it. */
     login: (input: LoginInput, meta: RequestMeta): Promise<LoginResult> =>
       d.loginFlow.login(input, meta),
+
+    /** Continues a login interrupted by a challenge (src/login/flow.ts `resume`). */
+    resume: (r: LoginResumption, meta: RequestMeta): Promise<LoginResult> =>
+      d.loginFlow.resume(r, meta),
 
     async register(
       input: {

@@ -8,7 +8,10 @@ import type { LoginStep } from '../login/pipeline.js';
  *  - guard stage: the per-IP budget, locks and the captcha challenge, before
  *    any credential is looked at; a refusal is audited against the account;
  *  - every refused credential counts a failure (onRefused);
- *  - account stage: a good credential on an active account clears the counts.
+ *  - once every proof was accepted (password, account state, second factor:
+ *    onAccepted, before the session stage) the counts are cleared. Not after
+ *    the password alone: wrong second-factor codes count as failures, and a
+ *    clear after each good password would let them go on for ever.
  */
 export function bruteForceSteps(d: { guard: LoginGuard; audit: Audit }): LoginStep[] {
   return [
@@ -34,11 +37,7 @@ export function bruteForceSteps(d: { guard: LoginGuard; audit: Audit }): LoginSt
       async onRefused(flow) {
         await d.guard.failed({ ...flow.attempt, userId: flow.user?.id });
       },
-    },
-    {
-      name: 'brute-force-clear',
-      stage: 'account',
-      async run(flow) {
+      async onAccepted(flow) {
         await d.guard.succeeded({ ...flow.attempt, userId: flow.user!.id });
       },
     },

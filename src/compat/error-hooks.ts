@@ -6,7 +6,10 @@ import { isTesseraError } from '../lib/errors.js';
 import { errorMessage } from '../contract/i18n.js';
 import { outageOf, type Dependency } from '../infra/health.js';
 
-/** Seed 000's error shape: `{ success: false, message: "CODE: text", error: "CODE", data: null }`. */
+/**
+ * Seed 000's error shape: `{ success: false, message: "CODE: text", error: "CODE", data: null }`;
+ * a challenge (a 401 that carries data: MFA_REQUIRED's ticket) keeps its data.
+ */
 export const seedErrorSchema = {
   type: 'object',
   required: ['success', 'message', 'error', 'data'],
@@ -14,7 +17,7 @@ export const seedErrorSchema = {
     success: { type: 'boolean' },
     message: { type: 'string' },
     error: { type: 'string' },
-    data: { type: 'null' },
+    data: { type: ['object', 'null'], additionalProperties: true },
   },
 } as const;
 
@@ -29,9 +32,11 @@ export function installSeedErrors(
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let code: ErrorCode = 'INTERNAL';
     let detail: string | undefined;
+    let data: Record<string, unknown> | null = null;
     if (isTesseraError(err)) {
       code = err.code;
       detail = err.opts.detail;
+      if (err.status === 401 && err.opts.data) data = err.opts.data;
       if (err.opts.headers) reply.headers(err.opts.headers);
     } else {
       const m = frameworkError(err);
@@ -47,7 +52,7 @@ export function installSeedErrors(
       success: false,
       message: errorMessage(code, localeOf(req), detail),
       error: code,
-      data: null,
+      data,
     });
   });
 }

@@ -14,7 +14,15 @@ import {
   type PresenceQueries,
 } from '../presence/views.js';
 import { installSeedErrors } from './error-hooks.js';
-import { loginData, loginSchema, seedBody, seedLoginBody, seedResponses } from './schemas.js';
+import type { FeatureServices } from '../feature/contract.js';
+import {
+  loginData,
+  loginSchema,
+  seedBody,
+  seedLoginBody,
+  seedMfaVerifyBody,
+  seedResponses,
+} from './schemas.js';
 
 const tags = ['seed 000 compatible (/auth, no prefix)'];
 const security = [{ bearer: [] }];
@@ -32,7 +40,11 @@ function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: 
  * over the very same services as `/api` (login service, sessions and login
  * policy, audit, presence). Only the wire shapes differ.
  */
-export function compatRoutes(d: { health: DependencyHealth }, q: PresenceQueries) {
+export function compatRoutes(
+  d: { health: DependencyHealth },
+  q: PresenceQueries,
+  mfa: FeatureServices['mfa'],
+) {
   return async function routes(app: FastifyInstance): Promise<void> {
     servesTenants(app);
     installSeedErrors(app, (dep, err) => d.health.failed(dep, err));
@@ -45,6 +57,7 @@ export function compatRoutes(d: { health: DependencyHealth }, q: PresenceQueries
         device_id?: string;
         device_name?: string;
         captcha?: string;
+        mfa_code?: string;
       };
     }>(
       '/auth/login',
@@ -64,11 +77,34 @@ export function compatRoutes(d: { health: DependencyHealth }, q: PresenceQueries
             password: b.password,
             user_type: b.user_type,
             captcha: b.captcha,
+            mfa_code: b.mfa_code,
           },
           requestMeta(req, b),
         );
         const data = loginData(r.tokens, userView(r.user));
         // `token` also at the top level: the seed's own frontend reads `const { token } = await res.json()`.
+        return reply.send({
+          success: true,
+          message: successMessage('LOGIN', localeOf(req)),
+          token: data.token,
+          data,
+        });
+      },
+    );
+
+    app.post<{ Body: { mfa_ticket: string; code: string; captcha?: string } }>(
+      '/auth/mfa/verify',
+      {
+        schema: {
+          tags,
+          summary: 'Complete a login that answered MFA_REQUIRED: a TOTP or recovery code',
+          body: seedMfaVerifyBody,
+          response: seedResponses(loginSchema, ['401', '403', '409', '423', '429', '503']),
+        },
+      },
+      async (req, reply) => {
+        const r = await mfa.complete(req.tenantServices, 'login', req.body, requestMeta(req));
+        const data = loginData(r.tokens, userView(r.user));
         return reply.send({
           success: true,
           message: successMessage('LOGIN', localeOf(req)),

@@ -34,6 +34,23 @@ export const seedLoginBody = {
       description:
         'Human-verification solution, required after repeated failures (GET /api/public/captcha/challenge)',
     },
+    mfa_code: {
+      type: 'string',
+      maxLength: 32,
+      description:
+        'A second-factor code (TOTP or recovery code); without it, a user with a factor gets MFA_REQUIRED and a ticket for POST /api/public/auth/mfa/verify',
+    },
+  },
+} as const;
+
+export const seedMfaVerifyBody = {
+  type: 'object',
+  required: ['mfa_ticket', 'code'],
+  additionalProperties: false,
+  properties: {
+    mfa_ticket: { type: 'string', minLength: 1, maxLength: 128 },
+    code: { type: 'string', minLength: 1, maxLength: 32, description: 'A TOTP or recovery code' },
+    captcha: { type: 'string', maxLength: 8192 },
   },
 } as const;
 

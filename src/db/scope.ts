@@ -60,6 +60,9 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'audit_events',
   'known_devices',
   'mail_queue',
+  'mfa_totp',
+  'mfa_recovery_codes',
+  'mfa_tickets',
   'credential_tokens',
 ]);
 

@@ -53,6 +53,7 @@ const SEALED_COLUMNS = [
   { table: 'security_secrets', id: 'name', column: 'value' },
   // Mail bodies carry reset and verification links while they wait to be sent or read.
   { table: 'mail_queue', id: 'id', column: 'body' },
+  { table: 'mfa_totp', id: 'user_id', column: 'secret' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

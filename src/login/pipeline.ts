@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../audit/audit.js';
+import type { ErrorCode } from '../contract/errors.js';
 import type { RequestMeta } from '../contract/meta.js';
 import type { LoginAttempt } from './guard.js';
 import type { AccessClaims } from '../tokens/claims.js';
@@ -13,6 +14,8 @@ export interface LoginInput {
   keyId?: string | undefined;
   captcha?: string | undefined;
   user_type?: string | undefined;
+  /** A second-factor code (TOTP or recovery code): the login and its second factor in one call. */
+  mfa_code?: string | undefined;
 }
 
 export interface LoginResult {
@@ -20,6 +23,20 @@ export interface LoginResult {
   user: UserRow;
   roles: string[];
   claims: AccessClaims;
+  /** What steps add to the answer beyond the tokens (e.g. the recovery codes of an enrolment completed by this login). */
+  answer?: Record<string, unknown>;
+}
+
+/**
+ * A login continued by a later request (the answer to a challenge such as
+ * MFA_REQUIRED): the step that issued the challenge recognises its own
+ * reference and reads the rest from its store. Opaque to the pipeline.
+ */
+export interface LoginContinuation {
+  /** The name of the step that issued the challenge. */
+  readonly by: string;
+  /** That step's reference (a ticket's hash), already checked to exist by whoever resumed. */
+  readonly ref: string;
 }
 
 /**
@@ -37,6 +54,10 @@ export interface LoginFlow {
   readonly facts: Pick<AuditEntry, 'username' | 'ip' | 'userAgent' | 'deviceId'>;
   /** How the credential was presented (audit `data.method`). */
   method: 'password' | 'rsa';
+  /** The second factor that completed the login, if any (audit `data.second_factor`). */
+  secondFactor?: string;
+  /** Set when the flow continues an earlier login (see LoginContinuation). */
+  readonly continuation?: LoginContinuation | undefined;
   /** The account the name designates, if any (looked up first; answers never depend on it). */
   user: UserRow | undefined;
   /** The verified password (a later step may rehash an imported hash with it). */
@@ -45,11 +66,14 @@ export interface LoginFlow {
   refreshToken?: string;
   refreshExp?: number;
   result?: LoginResult;
+  /** Added to the result's `answer` (see LoginResult). */
+  answer?: Record<string, unknown>;
   /**
-   * Ends the login with INVALID_CREDENTIALS: tells every step's `onRefused`
-   * (the brute-force counters) and writes the `login.failure` row with `reason`.
+   * Ends the login with INVALID_CREDENTIALS (or `code`, e.g. a wrong second
+   * factor's MFA_INVALID): tells every step's `onRefused` (the brute-force
+   * counters) and writes the `login.failure` row with `reason`.
    */
-  refuse(reason: string): Promise<never>;
+  refuse(reason: string, code?: ErrorCode): Promise<never>;
 }
 
 /**
@@ -77,6 +101,12 @@ export interface LoginStep {
    * undecryptable ciphertext): the brute-force guard counts it here.
    */
   onRefused?(flow: LoginFlow): Promise<void>;
+  /**
+   * Every proof of identity was accepted (credential, account and second
+   * factor stages passed): called once, before the session stage (the
+   * brute-force guard clears its counters here, not after the password alone).
+   */
+  onAccepted?(flow: LoginFlow): Promise<void>;
 }
 
 /** Orders steps by stage, keeping the given order within a stage. */
@@ -84,10 +114,33 @@ export function orderSteps(steps: readonly LoginStep[]): LoginStep[] {
   return LOGIN_STAGES.flatMap((stage) => steps.filter((s) => s.stage === stage));
 }
 
-/** Runs the steps in order; the first that throws ends the login. */
-export async function runSteps(steps: readonly LoginStep[], flow: LoginFlow): Promise<LoginResult> {
-  for (const step of steps) await step.run(flow);
+const stageIndex = (s: LoginStage) => LOGIN_STAGES.indexOf(s);
+
+/**
+ * Runs the steps in order; the first that throws ends the login. `from`
+ * continues an earlier login: the guard stage runs (a continuation is an
+ * attempt like any other: budgets, locks, captcha), then the stages from
+ * `from` on. The steps' `onAccepted` run once, before the session stage.
+ */
+export async function runSteps(
+  steps: readonly LoginStep[],
+  flow: LoginFlow,
+  from: LoginStage = 'guard',
+): Promise<LoginResult> {
+  const start = stageIndex(from);
+  const session = stageIndex('session');
+  let accepted = false;
+  for (const step of steps) {
+    const at = stageIndex(step.stage);
+    if (at < start && step.stage !== 'guard') continue;
+    if (!accepted && at >= session) {
+      accepted = true;
+      for (const s of steps) await s.onAccepted?.(flow);
+    }
+    await step.run(flow);
+  }
   if (!flow.result)
     throw new Error('login pipeline ended without a result: the tokens step is missing');
+  if (flow.answer) flow.result.answer = { ...flow.result.answer, ...flow.answer };
   return flow.result;
 }

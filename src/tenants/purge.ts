@@ -6,6 +6,9 @@ import type { Database, Dialect } from '../db/types.js';
 const ORDER = [
   'refresh_tokens',
   'known_devices',
+  'mfa_tickets',
+  'mfa_recovery_codes',
+  'mfa_totp',
   'credential_tokens',
   'sessions',
   'user_roles',

@@ -57,7 +57,10 @@ export function sessionStep(d: {
             outcome: 'success',
             userId: user.id,
             sessionId: session.id,
-            data: { method: flow.method },
+            data: {
+              method: flow.method,
+              ...(flow.secondFactor ? { second_factor: flow.secondFactor } : {}),
+            },
           });
           Object.assign(flow, { session, refreshToken, refreshExp });
         },
