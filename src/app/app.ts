@@ -12,7 +12,6 @@ import { opsRoutes } from '../ops/routes.js';
 import type { Locale } from '../contract/errors.js';
 import type { Runtime } from './runtime.js';
 import { sessionRoutes } from '../sessions/routes.js';
-import { accountRoutes } from '../users/routes.js';
 import { adminRoutes } from '../admin/routes.js';
 import { introspectRoutes } from '../tokens/introspect-routes.js';
 
@@ -115,7 +114,6 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const ctx = cfg.contextPath;
   await app.register(authRoutes(), { prefix: `${ctx}/public/auth` });
   await app.register(sessionRoutes(), { prefix: `${ctx}/auth` });
-  await app.register(accountRoutes(), { prefix: `${ctx}/auth` });
   await app.register(adminRoutes(rt), { prefix: `${ctx}/admin` });
   await app.register(introspectRoutes(), { prefix: `${ctx}/service` });
   for (const ext of extensions) {

@@ -18,6 +18,8 @@ import { createKeyStore } from '../keys/store.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createMetrics } from '../ops/metrics.js';
 import { createPasswordHasher } from '../passwords/hasher.js';
+import { createPasswordPolicy } from '../passwords/policy.js';
+import { createPwnedCheck } from '../passwords/pwned.js';
 import { createLimiterFactory } from '../rate-limit/limiter.js';
 import { PERMISSIONS } from '../roles/catalog.js';
 import { createRoleService } from '../roles/service.js';
@@ -117,6 +119,14 @@ export async function openCore(
     }
     const limiters = createLimiterFactory(redis, config.redisPrefix);
     const hasher = createPasswordHasher();
+    const pwned = config.pwnedRangeUrl
+      ? createPwnedCheck({
+          baseUrl: config.pwnedRangeUrl,
+          timeoutMs: config.pwnedTimeoutMs,
+          onError: (e) =>
+            log.warn({ err: e }, 'breached-password check failed; password let through'),
+        })
+      : undefined;
     const sqlAudit = createSqlAudit(tsql.scope, clock, (e) => report(e, 'audit write'));
     closers.push(() => sqlAudit.stop());
     // The revocation set and last-seen address sessions, jti and users by
@@ -208,7 +218,18 @@ export async function openCore(
         sessions: sessionTable,
         readSession: (sid) => sessionStore.get(sid),
       });
-      const users = createUserService({ db: k, store: createUserStore(k), hasher, roles, clock });
+      const policy = createPasswordPolicy({
+        minScore: () => settings.get().passwordMinScore,
+        pwned,
+      });
+      const users = createUserService({
+        db: k,
+        store: createUserStore(k),
+        hasher,
+        roles,
+        clock,
+        policy,
+      });
       const audit: Audit = tenantAudit(sqlAudit, tenant);
       const sessions = createSessionService({
         tokenLifeMs,

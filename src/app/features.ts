@@ -2,6 +2,7 @@ import { alertsFeature } from '../alerts/feature.js';
 import { auditFeature } from '../audit-api/feature.js';
 import { bruteForceFeature } from '../brute-force/feature.js';
 import { customerServiceFeature } from '../compat/feature.js';
+import { credentialsFeature } from '../credentials/feature.js';
 import { ConfigError, loadConfig, unknownSettings, type Env } from '../config/load.js';
 import { FIELDS, type Config, type Field } from '../config/schema.js';
 import type { Feature } from '../feature/contract.js';
@@ -28,6 +29,7 @@ export const FEATURES: readonly Feature[] = [
   customerServiceFeature,
   tenantsFeature,
   mfaFeature,
+  credentialsFeature,
 ];
 
 /** The one config table: the core's fields and every feature's. */
@@ -44,7 +46,10 @@ export function allFields(features: readonly Feature[] = FEATURES): Record<strin
  */
 export function loadAppConfig(env?: Env, overrides: Partial<Config> = {}): Config {
   const cfg = loadConfig(env, overrides, allFields());
-  const pw = cfg.adminPassword === undefined ? null : passwordProblem(cfg.adminPassword, 'admin');
+  const pw =
+    cfg.adminPassword === undefined
+      ? null
+      : passwordProblem(cfg.adminPassword, 'admin', cfg.passwordMinScore);
   if (pw)
     throw new ConfigError(
       `TESSERA_ADMIN_PASSWORD: ${pw} (example: TESSERA_ADMIN_PASSWORD=a-long-random-passphrase)`,

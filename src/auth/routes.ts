@@ -62,6 +62,7 @@ export function authRoutes() {
         password: string;
         phoneNumber?: string;
         captcha?: string;
+        locale?: string;
       };
     }>(
       '/register',
@@ -74,8 +75,13 @@ export function authRoutes() {
         },
       },
       async (req, reply) => {
+        const lang = req.headers['accept-language'];
         await authOf(req).register(
-          { ...req.body, phoneNumber: req.body.phoneNumber ?? undefined },
+          {
+            ...req.body,
+            phoneNumber: req.body.phoneNumber ?? undefined,
+            locale: req.body.locale ?? (typeof lang === 'string' ? lang : undefined),
+          },
           requestMeta(req),
         );
         return ok(req, reply, null, { status: 201, message: 'REGISTER' });

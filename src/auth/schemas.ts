@@ -48,6 +48,11 @@ export const registerBody = {
     password: str(1024, { minLength: 1 }),
     phoneNumber: { anyOf: [str(32), { type: 'null' }] },
     captcha: str(8192),
+    locale: str(35, {
+      pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
+      description:
+        'Language of the mails the account receives (e.g. `zh-CN`); default: Accept-Language',
+    }),
   },
 };
 

@@ -64,6 +64,8 @@ export function createAuthService(d: AuthDeps) {
         password: string;
         phoneNumber?: string | undefined;
         captcha?: string | undefined;
+        /** Language of the account's mails: the body's `locale`, else the request's Accept-Language. */
+        locale?: string | undefined;
       },
       meta: RequestMeta,
     ): Promise<UserRow> {
@@ -76,6 +78,7 @@ export function createAuthService(d: AuthDeps) {
             email: input.email,
             password: input.password,
             phoneNumber: input.phoneNumber ?? null,
+            locale: input.locale ?? null,
           },
           (u, user) =>
             d.audit.write(u, {

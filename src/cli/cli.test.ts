@@ -94,7 +94,7 @@ describe('tessera CLI', () => {
     process.env.TESSERA_NEW_PASSWORD = 'password';
     const weak = capture();
     expect(await main(['user', 'passwd', 'pw-user'], weak.io)).toBe(1);
-    expect(weak.err.join('')).toMatch(/VALIDATION_FAILED/);
+    expect(weak.err.join('')).toMatch(/PASSWORD_WEAK/);
     expect(await main(['user', 'passwd', 'nobody-at-all'], capture().io)).toBe(1);
   });
 

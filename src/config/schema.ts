@@ -204,6 +204,27 @@ export const FIELDS = {
     example: 'a-long-random-passphrase',
     doc: 'First-run admin password (contract); unset = random, printed once.',
   },
+  passwordMinScore: {
+    env: 'TESSERA_PASSWORD_MIN_SCORE',
+    kind: int(0, 4),
+    default: 2,
+    example: '3',
+    doc: 'Least zxcvbn strength score (0 to 4) a new password needs, besides the length rules and the common-password list; 0 = zxcvbn is not asked (dynamic).',
+  },
+  pwnedRangeUrl: {
+    env: 'TESSERA_PASSWORD_PWNED_URL',
+    kind: { t: 'url', protocols: ['http:', 'https:'] },
+    default: undefined,
+    example: 'https://api.pwnedpasswords.com',
+    doc: 'Base URL of a Pwned Passwords range API (`GET <base>/range/<5 hex of SHA-1>`, k-anonymity: the password never leaves the server); a new password found there is refused. Unset = no breach check. A timeout or error lets the password through.',
+  },
+  pwnedTimeoutMs: {
+    env: 'TESSERA_PASSWORD_PWNED_TIMEOUT_MS',
+    kind: int(50, 10_000),
+    default: 1500,
+    example: '1500',
+    doc: 'How long the breached-password check may take before the password is let through.',
+  },
   demo: {
     env: 'TESSERA_DEMO',
     kind: { t: 'bool' },

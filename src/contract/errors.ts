@@ -6,6 +6,11 @@
  */
 export const ERRORS = {
   VALIDATION_FAILED: { status: 400, en: 'The request is not valid', zh: '请求参数不合法' },
+  PASSWORD_WEAK: {
+    status: 400,
+    en: 'The password is too weak',
+    zh: '密码强度不足',
+  },
   INVALID_CREDENTIALS: { status: 401, en: 'Wrong username or password', zh: '用户名或密码错误' },
   KEY_EXPIRED: {
     status: 401,
@@ -108,6 +113,14 @@ export const MESSAGES = {
   REFRESH: { en: 'Token refreshed', zh: '令牌刷新成功' },
   LOGOUT: { en: 'Logged out', zh: '登出成功' },
   CREATED: { en: 'Created', zh: '创建成功' },
+  RESET_REQUESTED: {
+    en: 'If the account exists and has an e-mail address, a reset link is on its way',
+    zh: '如果该账户存在且绑定了邮箱，重置链接已发送',
+  },
+  PASSWORD_RESET: { en: 'Password reset; sign in again', zh: '密码已重置，请重新登录' },
+  PASSWORD_CHANGED: { en: 'Password changed', zh: '密码已修改' },
+  EMAIL_VERIFIED: { en: 'E-mail address verified', zh: '邮箱验证成功' },
+  VERIFICATION_SENT: { en: 'Verification mail sent', zh: '验证邮件已发送' },
 } as const satisfies Record<string, { en: string; zh: string }>;
 
 export type MessageKey = keyof typeof MESSAGES;

@@ -63,6 +63,7 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'mfa_totp',
   'mfa_recovery_codes',
   'mfa_tickets',
+  'credential_tokens',
 ]);
 
 type Q = Kysely<Database> | Transaction<Database>;

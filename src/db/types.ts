@@ -21,6 +21,10 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   password_changed_at: number;
+  /** Preferred language of mails (`en`, `zh-CN`, or an Accept-Language value); migration 0009. */
+  locale: string | null;
+  /** When the current e-mail was proven (null: not yet, or no e-mail); migration 0009. */
+  email_verified_at: number | null;
 }
 
 export interface RolesTable {

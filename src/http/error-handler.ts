@@ -68,7 +68,7 @@ export function installErrorHandling(
         reply,
         req,
         err.code,
-        err.opts.detail,
+        err.opts.localized?.[localeOf(req)] ?? err.opts.detail,
         err.opts.data ?? null,
         err.opts.headers,
       );

@@ -10,6 +10,8 @@ export class TesseraError extends Error {
     readonly code: ErrorCode,
     readonly opts: {
       detail?: string;
+      /** `detail` in each language, when it has been translated (picked by Accept-Language). */
+      localized?: { en: string; zh: string };
       data?: Record<string, unknown> | null;
       headers?: Record<string, string>;
       logMessage?: string;

@@ -21,6 +21,7 @@ export const DYNAMIC_KEYS = [
   'lockoutMode',
   'loginAttemptsPerIpPerHour',
   'registerCaptcha',
+  'passwordMinScore',
   'auditRetentionDays',
 ] as const satisfies readonly FieldName[];
 

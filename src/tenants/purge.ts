@@ -9,6 +9,7 @@ const ORDER = [
   'mfa_tickets',
   'mfa_recovery_codes',
   'mfa_totp',
+  'credential_tokens',
   'sessions',
   'user_roles',
   'users',

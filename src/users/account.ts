@@ -47,7 +47,7 @@ const isUnique = (e: unknown) =>
  * handlers: what each change does to the user's sessions and tokens, and its
  * audit row, each in one transaction (docs/decisions/0007).
  *  - disabling or deleting a user ends its sessions;
- *  - a new password ends its sessions (the caller's own excepted on a self-service change);
+ *  - a new password ends its sessions (self-service change and reset: src/credentials/);
  *  - a change of roles or user type refuses access tokens issued before it
  *    (their claims are stale), so clients refresh; sessions stay.
  */
@@ -128,6 +128,9 @@ export function createAccountService(d: AccountDeps) {
     async update(id: number, b: UserPatch, actor: Actor): Promise<UserRow> {
       const user = await found(id);
       const patch = patchOf(b);
+      // A new address is not proven yet (src/credentials/ sends the verification mail).
+      if (patch.email_key !== undefined && patch.email_key !== user.email_key)
+        patch.email_verified_at = null;
       const hash =
         b.password !== undefined ? await users.newPasswordHash(user, b.password) : undefined;
       const changedIdentity = b.user_type !== undefined && b.user_type !== user.user_type;
@@ -178,43 +181,6 @@ export function createAccountService(d: AccountDeps) {
         const n = await d.sessions.endAll(id, 'FORCE_LOGOUT', actor, u);
         await audit(u, actor, 'user.force_logout', id, { ended: n });
         return n;
-      });
-    },
-
-    /**
-     * Self-service password change behind the current password: every other
-     * session of the user ends. A wrong current password is audited and
-     * answered INVALID_CREDENTIALS.
-     */
-    async changePassword(
-      userId: number,
-      currentSid: string,
-      current: string,
-      next: string,
-      actor: Actor,
-    ): Promise<void> {
-      const user = await users.byId(userId);
-      if (!user || !(await d.hasher.verify(user.password_hash, current))) {
-        d.audit.record({
-          event: 'password.change',
-          outcome: 'failure',
-          userId,
-          reason: 'bad_password',
-          ...actor,
-        });
-        fail('INVALID_CREDENTIALS');
-      }
-      const hash = await users.newPasswordHash(user, next);
-      await unit(async (u) => {
-        await store.setPasswordHash(user.id, hash, clock.now(), true, u.tx);
-        await d.sessions.endAll(user.id, 'PASSWORD_CHANGED', { ...actor, keep: currentSid }, u);
-        await d.audit.write(u, {
-          event: 'password.change',
-          outcome: 'success',
-          userId: user.id,
-          sessionId: currentSid,
-          ...actor,
-        });
       });
     },
 

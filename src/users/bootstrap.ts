@@ -26,6 +26,7 @@ export async function bootstrapUsers(d: {
       email: 'admin@example.com',
       roles: ['admin', 'user'],
       trustedPassword: true,
+      emailVerified: true,
     });
     await d.users.create({
       username: 'kefu1',
@@ -35,6 +36,7 @@ export async function bootstrapUsers(d: {
       email: 'kefu1@example.com',
       roles: ['user'],
       trustedPassword: true,
+      emailVerified: true,
     });
     return;
   }

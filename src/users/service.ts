@@ -4,7 +4,7 @@ import { inUnit, type Unit } from '../db/unit.js';
 import { fail } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import { passwordProblem } from '../passwords/policy.js';
+import type { PasswordPolicy, WeakPassword } from '../passwords/policy.js';
 import type { RoleService } from '../roles/service.js';
 import { checkEmail, checkPhone, checkUsername } from './identity.js';
 import type { UserRow, UserStore } from './store.js';
@@ -17,8 +17,12 @@ export interface NewUserInput {
   displayName?: string | null | undefined;
   userType?: string | undefined;
   roles?: string[] | undefined;
-  /** Skip the common-password check (CLI import of existing users). */
+  /** Skip the password rules (CLI import of existing users, random first-run password). */
   trustedPassword?: boolean;
+  /** Preferred language of mails (register: the body's `locale` or Accept-Language). */
+  locale?: string | null | undefined;
+  /** The e-mail counts as verified from the start (demo users). */
+  emailVerified?: boolean;
 }
 
 const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -31,6 +35,22 @@ function isUniqueViolation(e: unknown): boolean {
   );
 }
 
+/**
+ * Refuses a password the rules refuse: a form error (length, control
+ * characters) is VALIDATION_FAILED as before; a guessable, common or breached
+ * one is PASSWORD_WEAK. Either message says why, in the client's language.
+ */
+function failWeakPassword(w: WeakPassword): never {
+  const localized = { en: w.en, zh: w.zh };
+  if (w.reason === 'length' || w.reason === 'control')
+    fail('VALIDATION_FAILED', { detail: w.en, localized });
+  fail('PASSWORD_WEAK', {
+    detail: w.en,
+    localized,
+    data: { reason: w.reason, ...(w.score !== undefined ? { score: w.score } : {}) },
+  });
+}
+
 /** Users: creation with all identity checks, passwords, roles. */
 export function createUserService(d: {
   db: Kysely<Database>;
@@ -38,8 +58,15 @@ export function createUserService(d: {
   hasher: PasswordHasher;
   roles: RoleService;
   clock: Clock;
+  /** The password rules in force (src/passwords/policy.ts). */
+  policy: PasswordPolicy;
 }) {
   const { store, hasher, clock } = d;
+
+  async function checkPassword(password: string, username: string): Promise<void> {
+    const weak = await d.policy.check(password, username);
+    if (weak) failWeakPassword(weak);
+  }
 
   function validated(input: NewUserInput) {
     const u = checkUsername(input.username);
@@ -56,10 +83,6 @@ export function createUserService(d: {
       if (!p.ok) fail('VALIDATION_FAILED', { detail: p.problem });
       phone = p.display;
     }
-    if (!input.trustedPassword) {
-      const problem = passwordProblem(input.password, u.display);
-      if (problem) fail('VALIDATION_FAILED', { detail: problem });
-    }
     const userType = input.userType ?? 'user';
     if (!USER_TYPE.test(userType))
       fail('VALIDATION_FAILED', { detail: 'user_type must be a lower-case identifier' });
@@ -73,8 +96,7 @@ export function createUserService(d: {
     user: Pick<UserRow, 'username'>,
     password: string,
   ): Promise<string> {
-    const problem = passwordProblem(password, user.username);
-    if (problem) fail('VALIDATION_FAILED', { detail: problem });
+    await checkPassword(password, user.username);
     return hasher.hash(password);
   }
 
@@ -89,6 +111,7 @@ export function createUserService(d: {
       within?: (u: Unit, user: UserRow) => Promise<void>,
     ): Promise<UserRow> {
       const v = validated(input);
+      if (!input.trustedPassword) await checkPassword(input.password, v.u.display);
       if (await store.existsKey(v.u.key, v.email?.key ?? null)) fail('USER_EXISTS');
       const hash = await hasher.hash(input.password);
       const now = clock.now();
@@ -109,6 +132,8 @@ export function createUserService(d: {
               created_at: now,
               updated_at: now,
               password_changed_at: now,
+              locale: input.locale?.slice(0, 64) || null,
+              email_verified_at: input.emailVerified && v.email ? now : null,
             },
             v.roles,
             tx,
