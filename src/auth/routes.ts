@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { servesTenants } from '../contract/tenant-routes.js';
-import { envelope, ok, responses } from '../contract/reply.js';
+import { envelope, LOGIN_ERRORS, ok, responses } from '../contract/reply.js';
 import { requestMeta } from '../contract/request-meta.js';
 import type { AccessClaims } from '../tokens/claims.js';
 import type { AuthService, LoginInput } from './service.js';
@@ -39,14 +39,7 @@ export function authRoutes() {
           tags,
           summary: 'Log in with a password, in clear or RSA-encrypted',
           body: loginBody,
-          response: responses({ 200: envelope(tokenPair) }, [
-            '401',
-            '403',
-            '409',
-            '423',
-            '429',
-            '503',
-          ]),
+          response: responses({ 200: envelope(tokenPair) }, LOGIN_ERRORS),
         },
       },
       async (req, reply) => {

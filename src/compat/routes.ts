@@ -2,7 +2,7 @@ import { servesTenants } from '../contract/tenant-routes.js';
 import type { DependencyHealth } from '../infra/health.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MessageKey } from '../contract/errors.js';
-import { localeOf } from '../contract/reply.js';
+import { localeOf, LOGIN_ERRORS } from '../contract/reply.js';
 import { successMessage } from '../contract/i18n.js';
 import { requestMeta } from '../contract/request-meta.js';
 import { validateSchema } from '../presence/routes.js';
@@ -66,7 +66,7 @@ export function compatRoutes(
           tags,
           summary: 'Seed 000 login: {username, password, user_type}',
           body: seedLoginBody,
-          response: seedResponses(loginSchema, ['401', '403', '409', '423', '429', '503']),
+          response: seedResponses(loginSchema, LOGIN_ERRORS),
         },
       },
       async (req, reply) => {
@@ -99,7 +99,7 @@ export function compatRoutes(
           tags,
           summary: 'Complete a login that answered MFA_REQUIRED: a TOTP or recovery code',
           body: seedMfaVerifyBody,
-          response: seedResponses(loginSchema, ['401', '403', '409', '423', '429', '503']),
+          response: seedResponses(loginSchema, LOGIN_ERRORS),
         },
       },
       async (req, reply) => {

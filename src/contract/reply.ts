@@ -42,6 +42,20 @@ const ERROR_STATUSES = [
 ] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 
+/**
+ * What any answer of the login pipeline may be refused with, whichever route ends it (a login,
+ * a second-factor verify, a forced enrolment): credentials or challenge, disabled, session
+ * policy, lock, rate limit, outage.
+ */
+export const LOGIN_ERRORS = [
+  '401',
+  '403',
+  '409',
+  '423',
+  '429',
+  '503',
+] as const satisfies readonly ErrorStatus[];
+
 /** A route's `response` map: its success shapes plus the error envelope for the listed statuses. */
 export function responses(
   ok: Record<string, object>,

@@ -6,7 +6,7 @@ import { inUnit, type Unit } from '../db/unit.js';
 import type { TenantCore } from '../feature/contract.js';
 import type { Clock } from '../lib/clock.js';
 import { fail, rateLimited } from '../lib/errors.js';
-import type { Mailer } from '../mail/types.js';
+import type { Mailer, MailTemplates } from '../mail/types.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import { ipKey } from '../rate-limit/ip-key.js';
 import type { LimiterFactory } from '../rate-limit/limiter.js';
@@ -14,6 +14,11 @@ import type { UserRow } from '../users/store.js';
 import type { Background } from './background.js';
 import { createTokenStore, type TokenPurpose, type TokenRow } from './store.js';
 import { mailLink, newToken, tokenHash } from './tokens.js';
+
+/** The mails that carry a token: their template and variables. */
+type TokenMail = {
+  [T in 'password-reset' | 'email-verification']: { template: T; vars: MailTemplates[T] };
+}['password-reset' | 'email-verification'];
 
 export interface CredentialDeps {
   config: Config;
@@ -128,6 +133,39 @@ export function createCredentials(d: CredentialDeps) {
       );
     }
 
+    /**
+     * One single-use token of `purpose` for the user's current address, its mail (the link
+     * carries the token; only its hash is stored) and the audit row, in one transaction.
+     */
+    async function mailToken(
+      user: UserRow,
+      purpose: 'reset' | 'verify',
+      ttlMs: number,
+      locale: string | null | undefined,
+      mail: (link: string) => TokenMail,
+      auditRow: (u: Unit) => Promise<void>,
+    ): Promise<void> {
+      const t = newToken();
+      const now = clock.now();
+      await unit(async (u) => {
+        await tokens.insert(
+          {
+            token_hash: t.hash,
+            user_id: user.id,
+            purpose,
+            email_key: user.email_key,
+            created_at: now,
+            expires_at: now + ttlMs,
+            used_at: null,
+          },
+          u.tx,
+        );
+        const m = mail(mailLink(config, purpose, t.token, tenant));
+        await d.mail.enqueue(tenant, { to: user.email!, locale: user.locale ?? locale, ...m }, u);
+        await auditRow(u);
+      });
+    }
+
     async function sendReset(login: string, meta: Origin): Promise<void> {
       const user = await users.byLoginName(login);
       const facts = {
@@ -156,43 +194,24 @@ export function createCredentials(d: CredentialDeps) {
         });
         return;
       }
-      const t = newToken();
-      const now = clock.now();
       const minutes = config.resetTokenTtlMinutes;
-      await unit(async (u) => {
-        await tokens.insert(
-          {
-            token_hash: t.hash,
-            user_id: user.id,
-            purpose: 'reset',
-            email_key: user.email_key,
-            created_at: now,
-            expires_at: now + minutes * 60_000,
-            used_at: null,
-          },
-          u.tx,
-        );
-        await d.mail.enqueue(
-          tenant,
-          {
-            to: user.email!,
-            template: 'password-reset',
-            locale: user.locale ?? meta.locale,
-            vars: {
-              username: user.username,
-              link: mailLink(config, 'reset', t.token, tenant),
-              minutes: String(minutes),
-            },
-          },
-          u,
-        );
-        await audit.write(u, {
-          ...facts,
-          event: 'password.forgot',
-          outcome: 'success',
-          userId: user.id,
-        });
-      });
+      await mailToken(
+        user,
+        'reset',
+        minutes * 60_000,
+        meta.locale,
+        (link) => ({
+          template: 'password-reset',
+          vars: { username: user.username, link, minutes: String(minutes) },
+        }),
+        (u) =>
+          audit.write(u, {
+            ...facts,
+            event: 'password.forgot',
+            outcome: 'success',
+            userId: user.id,
+          }),
+      );
     }
 
     /** A verification mail for the user's current address, at most so many an hour. */
@@ -202,44 +221,25 @@ export function createCredentials(d: CredentialDeps) {
       // Per account and address: a new address gets its mail even when the old one spent the budget.
       const waitMs = await take(verifyMails, `${acctKey(user.id)}\0${user.email_key}`, d.report);
       if (waitMs) return { sent: false, waitMs };
-      const t = newToken();
-      const now = clock.now();
       const hours = config.verifyTokenTtlHours;
-      await unit(async (u) => {
-        await tokens.insert(
-          {
-            token_hash: t.hash,
-            user_id: user.id,
-            purpose: 'verify',
-            email_key: user.email_key,
-            created_at: now,
-            expires_at: now + hours * 3_600_000,
-            used_at: null,
-          },
-          u.tx,
-        );
-        await d.mail.enqueue(
-          tenant,
-          {
-            to: user.email!,
-            template: 'email-verification',
-            locale: user.locale ?? meta?.locale,
-            vars: {
-              username: user.username,
-              link: mailLink(config, 'verify', t.token, tenant),
-              hours: String(hours),
-            },
-          },
-          u,
-        );
-        await audit.write(u, {
-          event: 'email.verification',
-          outcome: 'success',
-          userId: user.id,
-          ip: meta?.ip ?? null,
-          userAgent: meta?.userAgent ?? null,
-        });
-      });
+      await mailToken(
+        user,
+        'verify',
+        hours * 3_600_000,
+        meta?.locale,
+        (link) => ({
+          template: 'email-verification',
+          vars: { username: user.username, link, hours: String(hours) },
+        }),
+        (u) =>
+          audit.write(u, {
+            event: 'email.verification',
+            outcome: 'success',
+            userId: user.id,
+            ip: meta?.ip ?? null,
+            userAgent: meta?.userAgent ?? null,
+          }),
+      );
       return { sent: true, waitMs: 0 };
     }
 

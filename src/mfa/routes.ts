@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tokenPair } from '../auth/schemas.js';
-import { envelope, ok, responses } from '../contract/reply.js';
+import { envelope, LOGIN_ERRORS, ok, responses } from '../contract/reply.js';
 import { actorMeta, requestMeta } from '../contract/request-meta.js';
 import { servesTenants } from '../contract/tenant-routes.js';
 import {
@@ -108,14 +108,7 @@ export function mfaRoutes(mfa: MfaService) {
           tags,
           summary: 'Complete a login that answered MFA_REQUIRED: a TOTP or recovery code',
           body: verifyBody,
-          response: responses({ 200: envelope(tokenPair) }, [
-            '401',
-            '403',
-            '409',
-            '423',
-            '429',
-            '503',
-          ]),
+          response: responses({ 200: envelope(tokenPair) }, LOGIN_ERRORS),
         },
       },
       async (req, reply) => {
@@ -149,14 +142,7 @@ export function mfaRoutes(mfa: MfaService) {
           summary:
             'Forced enrolment: activate the factor with a first code; completes the login (tokens and the recovery codes, once)',
           body: verifyBody,
-          response: responses({ 200: envelope(ticketConfirmData) }, [
-            '401',
-            '403',
-            '409',
-            '423',
-            '429',
-            '503',
-          ]),
+          response: responses({ 200: envelope(ticketConfirmData) }, LOGIN_ERRORS),
         },
       },
       async (req, reply) => {
