@@ -61,18 +61,14 @@ describe('password strength rules', () => {
     expect(weakPassword('password123', 'alice', 0)?.reason).toBe('common');
   });
 
-  it('costs little per call even on inputs that are slow for zxcvbn (128 characters of patterns)', () => {
-    strengthOf('warm-up-the-dictionaries');
-    const slowest = Math.max(
-      ...['aZ9!', 'abc1', '1a', 'Ab1!Cd2@Ef3#', '@4$5301!|7+2('].map((unit) => {
-        const p = unit.repeat(64).slice(0, 128);
-        const t0 = performance.now();
-        strengthOf(p);
-        return performance.now() - t0;
-      }),
-    );
-    // Uncut, these took 0.4 to 3 s each on the project's machine; cut to 32 characters, ~10 ms.
-    expect(slowest).toBeLessThan(300);
+  it('zxcvbn reads only the first 32 characters (the cut that bounds its cost; measured by scripts/measure-password-rules.mjs)', () => {
+    for (const unit of ['aZ9!', 'abc1', 'Ab1!Cd2@Ef3#']) {
+      const p = unit.repeat(64).slice(0, 128);
+      expect(strengthOf(p)).toEqual(strengthOf(p.slice(0, 32)));
+    }
+    // What follows the first 32 characters changes nothing, however weak or strong.
+    const head = 'correct horse battery staple 42!';
+    expect(strengthOf(head + 'a'.repeat(96))).toEqual(strengthOf(head + 'Zq8#vL1@'.repeat(12)));
   });
 
   it('the first-run admin password follows the same rules', () => {
