@@ -65,6 +65,7 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'mfa_tickets',
   'credential_tokens',
   'user_identities',
+  'wechat_apps',
 ]);
 
 type Q = Kysely<Database> | Transaction<Database>;

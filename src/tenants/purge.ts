@@ -11,6 +11,7 @@ const ORDER = [
   'mfa_totp',
   'credential_tokens',
   'user_identities',
+  'wechat_apps',
   'sessions',
   'user_roles',
   'users',
