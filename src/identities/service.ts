@@ -96,9 +96,10 @@ export function createIdentityService(d: {
     p: ExternalProfile,
     userType: string | undefined,
   ): Promise<{ user: UserRow; created: boolean }> {
-    const email = await newUserEmail(p);
     const phone = p.phoneNumber && checkPhone(p.phoneNumber).ok ? p.phoneNumber : null;
     for (let attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
+      // Looked at on every attempt: an account made meanwhile may have taken the address.
+      const email = await newUserEmail(p);
       try {
         const user = await users.create(
           {
