@@ -64,6 +64,8 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'mfa_recovery_codes',
   'mfa_tickets',
   'credential_tokens',
+  'user_identities',
+  'wechat_apps',
 ]);
 
 type Q = Kysely<Database> | Transaction<Database>;

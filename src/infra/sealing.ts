@@ -54,6 +54,9 @@ const SEALED_COLUMNS = [
   // Mail bodies carry reset and verification links while they wait to be sent or read.
   { table: 'mail_queue', id: 'id', column: 'body' },
   { table: 'mfa_totp', id: 'user_id', column: 'secret' },
+  // A tenant's WeChat AppSecret and the app's cached access token (decision 0019).
+  { table: 'wechat_apps', id: 'id', column: 'secret' },
+  { table: 'wechat_apps', id: 'id', column: 'access_token' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

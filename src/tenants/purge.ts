@@ -10,6 +10,8 @@ const ORDER = [
   'mfa_recovery_codes',
   'mfa_totp',
   'credential_tokens',
+  'user_identities',
+  'wechat_apps',
   'sessions',
   'user_roles',
   'users',
