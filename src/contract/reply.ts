@@ -38,7 +38,9 @@ const ERROR_STATUSES = [
   '423',
   '429',
   '500',
+  '502',
   '503',
+  '504',
 ] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
 

@@ -64,6 +64,9 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'mfa_recovery_codes',
   'mfa_tickets',
   'credential_tokens',
+  'oauth_providers',
+  'oauth_states',
+  'oauth_codes',
 ]);
 
 type Q = Kysely<Database> | Transaction<Database>;

@@ -54,6 +54,8 @@ const SEALED_COLUMNS = [
   // Mail bodies carry reset and verification links while they wait to be sent or read.
   { table: 'mail_queue', id: 'id', column: 'body' },
   { table: 'mfa_totp', id: 'user_id', column: 'secret' },
+  { table: 'oauth_providers', id: 'id', column: 'client_secret' },
+  { table: 'oauth_states', id: 'id_hash', column: 'code_verifier' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];
