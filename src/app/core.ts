@@ -43,6 +43,8 @@ import { createAccessIssuer } from '../tokens/issue.js';
 import { createRefreshStore } from '../tokens/refresh-store.js';
 import { createSigner } from '../tokens/signer.js';
 import { createVerifier } from '../tokens/verifier.js';
+import { createIdentityService } from '../identities/service.js';
+import { createIdentityStore } from '../identities/store.js';
 import { createAccountService } from '../users/account.js';
 import { createUserService } from '../users/service.js';
 import { createUserStore } from '../users/store.js';
@@ -286,6 +288,14 @@ export async function openCore(
         issuer,
         audit,
         accounts,
+        identities: createIdentityService({
+          db: k,
+          store: createIdentityStore(k),
+          users,
+          audit,
+          clock,
+          onEffectError: (e) => report(e, 'identity change'),
+        }),
         tokenLifeMs,
         stop: async () => {
           settings.stop();

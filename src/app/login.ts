@@ -3,13 +3,14 @@ import type { Core, FeatureServices, TenantCore } from '../feature/contract.js';
 import { createLoginFlow } from '../login/flow.js';
 import type { LoginStep } from '../login/pipeline.js';
 import { accountStateStep } from '../login/steps/account-state.js';
+import { identityStep } from '../login/steps/identity.js';
 import { passwordStep } from '../login/steps/password.js';
 import { sessionStep } from '../login/steps/session.js';
 import { tokensStep } from '../login/steps/tokens.js';
 import { createPairIssuer } from '../tokens/pair.js';
 
 /**
- * The login pipeline: the core's steps (password credential, account state,
+ * The login pipeline: the core's steps (password or identity credential, account state,
  * session policy, tokens; src/login/steps/) and every feature's, ordered by
  * stage (src/login/pipeline.ts), then the auth service that runs it.
  */
@@ -29,6 +30,7 @@ export function assembleAuth(
       decryptor: features.passwordDecryptor,
       plainLogin: config.plainLogin,
     }),
+    identityStep({ identities: tc.identities }),
     accountStateStep({ users, audit, report }),
     sessionStep({
       db: k,
@@ -43,7 +45,13 @@ export function assembleAuth(
     ...featureSteps,
   ];
   return createAuthService({
-    loginFlow: createLoginFlow({ steps, users, audit, tenant: tc.tenant }),
+    loginFlow: createLoginFlow({
+      steps,
+      users,
+      identities: tc.identities,
+      audit,
+      tenant: tc.tenant,
+    }),
     db: k,
     users,
     sessions: tc.sessions,

@@ -12,7 +12,8 @@ import type { AccessIssuer } from '../tokens/issue.js';
 import { createPairIssuer, type TokenPair } from '../tokens/pair.js';
 import type { RefreshStore } from '../tokens/refresh-store.js';
 import { createRefreshRotation } from '../tokens/rotation.js';
-import type { LoginFlowService, LoginResumption } from '../login/flow.js';
+import type { IdentityLoginOptions, LoginFlowService, LoginResumption } from '../login/flow.js';
+import type { ExternalProfile } from '../identities/types.js';
 import type { LoginInput, LoginResult } from '../login/pipeline.js';
 import type { UserRow } from '../users/store.js';
 import type { UserService } from '../users/service.js';
@@ -52,6 +53,16 @@ export function createAuthService(d: AuthDeps) {
     /** The login pipeline (src/login/): every login route goes through it. */
     login: (input: LoginInput, meta: RequestMeta): Promise<LoginResult> =>
       d.loginFlow.login(input, meta),
+
+    /**
+     * A login by an external identity its provider proved (WeChat, OAuth):
+     * the same pipeline, the identity as its credential (src/login/flow.ts).
+     */
+    loginWithIdentity: (
+      p: ExternalProfile,
+      meta: RequestMeta,
+      opts: IdentityLoginOptions,
+    ): Promise<LoginResult> => d.loginFlow.loginWithIdentity(p, meta, opts),
 
     /** Continues a login interrupted by a challenge (src/login/flow.ts `resume`). */
     resume: (r: LoginResumption, meta: RequestMeta): Promise<LoginResult> =>

@@ -34,6 +34,16 @@ export const ERRORS = {
   TENANT_EXISTS: { status: 409, en: 'The tenant already exists', zh: '租户已存在' },
   METHOD_NOT_ALLOWED: { status: 405, en: 'Method not allowed', zh: '不支持该请求方法' },
   USER_EXISTS: { status: 409, en: 'The user already exists', zh: '用户已存在' },
+  IDENTITY_IN_USE: {
+    status: 409,
+    en: 'This external account is already linked to another user',
+    zh: '该外部账号已绑定其他用户',
+  },
+  LAST_LOGIN_METHOD: {
+    status: 409,
+    en: 'This is the last way to log in to the account: set a password or link another account first',
+    zh: '这是该账户最后一种登录方式，请先设置密码或绑定其他账号',
+  },
   CONFLICT: {
     status: 409,
     en: 'The request conflicts with the current state',

@@ -5,6 +5,7 @@ import * as m0003 from './migrations/0003_security.js';
 import * as m0004 from './migrations/0004_sessions_alive_index.js';
 import * as m0005 from './migrations/0005_revocation_changes.js';
 import * as m0006 from './migrations/0006_tenants.js';
+import * as m0010 from './migrations/0010_identities.js';
 
 /** One migration: a feature declares its own (src/feature/contract.ts). */
 export interface MigrationStep {
@@ -18,6 +19,7 @@ const CORE: Record<string, MigrationStep> = {
   '0004_sessions_alive_index': m0004,
   '0005_revocation_changes': m0005,
   '0006_tenants': m0006,
+  '0010_identities': m0010,
 };
 
 class CodeProvider implements MigrationProvider {

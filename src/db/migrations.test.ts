@@ -147,6 +147,7 @@ describe.each(dialects())('migrations on %s', (dialect) => {
         '0004_sessions_alive_index',
         '0005_revocation_changes',
         '0006_tenants',
+        '0010_identities',
       ]);
       expect(await snapshot(k)).toEqual(before);
       // Applying again changes nothing.

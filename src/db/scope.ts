@@ -64,6 +64,7 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'mfa_recovery_codes',
   'mfa_tickets',
   'credential_tokens',
+  'user_identities',
   'oauth_providers',
   'oauth_states',
   'oauth_codes',

@@ -138,6 +138,26 @@ export interface TenantsTable {
   updated_at: number;
 }
 
+/**
+ * An external identity of a user (migration 0010): a WeChat openid
+ * (`wechat-mp:<appid>`), an OAuth / OpenID subject (`oauth:<name>`).
+ * Unique by (tenant, provider, subject). No secret is stored here.
+ */
+export interface UserIdentitiesTable {
+  id: string;
+  user_id: number;
+  provider: string;
+  subject: string;
+  /** WeChat unionid: one person across the apps of one WeChat open-platform account. */
+  union_id: string | null;
+  email: string | null;
+  /** 0 or 1 (both dialects store an integer). */
+  email_verified: number;
+  display_name: string | null;
+  created_at: number;
+  last_login_at: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -151,6 +171,7 @@ export interface Database {
   settings: SettingsTable;
   audit_events: AuditEventsTable;
   known_devices: KnownDevicesTable;
+  user_identities: UserIdentitiesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

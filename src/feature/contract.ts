@@ -32,6 +32,7 @@ import type { Verifier } from '../tokens/verifier.js';
 import type { AccountService } from '../users/account.js';
 import type { UserService } from '../users/service.js';
 import type { ErrorDef } from '../contract/errors.js';
+import type { IdentityService } from '../identities/service.js';
 
 /**
  * The feature contract: what a domain folder declares to join the product.
@@ -67,6 +68,8 @@ export interface TenantCore {
   audit: Audit;
   /** Account changes and what they do to sessions and tokens (admin and self-service). */
   accounts: AccountService;
+  /** External identities (WeChat, OAuth providers) of the tenant's users: src/identities/. */
+  identities: IdentityService;
   /** How long an access token issued now can be accepted (TTL + skew), in ms. */
   tokenLifeMs: () => number;
 }

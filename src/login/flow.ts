@@ -1,6 +1,8 @@
 import type { Audit } from '../audit/audit.js';
 import type { TenantId } from '../db/scope.js';
 import type { RequestMeta } from '../contract/meta.js';
+import type { IdentityService } from '../identities/service.js';
+import type { ExternalProfile } from '../identities/types.js';
 import { fail } from '../lib/errors.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
 import type { UserService } from '../users/service.js';
@@ -10,7 +12,9 @@ import {
   runSteps,
   type LoginContinuation,
   type LoginFlow,
+  type IdentityProof,
   type LoginInput,
+  type LoginMethod,
   type LoginResult,
   type LoginStage,
   type LoginStep,
@@ -36,6 +40,8 @@ function accountKey(name: string): string {
 export function createLoginFlow(d: {
   steps: readonly LoginStep[];
   users: UserService;
+  /** The tenant's external identities (logins by WeChat or an OAuth provider). */
+  identities: IdentityService;
   audit: Audit;
   tenant?: TenantId;
 }) {
@@ -45,7 +51,10 @@ export function createLoginFlow(d: {
     input: LoginInput,
     meta: RequestMeta,
     user: UserRow | undefined,
-    extra: Pick<LoginFlow, 'continuation'> & { method?: LoginFlow['method'] } = {},
+    extra: Pick<LoginFlow, 'continuation'> & {
+      method?: LoginMethod;
+      identity?: IdentityProof;
+    } = {},
   ): LoginFlow {
     const facts = {
       username: input.username.slice(0, 64),
@@ -66,6 +75,7 @@ export function createLoginFlow(d: {
       },
       facts,
       method: extra.method ?? 'password',
+      identity: extra.identity,
       continuation: extra.continuation,
       user,
       async refuse(reason, code = 'INVALID_CREDENTIALS') {
@@ -89,6 +99,38 @@ export function createLoginFlow(d: {
       return runSteps(steps, flowOf(input, meta, await d.users.byLoginName(input.username)));
     },
     /**
+     * A login by an external identity its provider proved (the caller
+     * exchanged the code): the same pipeline as a password's, whose
+     * credential step is the identity step (login/steps/identity.ts). The
+     * account is looked up first by the identity, then by its WeChat
+     * unionid, so that the guard counts and locks the account as it would
+     * for its password; an identity no user has is counted under
+     * `<provider>:<subject>`.
+     */
+    async loginWithIdentity(
+      p: ExternalProfile,
+      meta: RequestMeta,
+      opts: IdentityLoginOptions,
+    ): Promise<LoginResult> {
+      const row =
+        (await d.identities.find(p.provider, p.subject)) ??
+        (p.unionId ? await d.identities.findByUnion(p.unionId) : undefined);
+      const user = row && (await d.users.byId(row.user_id));
+      const input: LoginInput = {
+        username: user?.username ?? `${p.provider}:${p.subject}`,
+        user_type: opts.user_type,
+        captcha: opts.captcha,
+        mfa_code: opts.mfa_code,
+      };
+      return runSteps(
+        steps,
+        flowOf(input, meta, user, {
+          method: opts.method,
+          identity: { profile: p, create: opts.create },
+        }),
+      );
+    },
+    /**
      * Continues a login that a step interrupted with a challenge (the second
      * factor's ticket): the account is the one the first call established,
      * and the steps run from `r.from` on (after the guard stage, which every
@@ -104,11 +146,25 @@ export function createLoginFlow(d: {
   };
 }
 
+/** How a login by an external identity goes (auth.loginWithIdentity). */
+export interface IdentityLoginOptions {
+  /** Audit `data.method`: `wechat`, `oauth`, … */
+  method: LoginMethod;
+  /** Create a user for an identity no user has yet. */
+  create: boolean;
+  /** The user type the client logs in as (a new user gets it; an existing one must have it). */
+  user_type?: string | undefined;
+  /** The answer to a CAPTCHA_REQUIRED challenge, as in a password login. */
+  captcha?: string | undefined;
+  /** A second-factor code: the login and its second factor in one call. */
+  mfa_code?: string | undefined;
+}
+
 /** What `resume` needs to continue a login (kept by the step that interrupted it, e.g. in a ticket). */
 export interface LoginResumption {
   userId: number;
   input: LoginInput;
-  method: LoginFlow['method'];
+  method: LoginMethod;
   /** The first stage to run again (after the guard): `account`, so the account's state is checked anew. */
   from: LoginStage;
   continuation: LoginContinuation;

@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../audit/audit.js';
 import type { ErrorCode } from '../contract/errors.js';
+import type { ExternalProfile } from '../identities/types.js';
 import type { RequestMeta } from '../contract/meta.js';
 import type { LoginAttempt } from './guard.js';
 import type { AccessClaims } from '../tokens/claims.js';
@@ -40,6 +41,19 @@ export interface LoginContinuation {
 }
 
 /**
+ * How the credential was presented (audit `data.method`): a password in
+ * clear or RSA-encrypted, or an external identity (`wechat`, `oauth`, …).
+ */
+export type LoginMethod = 'password' | 'rsa' | 'wechat' | 'oauth' | (string & Record<never, never>);
+
+/** A login by an external identity that its provider already proved (src/identities/). */
+export interface IdentityProof {
+  readonly profile: ExternalProfile;
+  /** Create a user for an identity no user has (else the login is refused). */
+  readonly create: boolean;
+}
+
+/**
  * One login as it moves through the steps. Each step reads what the earlier
  * ones established and adds its own part; a step ends the flow by throwing a
  * TesseraError (an error such as INVALID_CREDENTIALS, or a challenge such as
@@ -53,7 +67,11 @@ export interface LoginFlow {
   /** Facts every audit row of this attempt carries. */
   readonly facts: Pick<AuditEntry, 'username' | 'ip' | 'userAgent' | 'deviceId'>;
   /** How the credential was presented (audit `data.method`). */
-  method: 'password' | 'rsa';
+  method: LoginMethod;
+  /** Set for a login by an external identity: the identity step is its credential, not a password. */
+  readonly identity?: IdentityProof | undefined;
+  /** The identity step created the user (a first login by that identity). */
+  userCreated?: boolean;
   /** The second factor that completed the login, if any (audit `data.second_factor`). */
   secondFactor?: string;
   /** Set when the flow continues an earlier login (see LoginContinuation). */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../db/types.js';
+import type { LoginMethod } from '../login/pipeline.js';
 
 /**
  * The second factor's tables (migration 0008_mfa). Each has `tenant_id`
@@ -36,7 +37,7 @@ export interface MfaTicketsTable {
   /** The attempt it continues: the name as typed, its user type, how the password came, the device. */
   username: string;
   user_type: string | null;
-  method: 'password' | 'rsa';
+  method: LoginMethod;
   device_id: string | null;
   device_name: string | null;
   failures: number;

@@ -10,6 +10,7 @@ const ORDER = [
   'mfa_recovery_codes',
   'mfa_totp',
   'credential_tokens',
+  'user_identities',
   'oauth_states',
   'oauth_codes',
   'oauth_providers',

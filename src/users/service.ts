@@ -12,7 +12,8 @@ import type { UserRow, UserStore } from './store.js';
 export interface NewUserInput {
   username: string;
   email?: string | null | undefined;
-  password: string;
+  /** null: no usable password (a user created by an external identity, e.g. WeChat). */
+  password: string | null;
   phoneNumber?: string | null | undefined;
   displayName?: string | null | undefined;
   userType?: string | undefined;
@@ -26,6 +27,18 @@ export interface NewUserInput {
 }
 
 const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/**
+ * `users.password_hash` of an account without a password (created by an
+ * external identity): it never verifies, since the hasher accepts argon2 and
+ * bcrypt hashes only, and no hash begins with `!`.
+ */
+const NO_PASSWORD = '!none';
+
+/** Whether the stored hash is a password someone can log in with (not the NO_PASSWORD marker). */
+export function hasUsablePassword(user: Pick<UserRow, 'password_hash'>): boolean {
+  return !user.password_hash.startsWith('!');
+}
 
 function isUniqueViolation(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : '';
@@ -103,7 +116,8 @@ export function createUserService(d: {
   return {
     /**
      * Creates a user; USER_EXISTS when the username or e-mail (in canonical
-     * form) is taken. `within` runs inside the creating transaction (the
+     * form) is taken. A null password makes an account that logs in only
+     * by an external identity (src/identities/). `within` runs inside the creating transaction (the
      * audit row); hashing happens before it, so no transaction waits on it.
      */
     async create(
@@ -111,9 +125,10 @@ export function createUserService(d: {
       within?: (u: Unit, user: UserRow) => Promise<void>,
     ): Promise<UserRow> {
       const v = validated(input);
-      if (!input.trustedPassword) await checkPassword(input.password, v.u.display);
+      const password = input.password;
+      if (password !== null && !input.trustedPassword) await checkPassword(password, v.u.display);
       if (await store.existsKey(v.u.key, v.email?.key ?? null)) fail('USER_EXISTS');
-      const hash = await hasher.hash(input.password);
+      const hash = password === null ? NO_PASSWORD : await hasher.hash(password);
       const now = clock.now();
       try {
         return await inUnit(d.db, async (u) => {

@@ -43,6 +43,8 @@ export function passwordStep(d: PasswordStepDeps): LoginStep {
     name: 'password',
     stage: 'credential',
     async run(flow) {
+      // An external identity is the credential of this login (steps/identity.ts).
+      if (flow.identity) return;
       const password = await resolve(flow);
       const user = flow.user;
       let ok = false;
