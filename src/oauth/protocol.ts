@@ -34,8 +34,12 @@ export function classify(e: unknown): OAuthErrorCode {
     return 'OAUTH_PROVIDER_TIMEOUT';
   if (e instanceof oc.ResponseBodyError && e.error === 'invalid_grant') return 'OAUTH_CODE_REJECTED';
   if (e instanceof oc.AuthorizationResponseError) return 'OAUTH_DENIED';
-  const code = typeof err?.code === 'string' ? err.code : '';
-  if (/JWT|JWS|KEY_SELECTION|ID_TOKEN/.test(code)) return 'OAUTH_ID_TOKEN_INVALID';
+  // openid-client wraps the reason (a failed JWS check is OAUTH_INVALID_RESPONSE whose cause says so).
+  for (let c: unknown = e, i = 0; c instanceof Error && i < 4; c = c.cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && /JWT|JWS|KEY_SELECTION/.test(code)) return 'OAUTH_ID_TOKEN_INVALID';
+    if (/JWT|JWS|ID Token|signature/i.test(c.message)) return 'OAUTH_ID_TOKEN_INVALID';
+  }
   return 'OAUTH_PROVIDER_FAILED';
 }
 
@@ -108,6 +112,10 @@ export function createProtocol(o: { timeoutMs: number }) {
       });
     }
     cfg[oc.customFetch] = fetchFn;
+    // Over TLS from the token endpoint, OIDC Core 3.1.3.7 lets a client skip the ID token's
+    // signature; Tessera checks it against the provider's keys all the same (defence in depth,
+    // and the only check left when allow_http is on).
+    if (def.kind === 'oidc') oc.enableNonRepudiationChecks(cfg);
     return cfg;
   }
 
