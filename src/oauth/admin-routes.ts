@@ -89,7 +89,8 @@ export function oauthAdminRoutes(admin: OAuthAdmin) {
         schema: {
           tags,
           security,
-          summary: 'Remove an identity provider (identities linked through it stay, unusable until it is back)',
+          summary:
+            'Remove an identity provider (identities linked through it stay, unusable until it is back)',
           params: providerParams,
           response: responses({ 200: envelope() }, ['401', '403', '404']),
         },

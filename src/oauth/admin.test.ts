@@ -42,7 +42,10 @@ describe.each(dialects())('identity providers per tenant (%s)', (dialect) => {
       body: { id: 'acme', name: 'Acme', admin_username: 'acme-admin', admin_password: PW },
     });
     expect(r.statusCode, r.body).toBe(201);
-    const l = await t.call('POST', '/api/public/auth/login', { headers: acme, body: { username: 'acme-admin', password: PW } });
+    const l = await t.call('POST', '/api/public/auth/login', {
+      headers: acme,
+      body: { username: 'acme-admin', password: PW },
+    });
     acmeAdmin = l.data.data.access_token;
   }, 60_000);
   afterAll(async () => {
@@ -51,7 +54,11 @@ describe.each(dialects())('identity providers per tenant (%s)', (dialect) => {
   });
 
   it('an admin adds a provider: the answer has no secret, the database holds it sealed', async () => {
-    const r = await t.call('POST', '/api/admin/identity-providers', { token: acmeAdmin, headers: acme, body: def() });
+    const r = await t.call('POST', '/api/admin/identity-providers', {
+      token: acmeAdmin,
+      headers: acme,
+      body: def(),
+    });
     expect(r.statusCode, r.body).toBe(201);
     expect(r.body).not.toContain(SECRET);
     expect(r.data.data).toMatchObject({
@@ -60,15 +67,25 @@ describe.each(dialects())('identity providers per tenant (%s)', (dialect) => {
       source: 'admin',
       callback_url: `${TESSERA}/t/acme/api/public/auth/oauth/acme-gh/callback`,
     });
-    const row = await t.rt.db.kysely.selectFrom('oauth_providers').selectAll().executeTakeFirstOrThrow();
+    const row = await t.rt.db.kysely
+      .selectFrom('oauth_providers')
+      .selectAll()
+      .executeTakeFirstOrThrow();
     expect(row.client_secret.startsWith('tsl1:')).toBe(true);
     expect(JSON.stringify(row)).not.toContain(SECRET);
     expectError(
-      await t.call('POST', '/api/admin/identity-providers', { token: acmeAdmin, headers: acme, body: def() }),
+      await t.call('POST', '/api/admin/identity-providers', {
+        token: acmeAdmin,
+        headers: acme,
+        body: def(),
+      }),
       409,
       'OAUTH_PROVIDER_EXISTS',
     );
-    const list = await t.call('GET', '/api/admin/identity-providers', { token: acmeAdmin, headers: acme });
+    const list = await t.call('GET', '/api/admin/identity-providers', {
+      token: acmeAdmin,
+      headers: acme,
+    });
     expect(list.data.data.items.map((p: { name: string }) => p.name)).toEqual(['acme-gh']);
     expect(list.body).not.toContain(SECRET);
   });
@@ -89,34 +106,73 @@ describe.each(dialects())('identity providers per tenant (%s)', (dialect) => {
     expectError(http, 400, 'VALIDATION_FAILED');
   });
 
-  it("a provider of tenant acme is unknown in the default tenant, and the default admin does not see it", async () => {
-    expectError(await t.call('GET', '/api/public/auth/oauth/acme-gh/start'), 404, 'OAUTH_PROVIDER_UNKNOWN');
+  it('a provider of tenant acme is unknown in the default tenant, and the default admin does not see it', async () => {
+    expectError(
+      await t.call('GET', '/api/public/auth/oauth/acme-gh/start'),
+      404,
+      'OAUTH_PROVIDER_UNKNOWN',
+    );
     const root = await t.adminToken();
     const list = await t.call('GET', '/api/admin/identity-providers', { token: root });
     expect(list.statusCode, list.body).toBe(200);
     expect(list.data.data.items).toEqual([]);
-    expectError(await t.call('GET', '/api/admin/identity-providers/acme-gh', { token: root }), 404, 'OAUTH_PROVIDER_UNKNOWN');
+    expectError(
+      await t.call('GET', '/api/admin/identity-providers/acme-gh', { token: root }),
+      404,
+      'OAUTH_PROVIDER_UNKNOWN',
+    );
     // A user of acme without the permission is refused.
-    await t.call('POST', '/api/public/auth/register', { headers: acme, body: { username: 'amy', password: PW, email: 'amy@example.com' } });
-    const amy = await t.call('POST', '/api/public/auth/login', { headers: acme, body: { username: 'amy', password: PW } });
-    expectError(await t.call('GET', '/api/admin/identity-providers', { token: amy.data.data.access_token, headers: acme }), 403, 'FORBIDDEN');
+    await t.call('POST', '/api/public/auth/register', {
+      headers: acme,
+      body: { username: 'amy', password: PW, email: 'amy@example.com' },
+    });
+    const amy = await t.call('POST', '/api/public/auth/login', {
+      headers: acme,
+      body: { username: 'amy', password: PW },
+    });
+    expectError(
+      await t.call('GET', '/api/admin/identity-providers', {
+        token: amy.data.data.access_token,
+        headers: acme,
+      }),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it("a sign-in through acme's provider at acme's callback, and its state is unknown to the default tenant", async () => {
     const s = await t.call('GET', '/t/acme/api/public/auth/oauth/acme-gh/start');
     expect(s.statusCode, s.body).toBe(302);
     const u = new URL(String(s.headers.location));
-    expect(u.searchParams.get('redirect_uri')).toBe(`${TESSERA}/t/acme/api/public/auth/oauth/acme-gh/callback`);
+    expect(u.searchParams.get('redirect_uri')).toBe(
+      `${TESSERA}/t/acme/api/public/auth/oauth/acme-gh/callback`,
+    );
     const state = u.searchParams.get('state')!;
     // The same state at the default tenant's path: not found there (nor used up by trying).
-    expectError(await t.call('GET', `/api/public/auth/oauth/acme-gh/callback?code=x&state=${state}`), 400, 'OAUTH_STATE_INVALID');
-    const back = landing(await visit(t, `${TESSERA}/t/acme/api/public/auth/oauth/acme-gh/callback?code=x&state=${state}`));
+    expectError(
+      await t.call('GET', `/api/public/auth/oauth/acme-gh/callback?code=x&state=${state}`),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
+    const back = landing(
+      await visit(
+        t,
+        `${TESSERA}/t/acme/api/public/auth/oauth/acme-gh/callback?code=x&state=${state}`,
+      ),
+    );
     const code = back.searchParams.get('code')!;
     // The one-time code belongs to acme too.
-    expectError(await t.call('POST', '/api/public/auth/oauth/token', { body: { code } }), 400, 'OAUTH_CODE_INVALID');
+    expectError(
+      await t.call('POST', '/api/public/auth/oauth/token', { body: { code } }),
+      400,
+      'OAUTH_CODE_INVALID',
+    );
     const r = await t.call('POST', '/t/acme/api/public/auth/oauth/token', { body: { code } });
     expect(r.statusCode, r.body).toBe(200);
-    const me = await t.call('GET', '/api/public/auth/me', { token: r.data.data.access_token, headers: acme });
+    const me = await t.call('GET', '/api/public/auth/me', {
+      token: r.data.data.access_token,
+      headers: acme,
+    });
     expect(me.statusCode, me.body).toBe(200);
   });
 
@@ -129,13 +185,27 @@ describe.each(dialects())('identity providers per tenant (%s)', (dialect) => {
     });
     expect(up.statusCode, up.body).toBe(200);
     expect(up.data.data).toMatchObject({ display_name: 'Acme GitHub', has_client_secret: true });
-    const row = await t.rt.db.kysely.selectFrom('oauth_providers').selectAll().executeTakeFirstOrThrow();
+    const row = await t.rt.db.kysely
+      .selectFrom('oauth_providers')
+      .selectAll()
+      .executeTakeFirstOrThrow();
     expect(row.client_secret.startsWith('tsl1:')).toBe(true);
-    const del = await t.call('DELETE', '/api/admin/identity-providers/acme-gh', { token: acmeAdmin, headers: acme });
+    const del = await t.call('DELETE', '/api/admin/identity-providers/acme-gh', {
+      token: acmeAdmin,
+      headers: acme,
+    });
     expect(del.statusCode, del.body).toBe(200);
-    expectError(await t.call('GET', '/t/acme/api/public/auth/oauth/acme-gh/start'), 404, 'OAUTH_PROVIDER_UNKNOWN');
+    expectError(
+      await t.call('GET', '/t/acme/api/public/auth/oauth/acme-gh/start'),
+      404,
+      'OAUTH_PROVIDER_UNKNOWN',
+    );
     await t.rt.audit.flush();
-    const audit = await t.rt.db.kysely.selectFrom('audit_events').select('event').where('event', 'like', 'admin.identity_provider.%').execute();
+    const audit = await t.rt.db.kysely
+      .selectFrom('audit_events')
+      .select('event')
+      .where('event', 'like', 'admin.identity_provider.%')
+      .execute();
     expect(audit.map((a) => a.event).sort()).toEqual([
       'admin.identity_provider.create',
       'admin.identity_provider.delete',

@@ -3,7 +3,12 @@ import { inUnit, type Unit } from '../db/unit.js';
 import type { Core } from '../feature/contract.js';
 import { fail } from '../lib/errors.js';
 import type { AccessClaims } from '../tokens/claims.js';
-import { DefinitionError, parseDefinition, publicDefinition, type ProviderDef } from './definition.js';
+import {
+  DefinitionError,
+  parseDefinition,
+  publicDefinition,
+  type ProviderDef,
+} from './definition.js';
 import type { OAuthService } from './service.js';
 
 /**
@@ -71,7 +76,9 @@ export function createOAuthAdmin(core: Core, oauth: OAuthService, configured: Re
     },
     async update(tenant: TenantId, name: string, raw: Record<string, unknown>, by: AccessClaims) {
       if (isConfigured(tenant, name))
-        fail('VALIDATION_FAILED', { detail: 'this provider is configured by TESSERA_OAUTH_PROVIDERS' });
+        fail('VALIDATION_FAILED', {
+          detail: 'this provider is configured by TESSERA_OAUTH_PROVIDERS',
+        });
       const store = oauth.storeOf(tenant);
       const had = await store.provider(name);
       if (!had) fail('OAUTH_PROVIDER_UNKNOWN');
@@ -84,7 +91,9 @@ export function createOAuthAdmin(core: Core, oauth: OAuthService, configured: Re
     },
     async remove(tenant: TenantId, name: string, by: AccessClaims) {
       if (isConfigured(tenant, name))
-        fail('VALIDATION_FAILED', { detail: 'this provider is configured by TESSERA_OAUTH_PROVIDERS' });
+        fail('VALIDATION_FAILED', {
+          detail: 'this provider is configured by TESSERA_OAUTH_PROVIDERS',
+        });
       const store = oauth.storeOf(tenant);
       await change(tenant, by, 'admin.identity_provider.delete', name, (u) =>
         store.deleteProvider(name, u.tx),

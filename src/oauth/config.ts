@@ -29,7 +29,7 @@ export const OAUTH_FIELDS = {
     kind: int(500, 30_000),
     default: 5000,
     example: '5000',
-    doc: "How long a call to an identity provider (discovery, token, userinfo) may take before the login answers OAUTH_PROVIDER_TIMEOUT.",
+    doc: 'How long a call to an identity provider (discovery, token, userinfo) may take before the login answers OAUTH_PROVIDER_TIMEOUT.',
   },
   oauthStateTtl: {
     env: 'TESSERA_OAUTH_STATE_TTL_SECONDS',

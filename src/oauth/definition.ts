@@ -150,20 +150,28 @@ export function parseDefinition(raw: unknown, production: boolean): ProviderDef 
   if (!def.client_id) throw new DefinitionError(`${name}: client_id is required`);
   if (kind === 'oidc' && !def.issuer)
     throw new DefinitionError(`${name}: an OpenID Connect provider needs its issuer`);
-  if (kind === 'oauth2' && (!def.authorization_endpoint || !def.token_endpoint || !def.userinfo_endpoint))
+  if (
+    kind === 'oauth2' &&
+    (!def.authorization_endpoint || !def.token_endpoint || !def.userinfo_endpoint)
+  )
     throw new DefinitionError(
       `${name}: an OAuth 2.0 provider needs authorization_endpoint, token_endpoint and userinfo_endpoint`,
     );
   if (kind === 'wechat' && !def.client_secret)
     throw new DefinitionError(`${name}: WeChat needs client_secret (the AppSecret)`);
   if (o.scopes !== undefined) {
-    if (!Array.isArray(o.scopes) || o.scopes.some((s) => typeof s !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(s)))
+    if (
+      !Array.isArray(o.scopes) ||
+      o.scopes.some((s) => typeof s !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(s))
+    )
       throw new DefinitionError(`${name}: scopes is a list of scope names`);
     def.scopes = o.scopes as string[];
   }
   if (o.claims !== undefined) {
     if (!o.claims || typeof o.claims !== 'object')
-      throw new DefinitionError(`${name}: claims maps subject, email, email_verified, name, username to fields`);
+      throw new DefinitionError(
+        `${name}: claims maps subject, email, email_verified, name, username to fields`,
+      );
     for (const [k, v] of Object.entries(o.claims)) {
       if (!(k in def.claims) || typeof v !== 'string' || v.length > 64)
         throw new DefinitionError(`${name}: claims.${k} is not a claim Tessera maps`);
@@ -171,7 +179,9 @@ export function parseDefinition(raw: unknown, production: boolean): ProviderDef 
     }
   }
   if (!Array.isArray(o.return_urls) || o.return_urls.length === 0 || o.return_urls.length > 20)
-    throw new DefinitionError(`${name}: return_urls lists the application URLs (1-20) a login returns to`);
+    throw new DefinitionError(
+      `${name}: return_urls lists the application URLs (1-20) a login returns to`,
+    );
   for (const r of o.return_urls as unknown[]) {
     if (typeof r !== 'string') throw new DefinitionError(`${name}: return_urls are URLs`);
     let u: URL;

@@ -10,7 +10,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { expectError } from '../test-support/auth-helpers.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-import { APP, TESSERA, landing, start, startFakes, userCount, visit } from './oauth.test-support.js';
+import {
+  APP,
+  TESSERA,
+  landing,
+  start,
+  startFakes,
+  userCount,
+  visit,
+} from './oauth.test-support.js';
 
 describe('external sign-in: bad input and faults', () => {
   let t: TestServer;
@@ -22,10 +30,14 @@ describe('external sign-in: bad input and faults', () => {
     const u = new URL(await start(t, provider));
     fakes.state.nonce = u.searchParams.get('nonce') ?? '';
     const state = u.searchParams.get('state')!;
-    return { state, callback: `${TESSERA}/api/public/auth/oauth/${provider}/callback?code=c-${Math.random()}&state=${state}` };
+    return {
+      state,
+      callback: `${TESSERA}/api/public/auth/oauth/${provider}/callback?code=c-${Math.random()}&state=${state}`,
+    };
   }
   const errorOf = async (url: string) => landing(await visit(t, url)).searchParams.get('error');
-  const exchange = (code: string) => t.call('POST', '/api/public/auth/oauth/token', { body: { code } });
+  const exchange = (code: string) =>
+    t.call('POST', '/api/public/auth/oauth/token', { body: { code } });
 
   beforeAll(async () => {
     fakes = await startFakes();
@@ -70,14 +82,30 @@ describe('external sign-in: bad input and faults', () => {
     expect(r.statusCode, r.body).toBe(200);
   });
 
-  it('a forged state, a missing one, another provider\'s: 400 OAUTH_STATE_INVALID in the envelope', async () => {
+  it("a forged state, a missing one, another provider's: 400 OAUTH_STATE_INVALID in the envelope", async () => {
     const n = await userCount(t);
-    expectError(await t.call('GET', '/api/public/auth/oauth/fake/callback?code=x&state=forged'), 400, 'OAUTH_STATE_INVALID');
-    expectError(await t.call('GET', '/api/public/auth/oauth/fake/callback?code=x'), 400, 'OAUTH_STATE_INVALID');
+    expectError(
+      await t.call('GET', '/api/public/auth/oauth/fake/callback?code=x&state=forged'),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
+    expectError(
+      await t.call('GET', '/api/public/auth/oauth/fake/callback?code=x'),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
     const { state } = await begin('other');
-    expectError(await t.call('GET', `/api/public/auth/oauth/fake/callback?code=x&state=${state}`), 400, 'OAUTH_STATE_INVALID');
+    expectError(
+      await t.call('GET', `/api/public/auth/oauth/fake/callback?code=x&state=${state}`),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
     // Used by that wrong attempt: it does not work at its own provider either.
-    expectError(await t.call('GET', `/api/public/auth/oauth/other/callback?code=x&state=${state}`), 400, 'OAUTH_STATE_INVALID');
+    expectError(
+      await t.call('GET', `/api/public/auth/oauth/other/callback?code=x&state=${state}`),
+      400,
+      'OAUTH_STATE_INVALID',
+    );
     expect(await userCount(t)).toBe(n);
   });
 
@@ -129,7 +157,11 @@ describe('external sign-in: bad input and faults', () => {
     expect(await errorOf(b.callback)).toBe('OAUTH_CODE_REJECTED');
     fakes.state.mode = 'ok';
     b = await begin();
-    expect(await errorOf(`${TESSERA}/api/public/auth/oauth/fake/callback?error=access_denied&state=${b.state}`)).toBe('OAUTH_DENIED');
+    expect(
+      await errorOf(
+        `${TESSERA}/api/public/auth/oauth/fake/callback?error=access_denied&state=${b.state}`,
+      ),
+    ).toBe('OAUTH_DENIED');
   });
 
   it('the one-time code works once, and not after its 60 s', async () => {
@@ -149,10 +181,28 @@ describe('external sign-in: bad input and faults', () => {
   });
 
   it('malformed input is a 400, never a 500', async () => {
-    expectError(await t.call('POST', '/api/public/auth/oauth/token', { body: {} }), 400, 'VALIDATION_FAILED');
-    expectError(await t.call('POST', '/api/public/auth/oauth/token', { body: { code: 'x'.repeat(500) } }), 400, 'VALIDATION_FAILED');
-    expectError(await t.call('GET', `/api/public/auth/oauth/fake/callback?state=${'s'.repeat(500)}`), 400, 'VALIDATION_FAILED');
+    expectError(
+      await t.call('POST', '/api/public/auth/oauth/token', { body: {} }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await t.call('POST', '/api/public/auth/oauth/token', { body: { code: 'x'.repeat(500) } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await t.call('GET', `/api/public/auth/oauth/fake/callback?state=${'s'.repeat(500)}`),
+      400,
+      'VALIDATION_FAILED',
+    );
     expectError(await t.call('GET', '/api/public/auth/oauth/BAD!/start'), 400, 'VALIDATION_FAILED');
-    expectError(await t.call('POST', '/api/public/auth/oauth/link/confirm', { body: { link_ticket: 'nope', password: 'x' } }), 400, 'IDENTITY_LINK_TICKET_INVALID');
+    expectError(
+      await t.call('POST', '/api/public/auth/oauth/link/confirm', {
+        body: { link_ticket: 'nope', password: 'x' },
+      }),
+      400,
+      'IDENTITY_LINK_TICKET_INVALID',
+    );
   });
 });

@@ -35,28 +35,37 @@ export interface Account {
  * with PKCE required, its interaction finished programmatically as the
  * account the test names.
  */
-export async function startOidcProvider(o: { clientId: string; secret: string; redirectUris: string[] }) {
+export async function startOidcProvider(o: {
+  clientId: string;
+  secret: string;
+  redirectUris: string[];
+}) {
   const accounts = new Map<string, Account>();
   let current = '';
-  let provider: Provider | undefined;
+  const holder: { provider?: Provider } = {};
   const { server, base } = await listen((req, res) => {
     void (async () => {
       if (req.url?.startsWith('/interaction/')) {
-        const p = provider!;
+        const p = holder.provider!;
         const details = await p.interactionDetails(req, res);
         const grant = new p.Grant({ accountId: current, clientId: o.clientId });
         grant.addOIDCScope(String(details.params.scope ?? 'openid'));
         const grantId = await grant.save();
-        await p.interactionFinished(req, res, { login: { accountId: current }, consent: { grantId } }, { mergeWithLastSubmission: false });
+        await p.interactionFinished(
+          req,
+          res,
+          { login: { accountId: current }, consent: { grantId } },
+          { mergeWithLastSubmission: false },
+        );
         return;
       }
-      provider!.callback()(req, res);
+      void holder.provider!.callback()(req, res);
     })().catch((e: unknown) => {
       res.statusCode = 500;
       res.end(String(e));
     });
   });
-  provider = new Provider(base, {
+  holder.provider = new Provider(base, {
     clients: [
       {
         client_id: o.clientId,
@@ -69,7 +78,11 @@ export async function startOidcProvider(o: { clientId: string; secret: string; r
     ],
     pkce: { required: () => true },
     cookies: { keys: ['a-test-cookie-key'] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'preferred_username'],
+    },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
     findAccount: (_ctx, sub) => {
@@ -143,7 +156,11 @@ export async function startFakes() {
       for await (const chunk of req) body += String(chunk);
       const form = new URLSearchParams(body);
       if (state.mode === 'slow') await new Promise((r) => setTimeout(r, 1500));
-      if (state.mode === '500' && !url.pathname.includes('well-known') && !url.pathname.endsWith('jwks'))
+      if (
+        state.mode === '500' &&
+        !url.pathname.includes('well-known') &&
+        !url.pathname.endsWith('jwks')
+      )
         return json(res, 500, { message: 'oops' });
       switch (url.pathname) {
         case '/oidc/.well-known/openid-configuration':
@@ -164,16 +181,27 @@ export async function startFakes() {
           const idToken = await new SignJWT({ ...state.oidc, nonce: state.nonce })
             .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
             .setIssuer(`${base}/oidc`)
-            .setAudience(state.mode === 'wrong-aud' ? 'someone-else' : (form.get('client_id') ?? ''))
+            .setAudience(
+              state.mode === 'wrong-aud' ? 'someone-else' : (form.get('client_id') ?? ''),
+            )
             .setSubject(state.oidc.sub)
             .setIssuedAt(now)
             .setExpirationTime(now + 300)
             .sign(state.mode === 'wrong-key' ? bad.privateKey : good.privateKey);
-          return json(res, 200, { access_token: 'at', token_type: 'Bearer', expires_in: 300, id_token: idToken });
+          return json(res, 200, {
+            access_token: 'at',
+            token_type: 'Bearer',
+            expires_in: 300,
+            id_token: idToken,
+          });
         }
         case '/gh/login/oauth/access_token':
           if (state.mode === 'invalid_grant') return json(res, 400, { error: 'invalid_grant' });
-          return json(res, 200, { access_token: 'gho_x', token_type: 'bearer', scope: 'read:user' });
+          return json(res, 200, {
+            access_token: 'gho_x',
+            token_type: 'bearer',
+            scope: 'read:user',
+          });
         case '/gh/user':
           return req.headers.authorization === 'Bearer gho_x'
             ? json(res, 200, state.github)
@@ -182,10 +210,18 @@ export async function startFakes() {
           return json(res, 200, state.githubEmails);
         case '/wx/sns/oauth2/access_token': {
           const code = url.searchParams.get('code') ?? '';
-          if (state.wechatCodes.has(code)) return json(res, 200, { errcode: 40163, errmsg: 'code been used' });
+          if (state.wechatCodes.has(code))
+            return json(res, 200, { errcode: 40163, errmsg: 'code been used' });
           state.wechatCodes.add(code);
-          if (url.searchParams.get('secret') !== 'wx-secret') return json(res, 200, { errcode: 40125, errmsg: 'invalid appsecret' });
-          return json(res, 200, { access_token: 'wx-at', expires_in: 7200, openid: state.wechat.openid, unionid: state.wechat.unionid, scope: 'snsapi_login' });
+          if (url.searchParams.get('secret') !== 'wx-secret')
+            return json(res, 200, { errcode: 40125, errmsg: 'invalid appsecret' });
+          return json(res, 200, {
+            access_token: 'wx-at',
+            expires_in: 7200,
+            openid: state.wechat.openid,
+            unionid: state.wechat.unionid,
+            scope: 'snsapi_login',
+          });
         }
         case '/wx/sns/userinfo':
           return json(res, 200, { ...state.wechat, sex: 0 });
@@ -207,19 +243,31 @@ export async function visit(t: TestServer, url: string, headers: Record<string, 
 }
 
 /** Starts a sign-in at `provider`: the provider URL Tessera redirects to. */
-export async function start(t: TestServer, provider: string, query = '', headers: Record<string, string> = {}) {
+export async function start(
+  t: TestServer,
+  provider: string,
+  query = '',
+  headers: Record<string, string> = {},
+) {
   const r = await t.call('GET', `/api/public/auth/oauth/${provider}/start${query}`, { headers });
   expect(r.statusCode, r.body).toBe(302);
   return r.headers.location as string;
 }
 
 /** Where the callback sent the browser, as a URL. */
-export function landing(r: { statusCode: number; headers: Record<string, unknown>; body: string }): URL {
+export function landing(r: {
+  statusCode: number;
+  headers: Record<string, unknown>;
+  body: string;
+}): URL {
   expect(r.statusCode, r.body).toBe(302);
   return new URL(String(r.headers.location));
 }
 
 export async function userCount(t: TestServer): Promise<number> {
-  const r = await t.rt.db.kysely.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await t.rt.db.kysely
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

@@ -11,7 +11,15 @@ import { totpCode } from '../mfa/codes.js';
 import { enrolled, PW } from '../mfa/mfa.test-support.js';
 import { expectError } from '../test-support/auth-helpers.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
-import { APP, TESSERA, landing, start, startOidcProvider, userCount, visit } from './oauth.test-support.js';
+import {
+  APP,
+  TESSERA,
+  landing,
+  start,
+  startOidcProvider,
+  userCount,
+  visit,
+} from './oauth.test-support.js';
 
 const CALLBACK = `${TESSERA}/api/public/auth/oauth/idp/callback`;
 
@@ -27,7 +35,8 @@ describe('OpenID Connect sign-in against a real provider', () => {
     expect(cb.startsWith(CALLBACK)).toBe(true);
     return landing(await visit(t, cb));
   }
-  const exchange = (code: string) => t.call('POST', '/api/public/auth/oauth/token', { body: { code } });
+  const exchange = (code: string) =>
+    t.call('POST', '/api/public/auth/oauth/token', { body: { code } });
   async function signIn(sub: string) {
     const back = await roundTrip(sub);
     expect(back.origin + back.pathname).toBe(APP);
@@ -37,7 +46,11 @@ describe('OpenID Connect sign-in against a real provider', () => {
     Number(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub);
 
   beforeAll(async () => {
-    idp = await startOidcProvider({ clientId: 'tessera', secret: 'idp-secret', redirectUris: [CALLBACK] });
+    idp = await startOidcProvider({
+      clientId: 'tessera',
+      secret: 'idp-secret',
+      redirectUris: [CALLBACK],
+    });
     t = await createTestServer({
       clock,
       config: {
@@ -77,17 +90,40 @@ describe('OpenID Connect sign-in against a real provider', () => {
   });
 
   it('refuses a return URL the provider does not list, and an unknown provider', async () => {
-    const r = await t.call('GET', `/api/public/auth/oauth/idp/start?return_to=${encodeURIComponent('https://evil.example.com/')}`);
+    const r = await t.call(
+      'GET',
+      `/api/public/auth/oauth/idp/start?return_to=${encodeURIComponent('https://evil.example.com/')}`,
+    );
     expectError(r, 400, 'OAUTH_RETURN_URL_INVALID');
-    const prefix = await t.call('GET', `/api/public/auth/oauth/idp/start?return_to=${encodeURIComponent(APP + '/x')}`);
+    const prefix = await t.call(
+      'GET',
+      `/api/public/auth/oauth/idp/start?return_to=${encodeURIComponent(APP + '/x')}`,
+    );
     expectError(prefix, 400, 'OAUTH_RETURN_URL_INVALID');
-    expectError(await t.call('GET', '/api/public/auth/oauth/nope/start'), 404, 'OAUTH_PROVIDER_UNKNOWN');
+    expectError(
+      await t.call('GET', '/api/public/auth/oauth/nope/start'),
+      404,
+      'OAUTH_PROVIDER_UNKNOWN',
+    );
   });
 
   it('a new user: one-time code in the redirect (never a token), exchanged for the token pair', async () => {
-    idp.accounts.set('new-1', { sub: 'new-1', email: 'nina@example.com', email_verified: true, name: 'Nina', preferred_username: 'nina' });
+    idp.accounts.set('new-1', {
+      sub: 'new-1',
+      email: 'nina@example.com',
+      email_verified: true,
+      name: 'Nina',
+      preferred_username: 'nina',
+    });
     const before = await userCount(t);
-    const back = await roundTrip('new-1', await start(t, 'idp', `?state=s1&return_to=${encodeURIComponent('https://app.example.com/other')}`));
+    const back = await roundTrip(
+      'new-1',
+      await start(
+        t,
+        'idp',
+        `?state=s1&return_to=${encodeURIComponent('https://app.example.com/other')}`,
+      ),
+    );
     expect(back.href.startsWith('https://app.example.com/other?')).toBe(true);
     expect(back.searchParams.get('state')).toBe('s1');
     expect([...back.searchParams.keys()].sort()).toEqual(['code', 'state']);
@@ -98,7 +134,11 @@ describe('OpenID Connect sign-in against a real provider', () => {
     const me = await t.call('GET', '/api/public/auth/me', { token: r.data.data.access_token });
     expect(me.statusCode).toBe(200);
     await t.rt.audit.flush();
-    const rows = await t.rt.db.kysely.selectFrom('audit_events').selectAll().where('event', '=', 'login.success').execute();
+    const rows = await t.rt.db.kysely
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('event', '=', 'login.success')
+      .execute();
     expect(rows.some((x) => String(x.data).includes('oauth:idp'))).toBe(true);
   });
 
@@ -123,7 +163,9 @@ describe('OpenID Connect sign-in against a real provider', () => {
     const ticket = r.data.data.link_ticket as string;
     expect(r.data.data.expires_in).toBe(300);
     const confirm = (password: string) =>
-      t.call('POST', '/api/public/auth/oauth/link/confirm', { body: { link_ticket: ticket, password } });
+      t.call('POST', '/api/public/auth/oauth/link/confirm', {
+        body: { link_ticket: ticket, password },
+      });
     expectError(await confirm('not-the-password'), 401, 'INVALID_CREDENTIALS');
     const ok = await confirm(PW);
     expect(ok.statusCode, ok.body).toBe(200);
@@ -144,7 +186,11 @@ describe('OpenID Connect sign-in against a real provider', () => {
     expect(r.statusCode, r.body).toBe(200);
     const id = subOf(r.data.data.access_token);
     expect(id).not.toBe(subOf(dave.access_token));
-    const u = await t.rt.db.kysely.selectFrom('users').select('email').where('id', '=', id).executeTakeFirstOrThrow();
+    const u = await t.rt.db.kysely
+      .selectFrom('users')
+      .select('email')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(u.email).toBeNull();
   });
 
@@ -158,13 +204,18 @@ describe('OpenID Connect sign-in against a real provider', () => {
     expect(back.searchParams.get('linked')).toBe('idp');
     const list = await t.call('GET', '/api/auth/identities', { token });
     expect(list.statusCode, list.body).toBe(200);
-    expect(list.data.data.items).toMatchObject([{ provider: 'oauth:idp', provider_name: 'idp', subject: 'e-1' }]);
+    expect(list.data.data.items).toMatchObject([
+      { provider: 'oauth:idp', provider_name: 'idp', subject: 'e-1' },
+    ]);
     const viaIdp = await signIn('e-1');
     expect(subOf(viaIdp.data.data.access_token)).toBe(subOf(token));
     // Another user cannot bind the same identity.
     await t.register('fred', PW, 'fred@example.com');
     const fred = await t.login('fred', PW);
-    const bind2 = await t.call('POST', '/api/auth/identities/idp', { token: fred.access_token, body: {} });
+    const bind2 = await t.call('POST', '/api/auth/identities/idp', {
+      token: fred.access_token,
+      body: {},
+    });
     const taken = await roundTrip('e-1', bind2.data.data.authorization_url);
     expect(taken.searchParams.get('error')).toBe('IDENTITY_IN_USE');
     const del = await t.call('DELETE', '/api/auth/identities/idp', { token });
@@ -173,7 +224,9 @@ describe('OpenID Connect sign-in against a real provider', () => {
     // A user created by the provider has no password: its identity is its last way in.
     idp.accounts.set('only-1', { sub: 'only-1' });
     const only = await signIn('only-1');
-    const last = await t.call('DELETE', '/api/auth/identities/idp', { token: only.data.data.access_token });
+    const last = await t.call('DELETE', '/api/auth/identities/idp', {
+      token: only.data.data.access_token,
+    });
     expectError(last, 409, 'LAST_LOGIN_METHOD');
     expectError(await t.call('GET', '/api/auth/identities'), 401, 'TOKEN_MISSING');
   });
@@ -182,7 +235,9 @@ describe('OpenID Connect sign-in against a real provider', () => {
     const { secret, token } = await enrolled(t, clock, 'gina');
     const bind = await t.call('POST', '/api/auth/identities/idp', { token, body: {} });
     idp.accounts.set('g-1', { sub: 'g-1' });
-    expect((await roundTrip('g-1', bind.data.data.authorization_url)).searchParams.get('linked')).toBe('idp');
+    expect(
+      (await roundTrip('g-1', bind.data.data.authorization_url)).searchParams.get('linked'),
+    ).toBe('idp');
     const r = await signIn('g-1');
     expectError(r, 401, 'MFA_REQUIRED');
     const v = await t.call('POST', '/api/public/auth/mfa/verify', {

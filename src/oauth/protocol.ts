@@ -32,12 +32,14 @@ export function classify(e: unknown): OAuthErrorCode {
   const err = e as { name?: string; code?: string; error?: string; cause?: unknown };
   if (err?.name === 'TimeoutError' || (err?.cause as { name?: string })?.name === 'TimeoutError')
     return 'OAUTH_PROVIDER_TIMEOUT';
-  if (e instanceof oc.ResponseBodyError && e.error === 'invalid_grant') return 'OAUTH_CODE_REJECTED';
+  if (e instanceof oc.ResponseBodyError && e.error === 'invalid_grant')
+    return 'OAUTH_CODE_REJECTED';
   if (e instanceof oc.AuthorizationResponseError) return 'OAUTH_DENIED';
   // openid-client wraps the reason (a failed JWS check is OAUTH_INVALID_RESPONSE whose cause says so).
   for (let c: unknown = e, i = 0; c instanceof Error && i < 4; c = c.cause, i++) {
     const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string' && /JWT|JWS|KEY_SELECTION/.test(code)) return 'OAUTH_ID_TOKEN_INVALID';
+    if (typeof code === 'string' && /JWT|JWS|KEY_SELECTION/.test(code))
+      return 'OAUTH_ID_TOKEN_INVALID';
     if (/JWT|JWS|ID Token|signature/i.test(c.message)) return 'OAUTH_ID_TOKEN_INVALID';
   }
   return 'OAUTH_PROVIDER_FAILED';
@@ -151,7 +153,8 @@ export function createProtocol(o: { timeoutMs: number }) {
         });
         if (def.kind === 'oidc') {
           const claims = tokens.claims() as Record<string, unknown>;
-          const needMore = claims[def.claims.email] === undefined || claims[def.claims.name] === undefined;
+          const needMore =
+            claims[def.claims.email] === undefined || claims[def.claims.name] === undefined;
           if (needMore && cfg.serverMetadata().userinfo_endpoint) {
             const info = await oc.fetchUserInfo(cfg, tokens.access_token, String(claims.sub));
             // The ID token's subject is the verified one; userinfo only adds profile fields.
@@ -168,7 +171,11 @@ export function createProtocol(o: { timeoutMs: number }) {
                 (e) => e.primary === true && e.verified === true && typeof e.email === 'string',
               )
             : undefined;
-          if (best) Object.assign(profile, { email: String(best.email).toLowerCase(), emailVerified: true });
+          if (best)
+            Object.assign(profile, {
+              email: String(best.email).toLowerCase(),
+              emailVerified: true,
+            });
         }
         return profile;
       } catch (e) {
@@ -179,7 +186,14 @@ export function createProtocol(o: { timeoutMs: number }) {
 }
 
 async function resource(cfg: oc.Configuration, token: string, url: string): Promise<unknown> {
-  const res = await oc.fetchProtectedResource(cfg, token, new URL(url), 'GET', undefined, new Headers({ accept: 'application/json' }));
+  const res = await oc.fetchProtectedResource(
+    cfg,
+    token,
+    new URL(url),
+    'GET',
+    undefined,
+    new Headers({ accept: 'application/json' }),
+  );
   if (!res.ok) fail('OAUTH_PROVIDER_FAILED');
   return readJson(res);
 }

@@ -57,7 +57,8 @@ export function oauthRoutes(oauth: OAuthService) {
       {
         schema: {
           tags,
-          summary: 'Start a sign-in at a provider: 302 to it (authorization code, PKCE S256, state, nonce)',
+          summary:
+            'Start a sign-in at a provider: 302 to it (authorization code, PKCE S256, state, nonce)',
           params: providerParams,
           querystring: startQuery,
           response: responses(redirect, ['404', '502', '504']),
@@ -87,7 +88,12 @@ export function oauthRoutes(oauth: OAuthService) {
         },
       },
       async (req, reply) => {
-        const url = await oauth.callback(req.tenantServices, req.params.provider, req.query, requestMeta(req));
+        const url = await oauth.callback(
+          req.tenantServices,
+          req.params.provider,
+          req.query,
+          requestMeta(req),
+        );
         return reply.redirect(url, 302);
       },
     );
@@ -100,11 +106,22 @@ export function oauthRoutes(oauth: OAuthService) {
           summary:
             'Exchange the one-time code of the return URL for the login token pair (or a challenge: MFA_REQUIRED, IDENTITY_CONFIRM_REQUIRED)',
           body: tokenBody,
-          response: responses({ 200: envelope(tokenPair) }, ['401', '403', '409', '423', '429', '503']),
+          response: responses({ 200: envelope(tokenPair) }, [
+            '401',
+            '403',
+            '409',
+            '423',
+            '429',
+            '503',
+          ]),
         },
       },
       async (req, reply) => {
-        const r = await oauth.exchange(req.tenantServices, req.body.code, requestMeta(req, req.body));
+        const r = await oauth.exchange(
+          req.tenantServices,
+          req.body.code,
+          requestMeta(req, req.body),
+        );
         return ok(req, reply, r.tokens, { message: 'LOGIN' });
       },
     );
@@ -119,7 +136,14 @@ export function oauthRoutes(oauth: OAuthService) {
           summary:
             "Complete IDENTITY_CONFIRM_REQUIRED: the existing account's password (and code) links the identity and logs in",
           body: confirmBody,
-          response: responses({ 200: envelope(tokenPair) }, ['401', '403', '409', '423', '429', '503']),
+          response: responses({ 200: envelope(tokenPair) }, [
+            '401',
+            '403',
+            '409',
+            '423',
+            '429',
+            '503',
+          ]),
         },
       },
       async (req, reply) => {
@@ -139,7 +163,8 @@ export function oauthRoutes(oauth: OAuthService) {
           response: responses({ 200: envelope(identitiesData) }, ['401']),
         },
       },
-      async (req, reply) => ok(req, reply, { items: await oauth.list(req.tenantServices, me(req)) }),
+      async (req, reply) =>
+        ok(req, reply, { items: await oauth.list(req.tenantServices, me(req)) }),
     );
 
     app.post<{ Params: { provider: string }; Body: Start | undefined }>(
@@ -149,7 +174,8 @@ export function oauthRoutes(oauth: OAuthService) {
         schema: {
           tags,
           security,
-          summary: 'Bind a provider: the URL to send the browser to (the callback links it to the caller)',
+          summary:
+            'Bind a provider: the URL to send the browser to (the callback links it to the caller)',
           params: providerParams,
           body: bindBody,
           response: responses({ 200: envelope(bindData) }, ['401', '404', '502', '504']),

@@ -1,6 +1,9 @@
 /** JSON schemas of the external providers' routes (they also generate /openapi.json). */
 const str = (max: number, extra: object = {}) => ({ type: 'string', maxLength: max, ...extra });
-const name = str(32, { pattern: '^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$', description: 'The provider name' });
+const name = str(32, {
+  pattern: '^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$',
+  description: 'The provider name',
+});
 
 export const providerParams = {
   type: 'object',
@@ -12,8 +15,12 @@ export const startQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    return_to: str(2048, { description: "One of the provider's return URLs (exact); default the first" }),
-    state: str(256, { description: "The application's own value, echoed back on its return URL as `state`" }),
+    return_to: str(2048, {
+      description: "One of the provider's return URLs (exact); default the first",
+    }),
+    state: str(256, {
+      description: "The application's own value, echoed back on its return URL as `state`",
+    }),
   },
 };
 
@@ -49,7 +56,10 @@ export const confirmBody = {
   required: ['link_ticket', 'password'],
   additionalProperties: false,
   properties: {
-    link_ticket: str(128, { minLength: 1, description: 'The ticket of the IDENTITY_CONFIRM_REQUIRED answer' }),
+    link_ticket: str(128, {
+      minLength: 1,
+      description: 'The ticket of the IDENTITY_CONFIRM_REQUIRED answer',
+    }),
     password: str(1024, { minLength: 1, description: "The existing account's password" }),
     mfa_code: str(32, { description: 'Its second-factor code, if it has one' }),
     captcha: str(8192),
@@ -79,7 +89,10 @@ export const identitiesData = {
       items: {
         type: 'object',
         properties: {
-          provider: { type: 'string', description: "Stored key: 'oauth:<name>', 'wechat-web:<appid>', 'wechat-mp:<appid>'" },
+          provider: {
+            type: 'string',
+            description: "Stored key: 'oauth:<name>', 'wechat-web:<appid>', 'wechat-mp:<appid>'",
+          },
           provider_name: { ...nullableStr, description: 'The configured provider it came through' },
           subject: { type: 'string' },
           email: nullableStr,
@@ -140,7 +153,10 @@ export const definitionBody = {
   type: 'object',
   required: ['name', 'client_id', 'return_urls'],
   additionalProperties: false,
-  properties: { ...definitionProps, client_secret: str(1024, { description: 'Sealed at rest; never answered' }) },
+  properties: {
+    ...definitionProps,
+    client_secret: str(1024, { description: 'Sealed at rest; never answered' }),
+  },
 };
 
 export const definitionUpdateBody = {

@@ -28,7 +28,11 @@ function appUrl(returnUrl: string, params: Record<string, string | null>): strin
  * (`auth.loginWithIdentity`), the confirmation a verified e-mail of an
  * existing account asks for, and account linking.
  */
-export function createOAuthService(d: { core: Core; protocol: Protocol; envProviders: ProviderDef[] }) {
+export function createOAuthService(d: {
+  core: Core;
+  protocol: Protocol;
+  envProviders: ProviderDef[];
+}) {
   const { core, protocol } = d;
   const cfg = core.config;
   const stores = new Map<TenantId, OAuthStore>();
@@ -54,7 +58,9 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
 
   async function providers(tenant: TenantId): Promise<ProviderDef[]> {
     const db = await storeOf(tenant).providers();
-    return tenant === DEFAULT_TENANT ? [...d.envProviders, ...db.filter((p) => !envByName.has(p.name))] : db;
+    return tenant === DEFAULT_TENANT
+      ? [...d.envProviders, ...db.filter((p) => !envByName.has(p.name))]
+      : db;
   }
 
   /** Tessera's own callback URL for a provider (what the provider must allow as redirect URI). */
@@ -66,7 +72,12 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
   async function start(
     tenant: TenantId,
     name: string,
-    o: { returnUrl?: string | undefined; appState?: string | undefined; mode: 'login' | 'link'; userId: number | null },
+    o: {
+      returnUrl?: string | undefined;
+      appState?: string | undefined;
+      mode: 'login' | 'link';
+      userId: number | null;
+    },
   ): Promise<string> {
     const def = await provider(tenant, name);
     const returnUrl = o.returnUrl ?? def.return_urls[0]!;
@@ -114,7 +125,8 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
     const store = storeOf(ts.tenant);
     const st = await store.takeState(sha256(raw), now());
     if (!st || st.provider !== name) fail('OAUTH_STATE_INVALID');
-    const back = (p: Record<string, string>) => appUrl(st.return_url, { ...p, state: st.app_state });
+    const back = (p: Record<string, string>) =>
+      appUrl(st.return_url, { ...p, state: st.app_state });
     try {
       if (query.error) fail('OAUTH_DENIED');
       const def = await provider(ts.tenant, name);
@@ -126,7 +138,12 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
         codeVerifier: st.code_verifier,
       });
       if (st.mode === 'link') {
-        const actor: AuditActor = { actorId: st.user_id, ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
+        const actor: AuditActor = {
+          actorId: st.user_id,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          deviceId: meta.deviceId ?? null,
+        };
         await ts.identities.link(st.user_id!, profile, actor);
         return back({ linked: name });
       }
@@ -164,7 +181,11 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
    * (MFA_REQUIRED with its ticket, IDENTITY_CONFIRM_REQUIRED with a link
    * ticket), in the envelope.
    */
-  async function exchange(ts: TenantServices, code: string, meta: RequestMeta): Promise<LoginResult> {
+  async function exchange(
+    ts: TenantServices,
+    code: string,
+    meta: RequestMeta,
+  ): Promise<LoginResult> {
     const store = storeOf(ts.tenant);
     const hash = sha256(code);
     const row = await store.liveCode(hash, 'login', now());
@@ -213,7 +234,12 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
    */
   async function confirmLink(
     ts: TenantServices,
-    b: { link_ticket: string; password: string; mfa_code?: string | undefined; captcha?: string | undefined },
+    b: {
+      link_ticket: string;
+      password: string;
+      mfa_code?: string | undefined;
+      captcha?: string | undefined;
+    },
     meta: RequestMeta,
   ): Promise<LoginResult> {
     const store = storeOf(ts.tenant);
@@ -244,17 +270,39 @@ export function createOAuthService(d: { core: Core; protocol: Protocol; envProvi
   }
 
   /** The user's linked identities, with the configured provider's name where one matches. */
-  async function list(ts: TenantServices, userId: number): Promise<(IdentityRow & { provider_name: string | null })[]> {
+  async function list(
+    ts: TenantServices,
+    userId: number,
+  ): Promise<(IdentityRow & { provider_name: string | null })[]> {
     const byKey = new Map((await providers(ts.tenant)).map((p) => [providerKey(p), p.name]));
-    return (await ts.identities.list(userId)).map((r) => ({ ...r, provider_name: byKey.get(r.provider) ?? null }));
+    return (await ts.identities.list(userId)).map((r) => ({
+      ...r,
+      provider_name: byKey.get(r.provider) ?? null,
+    }));
   }
 
-  async function unlink(ts: TenantServices, userId: number, name: string, actor: AuditActor): Promise<void> {
+  async function unlink(
+    ts: TenantServices,
+    userId: number,
+    name: string,
+    actor: AuditActor,
+  ): Promise<void> {
     const def = await provider(ts.tenant, name);
     await ts.identities.unlink(userId, providerKey(def), actor);
   }
 
-  return { storeOf, provider, providers, callbackUrl, start, callback, exchange, confirmLink, list, unlink };
+  return {
+    storeOf,
+    provider,
+    providers,
+    callbackUrl,
+    start,
+    callback,
+    exchange,
+    confirmLink,
+    list,
+    unlink,
+  };
 }
 
 export type OAuthService = ReturnType<typeof createOAuthService>;

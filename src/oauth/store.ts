@@ -24,7 +24,10 @@ const LINK_MAX_FAILURES = 5;
 export function createOAuthStore(db: Kysely<Database>, sealer: Sealer, production: boolean) {
   const toDef = (r: { id: string; definition: string; client_secret: string }): ProviderDef =>
     parseDefinition(
-      { ...(JSON.parse(r.definition) as object), client_secret: sealer.open(r.client_secret, secretAad(r.id)) },
+      {
+        ...(JSON.parse(r.definition) as object),
+        client_secret: sealer.open(r.client_secret, secretAad(r.id)),
+      },
       production,
     );
   return {
@@ -75,7 +78,9 @@ export function createOAuthStore(db: Kysely<Database>, sealer: Sealer, productio
         .updateTable('oauth_providers')
         .set({
           definition: JSON.stringify(rest),
-          ...(client_secret ? { client_secret: sealer.seal(client_secret, secretAad(row.id)) } : {}),
+          ...(client_secret
+            ? { client_secret: sealer.seal(client_secret, secretAad(row.id)) }
+            : {}),
           updated_at: now,
         })
         .where('id', '=', row.id)
@@ -118,7 +123,11 @@ export function createOAuthStore(db: Kysely<Database>, sealer: Sealer, productio
     },
 
     /** The live code or ticket `idHash` names, of this kind (not used up). */
-    async liveCode(idHash: string, kind: CodeRow['kind'], now: number): Promise<CodeRow | undefined> {
+    async liveCode(
+      idHash: string,
+      kind: CodeRow['kind'],
+      now: number,
+    ): Promise<CodeRow | undefined> {
       return db
         .selectFrom('oauth_codes')
         .selectAll()

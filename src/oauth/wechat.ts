@@ -14,7 +14,11 @@ import { readJson } from './json.js';
 const QR = 'https://open.weixin.qq.com/connect/qrconnect';
 const API = 'https://api.weixin.qq.com';
 
-export function wechatAuthorizationUrl(def: ProviderDef, redirectUri: string, state: string): string {
+export function wechatAuthorizationUrl(
+  def: ProviderDef,
+  redirectUri: string,
+  state: string,
+): string {
   const u = new URL(def.authorization_endpoint ?? QR);
   u.searchParams.set('appid', def.client_id);
   u.searchParams.set('redirect_uri', redirectUri);
