@@ -22,12 +22,12 @@ export function providerKey(def: ProviderDef): string {
 }
 
 /** A fetch that gives up after `ms` (the provider is slow: OAUTH_PROVIDER_TIMEOUT). */
-export function timedFetch(ms: number): typeof fetch {
+function timedFetch(ms: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(ms) });
 }
 
 /** Which error a failed exchange answers: the provider's fault, its slowness, or a bad proof. */
-export function classify(e: unknown): OAuthErrorCode {
+function classify(e: unknown): OAuthErrorCode {
   if (isTesseraError(e) && e.code.startsWith('OAUTH_')) return e.code as OAuthErrorCode;
   const err = e as { name?: string; code?: string; error?: string; cause?: unknown };
   if (err?.name === 'TimeoutError' || (err?.cause as { name?: string })?.name === 'TimeoutError')
@@ -53,7 +53,7 @@ const text = (v: unknown, max = 256): string | null =>
       : null;
 
 /** Maps a provider's claims (ID token, userinfo, /user) to the profile, by the definition's claim map. */
-export function mapClaims(def: ProviderDef, c: Record<string, unknown>): ExternalProfile {
+function mapClaims(def: ProviderDef, c: Record<string, unknown>): ExternalProfile {
   const subject = text(c[def.claims.subject]);
   if (!subject) fail('OAUTH_PROVIDER_FAILED', { detail: 'the profile has no subject' });
   const email = text(c[def.claims.email], 254);
