@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../lib/clock.js';
 import { expectError } from '../test-support/auth-helpers.js';
+import { dialects } from '../test-support/db.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
 import {
   APP,
@@ -20,7 +21,7 @@ import {
   visit,
 } from './oauth.test-support.js';
 
-describe('external sign-in: bad input and faults', () => {
+describe.each(dialects())('external sign-in: bad input and faults (%s)', (dialect) => {
   let t: TestServer;
   let fakes: Awaited<ReturnType<typeof startFakes>>;
   const clock = new ManualClock(Date.now());
@@ -42,6 +43,7 @@ describe('external sign-in: bad input and faults', () => {
   beforeAll(async () => {
     fakes = await startFakes();
     t = await createTestServer({
+      dialect,
       clock,
       config: {
         publicUrl: TESSERA,
@@ -52,6 +54,13 @@ describe('external sign-in: bad input and faults', () => {
             issuer: `${fakes.base}/oidc`,
             client_id: 'tessera-fake',
             client_secret: 'fake-secret',
+            return_urls: [APP],
+            allow_http: true,
+          },
+          {
+            name: 'down',
+            issuer: 'http://127.0.0.1:9/oidc',
+            client_id: 'tessera-down',
             return_urls: [APP],
             allow_http: true,
           },
@@ -149,6 +158,14 @@ describe('external sign-in: bad input and faults', () => {
     expect(await errorOf(b.callback)).toBe('OAUTH_PROVIDER_TIMEOUT');
     expect(Date.now() - t0).toBeLessThan(1400);
     expect(await userCount(t)).toBe(n);
+  });
+
+  it('a provider whose discovery fails: start answers 502 in the envelope', async () => {
+    expectError(
+      await t.call('GET', '/api/public/auth/oauth/down/start'),
+      502,
+      'OAUTH_PROVIDER_FAILED',
+    );
   });
 
   it('the provider refuses a used code: OAUTH_CODE_REJECTED; the user denied: OAUTH_DENIED', async () => {

@@ -127,7 +127,8 @@ export function createProtocol(o: { timeoutMs: number }) {
       p: { redirectUri: string; state: string; nonce: string; codeVerifier: string },
     ): Promise<string> {
       if (def.kind === 'wechat') return wechatAuthorizationUrl(def, p.redirectUri, p.state);
-      const cfg = await configOf(def);
+      // Discovery is the only call to the provider here: its failure is a 502/504.
+      const cfg = await configOf(def).catch((e: unknown) => fail(classify(e)));
       const params: Record<string, string> = {
         redirect_uri: p.redirectUri,
         scope: def.scopes.join(' '),
