@@ -222,4 +222,15 @@ describe.each(dialects())('external sign-in: bad input and faults (%s)', (dialec
       'IDENTITY_LINK_TICKET_INVALID',
     );
   });
+
+  it('starting sign-ins is limited per IP (each writes a state row): 429 RATE_LIMITED', async () => {
+    const headers = { 'x-forwarded-for': '203.0.113.9' };
+    let last = 0;
+    for (let i = 0; i < 70 && last !== 429; i++)
+      last = (await t.call('GET', '/api/public/auth/oauth/fake/start', { headers })).statusCode;
+    expect(last).toBe(429);
+    const r = await t.call('GET', '/api/public/auth/oauth/fake/start', { headers });
+    expectError(r, 429, 'RATE_LIMITED');
+    expect(r.headers['retry-after']).toBeDefined();
+  });
 });

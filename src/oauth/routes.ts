@@ -61,11 +61,11 @@ export function oauthRoutes(oauth: OAuthService) {
             'Start a sign-in at a provider: 302 to it (authorization code, PKCE S256, state, nonce)',
           params: providerParams,
           querystring: startQuery,
-          response: responses(redirect, ['404', '502', '504']),
+          response: responses(redirect, ['404', '429', '502', '504']),
         },
       },
       async (req, reply) => {
-        const url = await oauth.start(req.tenant, req.params.provider, {
+        const url = await oauth.start(req.tenant, req.params.provider, req.ip, {
           returnUrl: req.query.return_to,
           appState: req.query.state,
           mode: 'login',
@@ -109,6 +109,7 @@ export function oauthRoutes(oauth: OAuthService) {
           response: responses({ 200: envelope(tokenPair) }, [
             '401',
             '403',
+            '404',
             '409',
             '423',
             '429',
@@ -139,6 +140,7 @@ export function oauthRoutes(oauth: OAuthService) {
           response: responses({ 200: envelope(tokenPair) }, [
             '401',
             '403',
+            '404',
             '409',
             '423',
             '429',
@@ -178,11 +180,11 @@ export function oauthRoutes(oauth: OAuthService) {
             'Bind a provider: the URL to send the browser to (the callback links it to the caller)',
           params: providerParams,
           body: bindBody,
-          response: responses({ 200: envelope(bindData) }, ['401', '404', '502', '504']),
+          response: responses({ 200: envelope(bindData) }, ['401', '404', '429', '502', '504']),
         },
       },
       async (req, reply) => {
-        const url = await oauth.start(req.tenant, req.params.provider, {
+        const url = await oauth.start(req.tenant, req.params.provider, req.ip, {
           returnUrl: req.body?.return_to,
           appState: req.body?.state,
           mode: 'link',

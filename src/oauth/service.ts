@@ -4,12 +4,17 @@ import { DEFAULT_TENANT, type TenantId } from '../db/scope.js';
 import type { Core, TenantServices } from '../feature/contract.js';
 import type { AuditActor, ExternalProfile, IdentityRow } from '../identities/types.js';
 import { randomId, sha256 } from '../lib/crypto.js';
-import { fail, isTesseraError } from '../lib/errors.js';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { fail, isTesseraError, rateLimited } from '../lib/errors.js';
+import { ipKey } from '../rate-limit/ip-key.js';
 import type { LoginResult } from '../login/pipeline.js';
 import type { ProviderDef } from './definition.js';
 import type { Protocol } from './protocol.js';
 import { providerKey } from './protocol.js';
 import { createOAuthStore, type OAuthStore } from './store.js';
+
+/** Sign-ins one IP may start per 10 minutes: each writes a state row (kept 10 minutes). */
+const STARTS_PER_IP = 60;
 
 /** A link-confirmation ticket lives this long: the user types a password (and a code). */
 const LINK_TICKET_TTL_SEC = 300;
@@ -47,6 +52,11 @@ export function createOAuthService(d: {
   };
   const envByName = new Map(d.envProviders.map((p) => [p.name, p]));
   const now = () => core.clock.now();
+  const startsPerIp = core.limiters({
+    name: 'oauth:start-ip',
+    points: STARTS_PER_IP,
+    durationSec: 600,
+  });
 
   /** The tenant's provider `name`: the default tenant's configured ones, then the database's. */
   async function provider(tenant: TenantId, name: string): Promise<ProviderDef> {
@@ -72,6 +82,7 @@ export function createOAuthService(d: {
   async function start(
     tenant: TenantId,
     name: string,
+    ip: string,
     o: {
       returnUrl?: string | undefined;
       appState?: string | undefined;
@@ -80,6 +91,13 @@ export function createOAuthService(d: {
     },
   ): Promise<string> {
     const def = await provider(tenant, name);
+    try {
+      await startsPerIp.consume(ipKey(ip));
+    } catch (e) {
+      if (e instanceof RateLimiterRes) rateLimited(Math.max(1, e.msBeforeNext));
+      // The limiter's store is down: sign-ins go on (the state rows still expire).
+      core.report(e, 'oauth start rate limit');
+    }
     const returnUrl = o.returnUrl ?? def.return_urls[0]!;
     if (!def.return_urls.includes(returnUrl)) fail('OAUTH_RETURN_URL_INVALID');
     const state = randomId(32);
