@@ -14,6 +14,7 @@ import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
 import { tenantsFeature } from '../tenants/feature.js';
+import { wechatFeature } from '../wechat/feature.js';
 
 /**
  * Every feature of the product. A new feature lives in its own folder and
@@ -32,6 +33,7 @@ export const FEATURES: readonly Feature[] = [
   mfaFeature,
   credentialsFeature,
   oauthFeature,
+  wechatFeature,
 ];
 
 /** The one config table: the core's fields and every feature's. */

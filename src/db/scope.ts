@@ -68,6 +68,7 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'oauth_providers',
   'oauth_states',
   'oauth_codes',
+  'wechat_apps',
 ]);
 
 type Q = Kysely<Database> | Transaction<Database>;

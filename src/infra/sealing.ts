@@ -56,6 +56,9 @@ const SEALED_COLUMNS = [
   { table: 'mfa_totp', id: 'user_id', column: 'secret' },
   { table: 'oauth_providers', id: 'id', column: 'client_secret' },
   { table: 'oauth_states', id: 'id_hash', column: 'code_verifier' },
+  // A tenant's WeChat AppSecret and the app's cached access token (decision 0019).
+  { table: 'wechat_apps', id: 'id', column: 'secret' },
+  { table: 'wechat_apps', id: 'id', column: 'access_token' },
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

@@ -70,8 +70,6 @@ export interface LoginFlow {
   method: LoginMethod;
   /** Set for a login by an external identity: the identity step is its credential, not a password. */
   readonly identity?: IdentityProof | undefined;
-  /** The identity step created the user (a first login by that identity). */
-  userCreated?: boolean;
   /** The second factor that completed the login, if any (audit `data.second_factor`). */
   secondFactor?: string;
   /** Set when the flow continues an earlier login (see LoginContinuation). */

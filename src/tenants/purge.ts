@@ -14,6 +14,7 @@ const ORDER = [
   'oauth_states',
   'oauth_codes',
   'oauth_providers',
+  'wechat_apps',
   'sessions',
   'user_roles',
   'users',

@@ -6,7 +6,7 @@ import type { LoginStep } from '../pipeline.js';
  * Step 2, credential, for a login by an external identity (WeChat, an OAuth
  * provider): its provider already proved it (the caller exchanged the code),
  * so the step finds the user it belongs to, or creates one when the caller
- * allows. A refusal (no user and no creation, a wrong user type) goes through
+ * allows (the answer's `new_user` says which). A refusal (no user and no creation, a wrong user type) goes through
  * flow.refuse like a wrong password: counted by the brute-force ladder, audited.
  */
 export function identityStep(d: { identities: IdentityService }): LoginStep {
@@ -32,7 +32,8 @@ export function identityStep(d: { identities: IdentityService }): LoginStep {
         return flow.refuse('user_type');
       }
       flow.user = found.user;
-      flow.userCreated = found.created;
+      // The answer tells a client its user is new (to ask for a profile, say).
+      flow.answer = { ...flow.answer, new_user: found.created };
     },
   };
 }
