@@ -148,6 +148,12 @@ describe.each(dialects())('identity providers per tenant (%s)', (dialect) => {
       `${TESSERA}/t/acme/api/public/auth/oauth/acme-gh/callback`,
     );
     const state = u.searchParams.get('state')!;
+    // The PKCE verifier waits sealed too.
+    const st = await t.rt.db.kysely
+      .selectFrom('oauth_states')
+      .select('code_verifier')
+      .executeTakeFirstOrThrow();
+    expect(st.code_verifier.startsWith('tsl1:')).toBe(true);
     // The same state at the default tenant's path: not found there (nor used up by trying).
     expectError(
       await t.call('GET', `/api/public/auth/oauth/acme-gh/callback?code=x&state=${state}`),

@@ -246,4 +246,22 @@ describe('OpenID Connect sign-in against a real provider', () => {
     expect(v.statusCode, v.body).toBe(200);
     expect(subOf(v.data.data.access_token)).toBe(subOf(token));
   });
+
+  it('the confirmation of an account with a second factor asks for its code too', async () => {
+    const { secret, token } = await enrolled(t, clock, 'hank');
+    idp.accounts.set('h-1', { sub: 'h-1', email: 'hank@example.com', email_verified: true });
+    const r = await signIn('h-1');
+    expectError(r, 409, 'IDENTITY_CONFIRM_REQUIRED');
+    const link_ticket = r.data.data.link_ticket as string;
+    const confirm = (body: Record<string, string>) =>
+      t.call('POST', '/api/public/auth/oauth/link/confirm', {
+        body: { link_ticket, password: PW, ...body },
+      });
+    expectError(await confirm({}), 401, 'MFA_REQUIRED');
+    const ok = await confirm({ mfa_code: totpCode(secret, clock.now()) });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(subOf(ok.data.data.access_token)).toBe(subOf(token));
+    const ids = await t.call('GET', '/api/auth/identities', { token: ok.data.data.access_token });
+    expect(ids.data.data.items).toMatchObject([{ provider: 'oauth:idp', subject: 'h-1' }]);
+  });
 });

@@ -190,7 +190,11 @@ export function createOAuthService(d: {
   async function verifiedOwner(ts: TenantServices, p: ExternalProfile) {
     if (!p.email || !p.emailVerified) return undefined;
     const user = await ts.users.byLoginName(p.email);
-    return user && user.email?.toLowerCase() === p.email ? user : undefined;
+    if (!user || user.email?.toLowerCase() !== p.email) return undefined;
+    // An account that has another identity of this provider cannot take a second one (CONFLICT):
+    // offering to link it would only fail after the password.
+    const linked = await ts.identities.list(user.id);
+    return linked.some((r) => r.provider === p.provider) ? undefined : user;
   }
 
   /**
