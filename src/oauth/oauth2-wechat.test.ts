@@ -180,4 +180,20 @@ describe('OAuth 2.0 (GitHub-like) and WeChat web sign-in', () => {
     expect(await userCount(t)).toBe(n);
     expectError(await exchange('unknown-code'), 400, 'OAUTH_CODE_INVALID');
   });
+
+  it('the served OpenAPI lists the routes with their error statuses', async () => {
+    const r = await t.call('GET', '/openapi.json');
+    expect(r.statusCode).toBe(200);
+    const paths = r.data.paths as Record<
+      string,
+      Record<string, { responses: Record<string, unknown> }>
+    >;
+    const startOp = paths['/api/public/auth/oauth/{provider}/start']!.get!;
+    expect(Object.keys(startOp.responses)).toEqual(
+      expect.arrayContaining(['302', '404', '429', '502', '504']),
+    );
+    expect(paths['/api/public/auth/oauth/token']!.post).toBeDefined();
+    expect(paths['/api/auth/identities/{provider}']!.delete).toBeDefined();
+    expect(paths['/api/admin/identity-providers/{provider}']!.put).toBeDefined();
+  });
 });
