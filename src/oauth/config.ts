@@ -1,24 +1,12 @@
 import { int, type ConfigOf, type Field } from '../config/schema.js';
-import { DefinitionError, parseProviderList } from './definition.js';
 
 /** External identity providers' config fields (decision 0020). */
 export const OAUTH_FIELDS = {
   oauthProviders: {
     env: 'TESSERA_OAUTH_PROVIDERS',
-    kind: {
-      t: 'string',
-      max: 65_536,
-      check: (v) => {
-        if (!v.trim()) return undefined;
-        try {
-          // Production rules are checked again at start, when the mode is known.
-          parseProviderList(v, false);
-          return undefined;
-        } catch (e) {
-          return e instanceof DefinitionError ? e.message : 'not a provider list';
-        }
-      },
-    },
+    // Checked when the feature starts (src/oauth/feature.ts), where the reason can be told without
+    // the value: a secret field's own check would only say "is not valid".
+    kind: { t: 'string', max: 65_536 },
     default: '',
     secret: true,
     example: '/etc/tessera/providers.json',

@@ -222,7 +222,7 @@ export function parseProviderList(value: string, production: boolean): ProviderD
   const list = Array.isArray(parsed)
     ? parsed
     : parsed && typeof parsed === 'object'
-      ? Object.entries(parsed).map(([name, v]) => ({ name, ...(v as object) }))
+      ? Object.entries(parsed).map(([name, v]) => ({ ...(v as object), name }))
       : [];
   const defs = list.map((d) => parseDefinition(d, production));
   const names = new Set<string>();

@@ -2,7 +2,8 @@ import type { Feature } from '../feature/contract.js';
 import { createOAuthAdmin } from './admin.js';
 import { PROVIDERS_PERMISSION, oauthAdminRoutes } from './admin-routes.js';
 import { OAUTH_FIELDS } from './config.js';
-import { parseProviderList } from './definition.js';
+import { ConfigError } from '../config/load.js';
+import { DefinitionError, parseProviderList, type ProviderDef } from './definition.js';
 import { OAUTH_ERRORS } from './errors.js';
 import { createProtocol } from './protocol.js';
 import { oauthRoutes } from './routes.js';
@@ -26,9 +27,18 @@ export const oauthFeature: Feature = {
   migrations: { '0012_oauth': migration0012 },
   start({ core }) {
     const cfg = core.config;
-    const envProviders = cfg.oauthProviders.trim()
-      ? parseProviderList(cfg.oauthProviders, cfg.production)
-      : [];
+    let envProviders: ProviderDef[] = [];
+    try {
+      if (cfg.oauthProviders.trim())
+        envProviders = parseProviderList(cfg.oauthProviders, cfg.production);
+    } catch (e) {
+      // The messages name fields, files and URLs, never a secret's value.
+      if (e instanceof DefinitionError)
+        throw new ConfigError(
+          `TESSERA_OAUTH_PROVIDERS: ${e.message} (see docs/identity-providers.md)`,
+        );
+      throw e;
+    }
     const protocol = createProtocol({ timeoutMs: cfg.oauthTimeoutMs });
     const oauth = createOAuthService({ core, protocol, envProviders });
     const admin = createOAuthAdmin(core, oauth, new Set(envProviders.map((p) => p.name)));
