@@ -279,15 +279,19 @@ export function createOAuthService(d: {
       if (isTesseraError(e) && e.code === 'INVALID_CREDENTIALS') await store.countFailure(hash);
       throw e;
     }
-    if (result.user.id !== user.id || !(await store.useCode(hash, now())))
-      fail('IDENTITY_LINK_TICKET_INVALID');
     const profile = JSON.parse(row.profile) as ExternalProfile;
-    await ts.identities.link(user.id, profile, {
-      actorId: user.id,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      deviceId: meta.deviceId ?? null,
-    });
+    const facts = { ip: meta.ip, userAgent: meta.userAgent, deviceId: meta.deviceId ?? null };
+    try {
+      // Another request used the ticket meanwhile: this one does not link.
+      if (result.user.id !== user.id || !(await store.useCode(hash, now())))
+        fail('IDENTITY_LINK_TICKET_INVALID');
+      await ts.identities.link(user.id, profile, { actorId: user.id, ...facts });
+    } catch (e) {
+      // The ticket was used meanwhile, or the identity linked to someone else (IDENTITY_IN_USE):
+      // the session just opened is not answered, so it ends at once rather than live on unseen.
+      await ts.sessions.end(result.claims.sid, 'LOGGED_OUT', facts);
+      throw e;
+    }
     return result;
   }
 
