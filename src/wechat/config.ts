@@ -1,7 +1,7 @@
 import { int, type ConfigOf, type Field } from '../config/schema.js';
 
 /** A WeChat AppID: `wx` and 16 hex digits in practice; letters, digits and `_` accepted. */
-export const APP_ID = /^\w{1,64}$/;
+const APP_ID = /^\w{1,64}$/;
 
 /** The WeChat mini-program login's config fields (decision 0019). */
 export const WECHAT_FIELDS = {

@@ -167,6 +167,23 @@ describe.each(dialects())('the brute-force ladder and tenants (%s)', (dialect) =
     }
   });
 
+  it('the login policy applies: `single` ends the earlier WeChat session', async () => {
+    const t = await wechatServer(fake, { dialect, config: { loginPolicy: '*=single' } });
+    try {
+      const p = person();
+      const first = (await wxLogin(t, fake.code(APP, p))).data.data.access_token as string;
+      const second = await wxLogin(t, fake.code(APP, p));
+      expect(second.statusCode, second.body).toBe(200);
+      expectError(
+        await t.call('GET', '/api/public/auth/me', { token: first }),
+        401,
+        'SESSION_ENDED',
+      );
+    } finally {
+      await t.close();
+    }
+  });
+
   it('bad codes from one IP are cut off before they reach WeChat', async () => {
     const t = await wechatServer(fake, {
       dialect,

@@ -11,7 +11,7 @@ import type { ResolvedApp, WechatApps } from './apps.js';
 import type { WechatClient } from './client.js';
 
 /** The provider key of a mini-program's openids (src/identities/). */
-export const providerOf = (appId: string) => `wechat-mp:${appId}`;
+const providerOf = (appId: string) => `wechat-mp:${appId}`;
 const PROVIDER_PREFIX = 'wechat-mp:';
 
 export interface WechatLoginBody {

@@ -6,7 +6,7 @@ import type { FakeWechat } from './fake-wechat.test-support.js';
 
 /** The default tenant's mini-program (from the environment) in these tests. */
 export const APP = 'wxdefault0000001';
-export const SECRET = 'default-app-secret';
+const SECRET = 'default-app-secret';
 
 /** A node whose WeChat API is the fake, with the default tenant's app from the environment. */
 export function wechatServer(
