@@ -9,6 +9,7 @@ import type { Feature } from '../feature/contract.js';
 import { loginKeysFeature } from '../login-keys/feature.js';
 import { mailFeature } from '../mail/feature.js';
 import { mfaFeature } from '../mfa/feature.js';
+import { oauthFeature } from '../oauth/feature.js';
 import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
@@ -31,6 +32,7 @@ export const FEATURES: readonly Feature[] = [
   tenantsFeature,
   mfaFeature,
   credentialsFeature,
+  oauthFeature,
   wechatFeature,
 ];
 

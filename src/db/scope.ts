@@ -65,6 +65,9 @@ const TENANT_TABLES: ReadonlySet<string> = new Set([
   'mfa_tickets',
   'credential_tokens',
   'user_identities',
+  'oauth_providers',
+  'oauth_states',
+  'oauth_codes',
   'wechat_apps',
 ]);
 

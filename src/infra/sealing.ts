@@ -54,6 +54,8 @@ const SEALED_COLUMNS = [
   // Mail bodies carry reset and verification links while they wait to be sent or read.
   { table: 'mail_queue', id: 'id', column: 'body' },
   { table: 'mfa_totp', id: 'user_id', column: 'secret' },
+  { table: 'oauth_providers', id: 'id', column: 'client_secret' },
+  { table: 'oauth_states', id: 'id_hash', column: 'code_verifier' },
   // A tenant's WeChat AppSecret and the app's cached access token (decision 0019).
   { table: 'wechat_apps', id: 'id', column: 'secret' },
   { table: 'wechat_apps', id: 'id', column: 'access_token' },
