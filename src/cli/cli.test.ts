@@ -35,6 +35,8 @@ describe('tessera CLI', () => {
     const c = capture();
     expect(await main(['migrate'], c.io)).toBe(0);
     expect(c.out.join('')).toMatch(/applied: 0001_init/);
+    // The features' migrations too: a start after it finds nothing out of order.
+    expect(c.out.join('')).toMatch(/0007_mail.*0012_oauth/);
     process.env.TESSERA_NEW_PASSWORD = 'kefu-password-123';
     expect(
       await main(

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
-import { loadAppConfig } from '../app/features.js';
+import { FEATURES, loadAppConfig } from '../app/features.js';
+import { declarationsOf } from '../app/lifecycle.js';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { openDb } from '../db/kysely.js';
@@ -238,7 +239,8 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
         dataDir: config.dataDir,
       });
       try {
-        const applied = await migrate(db);
+        // The core's migrations and every feature's, in name order, as a start applies them.
+        const applied = await migrate(db, declarationsOf(FEATURES).migrations);
         out.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       } finally {
         await db.close();
