@@ -1,0 +1,84 @@
+/**
+ * The no-secrets-in-logs check (decision 0021): the secrets the tests used, registered by the
+ * test helpers, and the shapes a secret has whatever its value. Every log line of every app a
+ * test builds is checked against both (setup.ts).
+ */
+
+/** Keys under which a request or an answer carries a secret: their values are registered. */
+const SECRET_KEYS = new Set([
+  'password',
+  'new_password',
+  'current_password',
+  'encryptedPassword',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'token',
+  'code',
+  'mfa_code',
+  'recovery_code',
+  'recovery_codes',
+  'secret',
+  'otpauth_url',
+  'otpauth_uri',
+  'ticket',
+  'mfa_ticket',
+  'client_secret',
+]);
+
+const known = new Set<string>();
+
+/** Registers a value the tests used as a secret (a password, a token, a code). */
+export function rememberSecret(value: unknown): void {
+  // Shorter values (a 6-digit code) are checked as a whole JSON string, longer ones anywhere.
+  if (typeof value === 'string' && value.length >= 6) known.add(value);
+}
+
+/**
+ * Registers every value under a secret key, at any depth, of a body sent or received. In an
+ * answer `code` is the envelope's (an error code, no secret): only a sent `code` counts.
+ */
+export function rememberSecretsIn(body: unknown, side: 'sent' | 'answer', depth = 0): void {
+  if (depth > 6 || body === null || typeof body !== 'object') return;
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (SECRET_KEYS.has(k) && !(side === 'answer' && k === 'code')) {
+      if (Array.isArray(v)) v.forEach(rememberSecret);
+      else rememberSecret(v);
+    }
+    rememberSecretsIn(v, side, depth + 1);
+  }
+}
+
+/** Shapes that are a secret whatever its value. */
+const SHAPES: readonly (readonly [string, RegExp])[] = [
+  ['a JWT', /eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/],
+  ['a bearer credential', /\bBearer\s+[A-Za-z0-9._~+/-]{8,}/i],
+  ['a token or code in a link', /[?&](token|code|ticket|jwt_token|access_token)=[^&\s"]{6,}/],
+  ['a TOTP enrolment URI', /otpauth:\/\//i],
+  ['a private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+];
+
+export interface Leak {
+  what: string;
+  line: string;
+}
+
+/** The leaks in one log line: a registered secret, or a secret's shape. */
+export function leaksIn(line: string): Leak[] {
+  const out: Leak[] = [];
+  for (const [what, re] of SHAPES) if (re.test(line)) out.push({ what, line });
+  for (const s of known) {
+    const hit = s.length >= 10 ? line.includes(s) : line.includes(JSON.stringify(s));
+    if (hit) out.push({ what: `a secret the tests used (${s.slice(0, 3)}…)`, line });
+  }
+  return out;
+}
+
+/** A readable failure for a list of leaks (lines cut to 300 characters). */
+export function describeLeaks(leaks: readonly Leak[]): string {
+  const shown = leaks
+    .slice(0, 5)
+    .map((l) => `  ${l.what} in: ${l.line.slice(0, 300)}`)
+    .join('\n');
+  return `secret in a log line (${leaks.length}):\n${shown}`;
+}
