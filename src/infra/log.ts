@@ -90,12 +90,17 @@ export async function createLogger(s: LogSettings, o: LoggerOptionsExtra = {}): 
     serializers: { req: requestSerializer },
   };
   const isTTY = o.isTTY ?? process.stdout.isTTY === true;
-  let dest: DestinationStream | undefined = o.destination;
-  if (!dest && chooseLogFormat(s.logFormat, isTTY) === 'pretty') {
+  let dest: DestinationStream = o.destination ?? pino.destination(1);
+  if (chooseLogFormat(s.logFormat, isTTY) === 'pretty') {
+    // Loaded only here: a server logging JSON never loads pino-pretty.
     const { build } = await import('pino-pretty');
-    dest = build({ colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,svc' });
+    dest = build({
+      colorize: isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,svc',
+      destination: dest,
+    });
   }
-  dest ??= pino.destination(1);
   if (!tap) return pino(options, dest);
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: tap }];
   if (s.logLevel !== 'silent') streams.push({ level: s.logLevel as pino.Level, stream: dest });

@@ -25,6 +25,11 @@ export function logLeaks(from = 0): Leak[] {
   return all.slice(from).flatMap(leaksIn);
 }
 
+/** The lines captured since `from`, parsed (tests of what is logged read them). */
+export function linesSince(from: number): Record<string, unknown>[] {
+  return all.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 /** The number of lines captured so far in this test file. */
 export function capturedLines(): number {
   return all.length;
