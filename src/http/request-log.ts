@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID_HEADER = 'x-request-id';
 /**
  * What a proxy's id may look like: a UUID, a trace id, nginx's $request_id (32 hex), Heroku's
  * or AWS's forms. Anything longer or with other characters is replaced, never logged.
