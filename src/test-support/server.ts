@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Runtime } from '../app/runtime.js';
 import { createServer } from '../app/server.js';
 import { dropSchema } from './db.js';
-import { rememberSecret, rememberSecretsIn } from './log-guard/secrets.js';
+import { rememberSecret, rememberSecretsIn, rememberSetting } from './log-guard/secrets.js';
 import { deletePrefix } from './redis.js';
 import { pgUrl, redisUrl, uniqueName } from './services.js';
 
@@ -78,7 +78,7 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
   const config = loadAppConfig({}, overrides);
   // The effective configuration is logged at start: its secret settings must be redacted there.
   for (const [name, f] of Object.entries(allFields()))
-    if (f.secret) rememberSecret((config as unknown as Record<string, unknown>)[name]);
+    if (f.secret) rememberSetting((config as unknown as Record<string, unknown>)[name]);
   const owner = !o.join;
   const server = await createServer(config, {
     ...(dialect === 'sqlite' ? { sqlitePath: ':memory:' } : {}),

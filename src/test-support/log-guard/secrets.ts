@@ -49,6 +49,21 @@ export function rememberSecretsIn(body: unknown, side: 'sent' | 'answer', depth 
   }
 }
 
+/**
+ * Registers a secret setting's value: a URL's password only (the rest of a database URL is shown
+ * in the logged configuration), each entry of a list.
+ */
+export function rememberSetting(value: unknown): void {
+  if (Array.isArray(value)) return value.forEach(rememberSetting);
+  if (typeof value !== 'string') return;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    const pw = URL.canParse(value) ? new URL(value).password : '';
+    if (pw) rememberSecret(decodeURIComponent(pw));
+    return;
+  }
+  rememberSecret(value);
+}
+
 /** Shapes that are a secret whatever its value. */
 const SHAPES: readonly (readonly [string, RegExp])[] = [
   ['a JWT', /eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/],
