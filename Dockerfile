@@ -29,6 +29,8 @@ COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --from=build --chown=root:root /app/bin ./bin
+# Read at run time by dist/passwords/policy.js (the common-password list).
+COPY --from=build --chown=root:root /app/src/passwords/common-passwords.txt ./src/passwords/
 # The code is root's and read-only to the server; only the data directory is the server's.
 RUN groupadd --system --gid 10001 tessera \
  && useradd --system --uid 10001 --gid tessera --home-dir /var/lib/tessera --shell /usr/sbin/nologin tessera \

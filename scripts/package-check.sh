@@ -77,8 +77,13 @@ if grep -q EBADENGINE npm-ci.log; then grep -A5 EBADENGINE npm-ci.log; fail 'npm
 npm run build >/dev/null || fail 'npm run build'
 npm prune --omit=dev --no-audit --no-fund >/dev/null || fail 'npm prune --omit=dev'
 [ ! -d node_modules/vitest ] || fail 'dev dependencies left after prune'
-rm -rf src tsconfig.json tsconfig.build.json
 say 'built and pruned'
+# The run stage holds what the Dockerfile copies into it, and nothing else.
+mkdir -p run/src/passwords
+cp -r package.json node_modules dist bin run/
+cp src/passwords/common-passwords.txt run/src/passwords/
+grep -q 'common-passwords.txt ./src/passwords/' "$root/Dockerfile" || fail 'Dockerfile: run stage lacks the common-password list'
+cd run
 
 # The run stage: an unprivileged user, a data directory of its own, production settings.
 user=nobody
@@ -90,6 +95,7 @@ else
   say "not root: the server runs as $(id -un)"
 fi
 mkdir -p data
+work=$PWD
 head -c 32 /dev/urandom | base64 >master_key
 if [ "$(id -u)" = 0 ]; then chown "$user" data master_key; fi
 chmod 0700 data
