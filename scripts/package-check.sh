@@ -95,14 +95,14 @@ else
   say "not root: the server runs as $(id -un)"
 fi
 mkdir -p data
-work=$PWD
+run=$PWD
 head -c 32 /dev/urandom | base64 >master_key
 if [ "$(id -u)" = 0 ]; then chown "$user" data master_key; fi
 chmod 0700 data
 chmod 0400 master_key
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-NODE_ENV=production TESSERA_HOST=127.0.0.1 TESSERA_PORT="$port" TESSERA_DATA_DIR="$work/data" \
-  TESSERA_MASTER_KEY_FILE="$work/master_key" TESSERA_TRUST_PROXY=127.0.0.1 TESSERA_LOG_FORMAT=json \
+NODE_ENV=production TESSERA_HOST=127.0.0.1 TESSERA_PORT="$port" TESSERA_DATA_DIR="$run/data" \
+  TESSERA_MASTER_KEY_FILE="$run/master_key" TESSERA_TRUST_PROXY=127.0.0.1 TESSERA_LOG_FORMAT=json \
   "${run_as[@]}" node dist/main.js >server.log 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
