@@ -6,5 +6,7 @@ export default defineConfig({
     include: ['src/test-support/log-guard/leak.fixture.ts'],
     setupFiles: ['src/test-support/log-guard/setup.ts'],
     pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, type TestServer } from '../server.js';
+import { processLogSink } from './secrets.js';
 import { capturedLines, forgetLines, logLeaks } from './setup.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -40,6 +41,16 @@ describe('no secret reaches a log line (the whole suite runs under src/test-supp
     ]);
   });
 
+  it('checks the output of a spawned server too, lines reassembled across chunks', () => {
+    const from = capturedLines();
+    const sink = processLogSink();
+    sink('{"msg":"fine"}\n{"msg":"sent Bearer abcd');
+    sink('efghijkl"}\n');
+    const what = logLeaks(from).map((l) => l.what);
+    forgetLines(from);
+    expect(what).toEqual(['a bearer credential']);
+  });
+
   it('the redaction keeps request secrets out of an object logged whole', async () => {
     const from = capturedLines();
     s.rt.log.info(
@@ -71,5 +82,5 @@ describe('no secret reaches a log line (the whole suite runs under src/test-supp
     );
     expect(err?.code).toBe(1);
     expect(`${err?.stdout}${err?.stderr}`).toContain('secret in a log line');
-  }, 60_000);
+  }, 120_000);
 });

@@ -97,3 +97,28 @@ export function describeLeaks(leaks: readonly Leak[]): string {
     .join('\n');
   return `secret in a log line (${leaks.length}):\n${shown}`;
 }
+
+/** Every log line captured in this test file (setup.ts checks them). */
+export const captured: string[] = [];
+/** Bounded: a file logging more than this is checked on its first lines only. */
+const MAX_LINES = 200_000;
+
+/** Adds the complete lines of a chunk of log output. */
+export function captureLines(chunk: string): void {
+  for (const line of chunk.split('\n'))
+    if (line && captured.length < MAX_LINES) captured.push(line);
+}
+
+/**
+ * A sink for the output of a spawned `node dist/main.js` (its stdout and stderr): its lines,
+ * reassembled across chunks, are checked like the in-process ones.
+ */
+export function processLogSink(): (chunk: Buffer | string) => void {
+  let rest = '';
+  return (chunk) => {
+    const text = rest + String(chunk);
+    const cut = text.lastIndexOf('\n');
+    rest = text.slice(cut + 1);
+    if (cut >= 0) captureLines(text.slice(0, cut));
+  };
+}

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import { setLogTap } from '../../infra/log.js';
-import { describeLeaks, leaksIn, type Leak } from './secrets.js';
+import { captured as all, captureLines, describeLeaks, leaksIn, type Leak } from './secrets.js';
 
 /**
  * A vitest setup file (vitest.config.ts `setupFiles`): every logger the app creates in this
@@ -8,26 +8,26 @@ import { describeLeaks, leaksIn, type Leak } from './secrets.js';
  * `log`) also writes every line, at every level, here. After each test its lines are checked
  * (a leak fails that test); after the file, all its lines again against every secret the tests
  * registered by then (a secret registered after it was logged, beforeAll/afterAll lines).
+ * The spawned servers' output joins them (processLogSink in secrets.ts).
  */
-const all: string[] = [];
 let sinceTest = 0;
-/** Bounded: a file logging more than this is checked on its first lines only. */
-const MAX_LINES = 200_000;
 
-setLogTap({
-  write(chunk: string) {
-    for (const line of chunk.split('\n')) if (line && all.length < MAX_LINES) all.push(line);
-  },
-});
+setLogTap({ write: captureLines });
 
 /** The leaks in the lines logged since `from` (the mechanism's own test reads it). */
 export function logLeaks(from = 0): Leak[] {
   return all.slice(from).flatMap(leaksIn);
 }
 
-/** The lines captured since `from`, parsed (tests of what is logged read them). */
+/** The JSON lines captured since `from`, parsed (tests of what is logged read them). */
 export function linesSince(from: number): Record<string, unknown>[] {
-  return all.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return all.slice(from).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The number of lines captured so far in this test file. */
