@@ -5,8 +5,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 /**
- * What a proxy's id may look like: a UUID, a trace id, nginx's $request_id (32 hex), Heroku's
- * or AWS's forms. Anything longer or with other characters is replaced, never logged.
+ * What a proxy's id may look like: a UUID, nginx's $request_id (32 hex digits), a trace id
+ * (hex, base64, dotted or colon-separated forms). Anything longer, empty or with other characters
+ * (spaces, commas, quotes, non-ASCII) is replaced by a generated id, never logged.
  */
 const ACCEPTED_ID = /^[A-Za-z0-9._:@=+/-]{1,128}$/;
 
