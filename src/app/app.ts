@@ -7,6 +7,7 @@ import { installTenantResolution, tenantPathRewriter, tenantResolution } from '.
 import { installAuthGuards } from '../http/auth.js';
 import { answerFrameworkError, installErrorHandling } from '../http/error-handler.js';
 import { closeConnectionsOnDrain } from '../http/drain.js';
+import { installRequestLog, requestIdGenerator } from '../http/request-log.js';
 import { DOCS_CSP, installHardening } from '../http/hardening.js';
 import { opsRoutes } from '../ops/routes.js';
 import type { Locale } from '../contract/errors.js';
@@ -31,6 +32,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     loggerInstance: rt.log.child({ mod: 'http' }) as FastifyBaseLogger,
     bodyLimit: cfg.bodyLimit,
     trustProxy: trust.length ? trust : false,
+    // X-Request-Id from a trusted proxy only, bounded; otherwise generated (http/request-log.ts).
+    requestIdHeader: false,
+    genReqId: requestIdGenerator(trust),
     // Bounded parsing: at most 100 query parameters, no prototype pollution.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: {
@@ -47,7 +51,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
         strictNumbers: false,
       },
     },
-    // Per-request log lines would cost more than the whole token check.
+    // Per-request log lines would cost more than the whole token check: Fastify's are off,
+    // TESSERA_ACCESS_LOG turns on one short line per request (http/request-log.ts).
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -66,6 +71,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
       return done(null, undefined);
     return json(req, body as string, done);
   });
+  installRequestLog(app, { accessLog: cfg.accessLog, log: rt.log.child({ mod: 'access' }) });
   // Headers, caching and CORS first: every answer carries them, refusals of later hooks too.
   await installHardening(app, { corsOrigins: cfg.corsOrigins, hstsMaxAge: cfg.hstsMaxAge });
   closeConnectionsOnDrain(app);

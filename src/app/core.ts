@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { tenantAudit, type Audit } from '../audit/audit.js';
 import { createSqlAudit } from '../audit/sql-sink.js';
 import type { Bus } from '../bus/bus.js';
@@ -11,6 +11,7 @@ import { openDb } from '../db/kysely.js';
 import { migrate, type MigrationStep } from '../db/migrate.js';
 import { DEFAULT_TENANT, tenantSql, type TenantId } from '../db/scope.js';
 import { createDependencyHealth, outageOf } from '../infra/health.js';
+import { createLogger } from '../infra/log.js';
 import { createRedis, redisReady, redisTarget, type RedisClient } from '../infra/redis.js';
 import { resealAll, sealerFromConfig } from '../infra/sealing.js';
 import { createKeyring } from '../keys/keyring.js';
@@ -69,7 +70,7 @@ export async function openCore(
   o: CoreOptions,
 ): Promise<{ core: Core; closers: (() => Promise<void> | void)[] }> {
   const clock = o.clock ?? systemClock;
-  const log = o.log ?? pino({ level: config.logLevel, base: { svc: 'tessera' } });
+  const log = o.log ?? (await createLogger(config));
   // Before any I/O: a bad or missing master key stops the start with its message.
   const sealer = sealerFromConfig(config);
   const db = await openDb({

@@ -175,6 +175,20 @@ export const FIELDS = {
     example: 'warn',
     doc: 'Log level.',
   },
+  logFormat: {
+    env: 'TESSERA_LOG_FORMAT',
+    kind: { t: 'enum', values: ['auto', 'json', 'pretty'] },
+    default: 'auto',
+    example: 'json',
+    doc: 'Log lines as JSON, or coloured text for a person (pretty); auto: pretty when stdout is a terminal, JSON otherwise.',
+  },
+  accessLog: {
+    env: 'TESSERA_ACCESS_LOG',
+    kind: { t: 'bool' },
+    default: false,
+    example: '1',
+    doc: 'One log line per request: method, route, status, milliseconds, request id, tenant (never the query, a header or the body).',
+  },
   defaultLocale: {
     env: 'TESSERA_DEFAULT_LOCALE',
     kind: { t: 'enum', values: ['en', 'zh'] },

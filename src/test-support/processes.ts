@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processLogSink } from './log-guard/secrets.js';
 
 /** Helpers for tests that run real `node dist/main.js` processes. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,6 +71,9 @@ export class NodeProcess {
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    // Checked for secrets like every in-process log line (log-guard/).
+    proc.stdout!.on('data', processLogSink());
+    proc.stderr!.on('data', processLogSink());
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (proc.exitCode !== null)

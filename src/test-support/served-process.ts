@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { MAIN, ROOT, freePort } from './processes.js';
+import { processLogSink } from './log-guard/secrets.js';
 
 /** A served Tessera (`node dist/main.js`, or `npm start`) whose exit the test watches. */
 export interface Served {
@@ -32,6 +33,9 @@ export async function serve(
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // Checked for secrets like every in-process log line (log-guard/).
+  proc.stdout!.on('data', processLogSink());
+  proc.stderr!.on('data', processLogSink());
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     proc.once('exit', (code, signal) => r({ code, signal })),
   );

@@ -1,15 +1,17 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { loadAppConfig } from '../app/features.js';
+import { allFields, loadAppConfig } from '../app/features.js';
 import type { Config } from '../config/schema.js';
 import type { Dialect } from '../db/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Runtime } from '../app/runtime.js';
 import { createServer } from '../app/server.js';
 import { dropSchema } from './db.js';
+import { rememberSecret, rememberSecretsIn, rememberSetting } from './log-guard/secrets.js';
 import { deletePrefix } from './redis.js';
 import { pgUrl, redisUrl, uniqueName } from './services.js';
 
 const ADMIN_PASSWORD = 'admin-test-password-1';
+rememberSecret(ADMIN_PASSWORD);
 
 export interface TestServer {
   app: FastifyInstance;
@@ -74,6 +76,9 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
     Object.assign(overrides, { redisUrl, redisPrefix: shared.redisPrefix });
   }
   const config = loadAppConfig({}, overrides);
+  // The effective configuration is logged at start: its secret settings must be redacted there.
+  for (const [name, f] of Object.entries(allFields()))
+    if (f.secret) rememberSetting((config as unknown as Record<string, unknown>)[name]);
   const owner = !o.join;
   const server = await createServer(config, {
     ...(dialect === 'sqlite' ? { sqlitePath: ':memory:' } : {}),
@@ -97,6 +102,10 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
     } catch {
       data = undefined;
     }
+    // What was sent or answered under a secret key is a secret no log line may show.
+    rememberSecretsIn(opts.body, 'sent');
+    rememberSecretsIn(data, 'answer');
+    if (opts.token) rememberSecret(opts.token);
     return Object.assign(res, { data });
   };
 
