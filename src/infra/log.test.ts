@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { chooseLogFormat, createLogger, REDACT_PATHS } from './log.js';
+import { chooseLogFormat, createLogger, redactSecrets } from './log.js';
 
 describe('log format (TESSERA_LOG_FORMAT)', () => {
   it('auto: pretty on a terminal, JSON otherwise; json and pretty are kept', () => {
@@ -47,10 +47,25 @@ describe('log format (TESSERA_LOG_FORMAT)', () => {
     expect(lines[0]).not.toMatch(/p1|e1|r1|m1|c1|t1|n1|cp1|a1|token=/);
   });
 
-  it('redacts the Authorization and Cookie headers of a logged request', () => {
-    expect(REDACT_PATHS).toEqual(
-      expect.arrayContaining(['req.headers.authorization', 'req.headers.cookie']),
-    );
+  it('redacts headers, arrays and client codes; keeps errors and what is no secret', () => {
+    const err = new Error('boom');
+    const out = redactSecrets({
+      headers: { Authorization: 'Bearer a', 'set-cookie': ['s=1'], accept: 'json' },
+      items: [{ token: 't' }, 'plain'],
+      query: { code: 'q' },
+      reason: { code: 'ECONNREFUSED' },
+      err,
+      a: { b: { c: { password: 'too deep to look for' } } },
+    });
+    expect(out.headers).toEqual({
+      Authorization: '[redacted]',
+      'set-cookie': '[redacted]',
+      accept: 'json',
+    });
+    expect(out.items).toEqual([{ token: '[redacted]' }, 'plain']);
+    expect(out.query).toEqual({ code: '[redacted]' });
+    expect(out.reason).toEqual({ code: 'ECONNREFUSED' });
+    expect(out.err).toBe(err);
   });
 
   it('pretty output is text for a person; JSON is JSON', async () => {

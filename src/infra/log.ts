@@ -33,24 +33,56 @@ const SECRET_KEYS = [
   'x-api-key',
 ];
 
+const SECRETS = new Set(SECRET_KEYS.map((k) => k.toLowerCase()));
+
 /**
  * `code` is an error's code (ECONNREFUSED, INVALID_CREDENTIALS) everywhere but in what a client
  * sent, where it is a one-time code (TOTP, recovery, OAuth): redacted there only.
  */
-const CLIENT_PARTS = ['body', 'query', 'params', 'req.body', 'req.query', 'req.params'];
+const CLIENT_PARTS = new Set(['body', 'query', 'params']);
+const CENSOR = '[redacted]';
+/** How deep secrets are looked for: `password`, `x.password`, `x.y.password` (and one more under a client part). */
+const DEPTH = 3;
 
-/** pino's redact paths (fast-redact syntax; `["set-cookie"]` for a key with a dash). */
-export const REDACT_PATHS: readonly string[] = [
-  ...SECRET_KEYS.flatMap((k) => {
-    const key = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `["${k}"]`;
-    const dot = key.startsWith('[') ? '' : '.';
-    return [key, `*${dot}${key}`, `*.*${dot}${key}`];
-  }),
-  ...CLIENT_PARTS.map((p) => `${p}.code`),
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-];
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A copy of a logged object with the values of secret keys replaced, down to DEPTH levels of plain
+ * objects and arrays (errors, requests and other class instances go to their serializers as they
+ * are). It runs as pino's `formatters.log`, once per line written: unlike pino's `redact` option,
+ * which also runs on the bindings of every child logger (Fastify makes one per request: with these
+ * keys, ~10 µs each against ~0.3 µs), it costs nothing on a request that logs nothing.
+ */
+export function redactSecrets(
+  obj: Record<string, unknown>,
+  depth = DEPTH,
+  client = false,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const key = k.toLowerCase();
+    if (SECRETS.has(key) || (client && key === 'code')) out[k] = CENSOR;
+    else if (depth > 0 && (isPlain(v) || Array.isArray(v)))
+      out[k] = redactValue(v, depth - 1, CLIENT_PARTS.has(key));
+    else out[k] = v;
+  }
+  return out;
+}
+
+function redactValue(
+  v: Record<string, unknown> | unknown[],
+  depth: number,
+  client: boolean,
+): unknown {
+  if (Array.isArray(v))
+    return v.map((x) => (isPlain(x) || Array.isArray(x) ? redactValue(x, depth, client) : x));
+  // What a client sent keeps one more level: body.user.password is still found.
+  return redactSecrets(v, client ? depth + 1 : depth, client);
+}
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -80,13 +112,13 @@ export interface LoggerOptionsExtra {
 
 /**
  * The process logger: JSON lines (or pino-pretty on a terminal, loaded only then), every
- * line redacted (REDACT_PATHS), a request logged by its route (never its URL).
+ * line redacted (redactSecrets), a request logged by its route (never its URL).
  */
 export async function createLogger(s: LogSettings, o: LoggerOptionsExtra = {}): Promise<Logger> {
   const options: LoggerOptions = {
     level: s.logLevel,
     base: { svc: 'tessera' },
-    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    formatters: { log: (o) => redactSecrets(o) },
     serializers: { req: requestSerializer },
   };
   const isTTY = o.isTTY ?? process.stdout.isTTY === true;
