@@ -332,7 +332,10 @@ export async function databaseChecks(cluster: OwnCluster, w: Workload): Promise<
           }
         return missing.length === 0;
       },
-      5_000,
+      // A node's audit sink that failed during the PostgreSQL restart retries after up to 5 s
+      // (MAX_BACKOFF_MS in audit/sql-sink.ts), then writes its buffer: waiting only 5 s raced that
+      // retry on a loaded machine. Rows still missing after two backoffs and a flush are lost.
+      15_000,
       250,
     );
     for (const m of missing) w.violate('c', `audit row missing: ${m}`);
