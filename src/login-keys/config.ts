@@ -40,6 +40,5 @@ export const LOGIN_KEY_FIELDS = {
 } as const satisfies Record<string, Field>;
 
 declare module '../config/schema.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the fields join Config
   interface FeatureConfig extends ConfigOf<typeof LOGIN_KEY_FIELDS> {}
 }

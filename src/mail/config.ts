@@ -61,6 +61,5 @@ export const MAIL_FIELDS = {
 } as const satisfies Record<string, Field>;
 
 declare module '../config/schema.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the fields join Config
   interface FeatureConfig extends ConfigOf<typeof MAIL_FIELDS> {}
 }

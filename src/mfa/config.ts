@@ -33,7 +33,6 @@ export const MFA_FIELDS = {
 } as const satisfies Record<string, Field>;
 
 declare module '../config/schema.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the fields join Config
   interface FeatureConfig extends ConfigOf<typeof MFA_FIELDS> {}
 }
 

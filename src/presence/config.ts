@@ -19,6 +19,5 @@ export const PRESENCE_FIELDS = {
 } as const satisfies Record<string, Field>;
 
 declare module '../config/schema.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the fields join Config
   interface FeatureConfig extends ConfigOf<typeof PRESENCE_FIELDS> {}
 }
