@@ -82,6 +82,45 @@ describe('access-token verifier', () => {
       expect(verify(t)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
   });
 
+  it('accepts one spelling of a token: foreign characters, spare bits and other alphabets fail', async () => {
+    const t = await sign(claims());
+    expect(verify(t).ok).toBe(true);
+    const [h, p, sig] = t.split('.') as [string, string, string];
+    // A character of the payload written above 0x7f with the same low byte:
+    // latin1 would sign the same bytes; base64url decoding would skip it.
+    const wide = (seg: string, i: number) =>
+      seg.slice(0, i) + String.fromCharCode(seg.charCodeAt(i) + 0x100) + seg.slice(i + 1);
+    const spare = (c: string) => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      return alphabet[alphabet.indexOf(c) ^ 1]!;
+    };
+    const variants = [
+      `${h}.${wide(p, 4)}.${sig}`,
+      `${wide(h, 2)}.${p}.${sig}`,
+      `${h}.${p}.${wide(sig, 10)}`,
+      `${h}.${p}.${sig}=`,
+      `${h}.${p}.${sig.slice(0, -1)}${spare(sig.at(-1)!)}`,
+      `${h}.${p}.${sig.replaceAll('-', '+').replaceAll('_', '/')}`,
+      `${h}.${p}.${sig.slice(0, 20)}!${sig.slice(20)}`,
+      `${h} .${p}.${sig}`,
+    ].filter((v) => v !== t);
+    expect(variants.length).toBeGreaterThanOrEqual(7);
+    for (const v of variants) expect(verify(v)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
+    // The real one is still accepted (and from the cache once seen twice).
+    expect(verify(t).ok).toBe(true);
+  });
+
+  it('a token sharing the cache key of a cached token is verified in full, and cannot evict it', async () => {
+    const t = await sign(claims());
+    verify(t);
+    verify(t); // cached now
+    const [h, , sig] = t.split('.') as [string, string, string];
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims({ sub: '2' }))).toString('base64url')}.${sig}`;
+    expect(verify(forged)).toMatchObject({ ok: false, code: 'TOKEN_INVALID', reason: 'signature' });
+    expect(verify(forged)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
+    expect(verify(t)).toMatchObject({ ok: true, claims: { sub: '1' } });
+  });
+
   it('a cached token is held to the current lifetime when it is lowered at run time', async () => {
     let ttl = 3600;
     const v = createVerifier({

@@ -27,6 +27,8 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 interface Header {
   key: SigningKey;
+  /** Not cached yet: it is, once a signature under it verified. */
+  fresh?: true;
 }
 
 /**
@@ -41,8 +43,16 @@ interface Header {
  *  4. claims: iss, aud, exp, iat (not in the future, not older than the
  *     lifetime), sub, sid, jti required; nbf honoured.
  *
- * Tokens that passed are cached until their exp (keyed by the whole token, so
- * a changed payload never hits), so the repeat cost is one Map lookup.
+ * Tokens that passed are cached until their exp (a hit must equal the whole
+ * token, so a changed payload never hits), so the repeat cost is one Map
+ * lookup and one string comparison.
+ *
+ * No regular expression runs over a token seen before: the header segment is
+ * looked up as it is (checked for the alphabet only when it is new), the
+ * payload's bytes are covered by the signature, and the signature must be the
+ * canonical encoding of the bytes checked (base64url decoding skips foreign
+ * characters and ignores a last character's spare bits, so without it one
+ * token would have several accepted spellings).
  * Revocation is not decided here: it is checked on every request by the caller.
  */
 export function createVerifier(opts: VerifierOptions) {
@@ -56,6 +66,7 @@ export function createVerifier(opts: VerifierOptions) {
   function parseHeader(seg: string): Header | null | string {
     const hit = headers.get(seg);
     if (hit !== undefined) return hit;
+    if (!B64URL.test(seg)) return null;
     let h: Record<string, unknown>;
     try {
       h = JSON.parse(Buffer.from(seg, 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -69,15 +80,17 @@ export function createVerifier(opts: VerifierOptions) {
     const key = opts.keyring.get(h.kid);
     if (!key) return h.kid.slice(0, 64); // unknown kid: the caller may refresh the keyring
     if (h.alg !== key.alg) return null;
-    const header = { key };
-    // Few distinct headers exist (one per key): cache them, bounded.
-    if (headers.size < 1000) headers.set(seg, header);
-    return header;
+    return { key, fresh: true };
   }
 
   function checkSignature(key: SigningKey, input: string, sigSeg: string): boolean {
     const sig = Buffer.from(sigSeg, 'base64url');
-    const data = Buffer.from(input, 'latin1');
+    if (sig.toString('base64url') !== sigSeg) return false;
+    // utf8, not latin1: a header value may hold characters above 0x7f, and latin1
+    // would keep only their low byte, so a payload spelled with them would pass
+    // the signature of the ASCII token while decoding (base64url skips them) to
+    // other claims. The issued token is ASCII, so any other spelling changes the bytes.
+    const data = Buffer.from(input, 'utf8');
     const vk: KeyObject = key.verifyKey;
     switch (key.alg) {
       case 'RS256':
@@ -142,14 +155,15 @@ export function createVerifier(opts: VerifierOptions) {
       const hSeg = token.slice(0, d1);
       const pSeg = token.slice(d1 + 1, d2);
       const sSeg = token.slice(d2 + 1);
-      if (!B64URL.test(hSeg) || !B64URL.test(pSeg) || !B64URL.test(sSeg))
-        return { ok: false, code: 'TOKEN_INVALID', reason: 'encoding' };
       const header = parseHeader(hSeg);
       if (header === null) return { ok: false, code: 'TOKEN_INVALID', reason: 'header' };
       if (typeof header === 'string')
         return { ok: false, code: 'TOKEN_INVALID', reason: 'unknown kid', kid: header };
       if (!checkSignature(header.key, token.slice(0, d2), sSeg))
         return { ok: false, code: 'TOKEN_INVALID', reason: 'signature' };
+      // Few distinct headers exist (one per key): cache them, bounded, and only
+      // those a real signature came under, so forged spellings cannot fill it.
+      if (header.fresh && headers.size < 1000) headers.set(hSeg, { key: header.key });
       let payload: Record<string, unknown>;
       try {
         payload = JSON.parse(Buffer.from(pSeg, 'base64url').toString('utf8')) as Record<
