@@ -27,7 +27,14 @@ function startWorker(url, file, count, start) {
 async function probe(url, file) {
   const w = startWorker(url, file, 1, 0);
   try {
-    const r = await Promise.race([w.ready, sleep(15_000).then(() => ({ opened: 0, firstError: 'timeout' }))]);
+    let timer;
+    const r = await Promise.race([
+      w.ready,
+      new Promise((res) => {
+        timer = setTimeout(() => res({ opened: 0, firstError: 'timeout' }), 15_000);
+      }),
+    ]);
+    clearTimeout(timer);
     if (r.opened !== 1) throw new Skip(r.firstError === 'HTTP 404' ? 'not built (GET /ws answers 404)' : `first connection failed: ${r.firstError}`);
   } finally {
     w.stdin.end();
@@ -57,8 +64,13 @@ async function holdConnections(h, url, tokens, opts) {
     workers.push(startWorker(url, tokens.file, Math.min(PER_PROCESS, opts.wsTarget - start), start));
   }
   try {
-    const timeout = sleep(180_000).then(() => ({ opened: 0, failed: 0, firstError: 'worker timeout' }));
+    // A cleared timer: an open 180 s one kept the whole run alive that long after its results.
+    let timer;
+    const timeout = new Promise((r) => {
+      timer = setTimeout(() => r({ opened: 0, failed: 0, firstError: 'worker timeout' }), 180_000);
+    });
     const ready = await Promise.all(workers.map((w) => Promise.race([w.ready, timeout])));
+    clearTimeout(timer);
     const connectSeconds = (performance.now() - t0) / 1000;
     await sleep(3000);
     const rssAfterKb = procStatusKb(h.pid, 'VmRSS');
