@@ -59,7 +59,8 @@ function isMsg(v: unknown): v is Msg {
 /**
  * A lock over BroadcastChannel, for browsers without Web Locks. A contender
  * announces a claim and listens for `windowMs`: a holder answers `held`, and
- * of two claims at once the earlier (then the smaller id) wins; a loser waits
+ * of two claims at once the earlier (then the smaller id) wins, the earlier
+ * repeating its claim to a later one that may not have heard it; a loser waits
  * for `free` (or `maxWaitMs`, should the holder's tab have died) and claims
  * again. Messages between tabs take well under the window, so two holders at
  * once need a delivery delay above it; Web Locks has no such window.
@@ -87,8 +88,11 @@ export function broadcastLock(
       if (!isMsg(m) || m.id === id) return;
       if (m.t === 'claim') {
         if (state === 'held') ch.postMessage({ t: 'held', id });
-        else if (state === 'claiming' && (m.at < mine.at || (m.at === mine.at && m.id < id)))
-          lost = true;
+        else if (state === 'claiming') {
+          if (m.at < mine.at || (m.at === mine.at && m.id < id)) lost = true;
+          // A later claimant opened its channel after ours was announced: tell it again.
+          else ch.postMessage({ t: 'claim', id, at: mine.at });
+        }
       } else if (m.t === 'held') lost = true;
       else {
         frees++;
