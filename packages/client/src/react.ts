@@ -17,7 +17,8 @@ export interface UseAuth extends AuthState {
 /** One store per client, shared by every component that calls useAuth with it. */
 const stores = new WeakMap<TesseraClient, AuthStore>();
 
-function storeOf(client: TesseraClient): AuthStore {
+/** The store `useAuth(client)` reads: to drive it from outside components (a router guard, tests). */
+export function authStore(client: TesseraClient): AuthStore {
   let s = stores.get(client);
   if (!s) stores.set(client, (s = createAuthStore(client)));
   return s;
@@ -37,7 +38,7 @@ function storeOf(client: TesseraClient): AuthStore {
  * }
  */
 export function useAuth(client: TesseraClient): UseAuth {
-  const store = storeOf(client);
+  const store = authStore(client);
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
   useEffect(() => {
     void store.check();
