@@ -20,7 +20,16 @@ const SHARED = [
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'bench/**', 'coverage/**', 'data/**', 'sdk/**/dist/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'bench/**',
+      'coverage/**',
+      'data/**',
+      'sdk/**/dist/**',
+      'packages/*/dist/**',
+      'packages/*/.quickstart/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -136,6 +145,43 @@ export default tseslint.config(
           message: 'withoutPlugins() drops the tenant scope: only src/db/scope.ts may call it.',
         },
       ],
+    },
+  },
+  {
+    // The published packages (packages/*): type-aware like src/, and the client SDK runs in
+    // browsers: no node:* module and nothing of the server (its tests may use both).
+    files: ['packages/*/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['packages/client/src/**/*.ts'],
+    ignores: ['packages/client/src/**/*.test.ts', 'packages/client/src/**/*.test-support.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', '**/../src/*', '../../../*'],
+              message:
+                'The client SDK runs in browsers: no Node modules, and nothing of the server (copy a contract type instead).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test-support.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
   {

@@ -290,11 +290,12 @@ export function createClient(o: ClientOptions): TesseraClient {
   }
 
   // Another tab wrote or cleared the tokens (browsers fire `storage` in the other tabs only).
-  const onStorage = (ev: Event) => {
-    const key = (ev as StorageEvent).key;
+  const onStorage = (ev: { key?: string | null }) => {
+    const key = ev.key;
     if (key === store.key || key === null) emit(store.read(), 'storage');
   };
-  const win = globalThis as { addEventListener?: Window['addEventListener'] };
+  type Listen = (type: 'storage', fn: typeof onStorage) => void;
+  const win = globalThis as { addEventListener?: Listen; removeEventListener?: Listen };
   const listensStorage = !o.storage && typeof win.addEventListener === 'function';
   if (listensStorage) win.addEventListener!('storage', onStorage);
 
@@ -541,7 +542,7 @@ export function createClient(o: ClientOptions): TesseraClient {
       closed = true;
       schedule(null);
       listeners.clear();
-      if (listensStorage) globalThis.removeEventListener?.('storage', onStorage);
+      if (listensStorage) win.removeEventListener?.('storage', onStorage);
     },
   };
 

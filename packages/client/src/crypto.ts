@@ -46,7 +46,7 @@ export async function encryptPassword(key: PublicKey, password: string): Promise
     ['encrypt'],
   );
   const enc = new TextEncoder();
-  const params: RsaOaepParams = { name: 'RSA-OAEP' };
+  const params: { name: 'RSA-OAEP'; label?: Uint8Array<ArrayBuffer> } = { name: 'RSA-OAEP' };
   if (key.label !== undefined) params.label = enc.encode(key.label);
   return toBase64(new Uint8Array(await subtle.encrypt(params, k, enc.encode(password))));
 }

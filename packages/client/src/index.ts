@@ -17,7 +17,13 @@ export {
   type CaptchaPurpose,
   type CaptchaSolver,
 } from './captcha.js';
-export { ERROR_CODES, isTesseraError, TesseraError, type ErrorCode } from './errors.js';
+export {
+  CLIENT_ERROR_CODES,
+  ERROR_CODES,
+  isTesseraError,
+  TesseraError,
+  type ErrorCode,
+} from './errors.js';
 export type { FetchLike } from './http.js';
 export {
   broadcastLock,

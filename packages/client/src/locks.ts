@@ -68,8 +68,11 @@ function isMsg(v: unknown): v is Msg {
 export function broadcastLock(
   o: { BroadcastChannel?: BroadcastChannelConstructor; windowMs?: number; maxWaitMs?: number } = {},
 ): RefreshLock {
-  const BC = o.BroadcastChannel ?? (globalThis.BroadcastChannel as BroadcastChannelConstructor);
-  if (!BC) throw new Error('BroadcastChannel is not available');
+  const found =
+    o.BroadcastChannel ??
+    (globalThis as unknown as { BroadcastChannel?: BroadcastChannelConstructor }).BroadcastChannel;
+  if (!found) throw new Error('BroadcastChannel is not available');
+  const BC: BroadcastChannelConstructor = found;
   const windowMs = o.windowMs ?? 50;
   const maxWaitMs = o.maxWaitMs ?? 10_000;
   const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
