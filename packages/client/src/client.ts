@@ -491,9 +491,10 @@ export function createClient(o: ClientOptions): TesseraClient {
     refresh,
 
     async logout() {
-      const cur = store.read();
       try {
-        if (cur) await t.call('POST', '/public/auth/logout', { token: cur.access_token });
+        // An expired access token is refreshed first, or the server session would stay alive.
+        const token = await getAccessToken();
+        if (token) await t.call('POST', '/public/auth/logout', { token });
       } catch {
         // Already ended, expired, or unreachable: the tokens are forgotten here either way.
       } finally {

@@ -103,6 +103,22 @@ describe('@tessera-auth/client: refresh', () => {
     await expect(b.me()).rejects.toMatchObject({ code: 'TOKEN_MISSING' });
   });
 
+  it('logout with an expired access token refreshes first, so the server session ends', async () => {
+    const { a, rec, clock } = await twoTabs([shared, shared]);
+    let latest = a.getTokens()!;
+    a.onTokens((t) => t && (latest = t));
+    clock.advance(900_000);
+    await a.logout();
+    expect(rec.sent.map((x) => `${x.status} ${x.path}`)).toEqual([
+      '200 /api/public/auth/refresh',
+      '200 /api/public/auth/logout',
+    ]);
+    const r = await srv.s.call('POST', '/api/public/auth/refresh', {
+      body: { refresh_token: latest.refresh_token },
+    });
+    expect(r.statusCode).toBe(401);
+  });
+
   it('refreshes in the background before the access token expires', async () => {
     const rec = recorder();
     const client: TesseraClient = createClient({
