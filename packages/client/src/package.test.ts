@@ -12,7 +12,7 @@ const root = join(pkgDir, '../..');
 /** The package as published: built by its own tsconfig, its export map, plain Node ESM, no server code. */
 describe('@tessera-auth/client build', () => {
   it('builds, every export resolves in Node, and dist imports nothing of Node or the server', async () => {
-    await run(join(root, 'node_modules/.bin/tsc'), ['-p', join(pkgDir, 'tsconfig.build.json')]);
+    await run(join(root, 'node_modules/.bin/tsc'), ['-p', join(pkgDir, 'tsconfig.json')]);
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
       exports: Record<string, { types: string; default: string }>;
     };
