@@ -119,6 +119,9 @@ export function broadcastLock(
         ch.postMessage({ t: 'claim', id, at: mine.at });
         await sleep(windowMs);
         wake = undefined;
+        // One more turn of the event loop before deciding, in case a long task made the window's
+        // timer due together with messages not yet delivered (defensive: not seen in Node 20).
+        await new Promise<void>((r) => setTimeout(r, 0));
         if (!lost) break;
         state = 'waiting';
         if (frees === freesBefore) await sleep(maxWaitMs);
