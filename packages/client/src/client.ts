@@ -283,7 +283,9 @@ export function createClient(o: ClientOptions): TesseraClient {
       refresh().catch(() => {
         // Not a refusal (network, 503): try again shortly; a refusal dropped the tokens.
         const still = store.read();
-        if (still && !closed) timer = setTimeout(() => schedule(store.read()), 15_000);
+        if (!still || closed) return;
+        timer = setTimeout(() => schedule(store.read()), 15_000);
+        (timer as { unref?: () => void }).unref?.();
       });
     }, delay);
     (timer as { unref?: () => void }).unref?.();
