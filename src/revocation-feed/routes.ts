@@ -81,10 +81,10 @@ export function revocationFeedRoutes(d: {
             properties: { since: cursorSchema },
           },
           headers: { type: 'object', properties: { 'last-event-id': cursorSchema } },
-          response: responses(
-            { 200: { description: 'text/event-stream', type: 'string' } },
-            ['401', '503'],
-          ),
+          response: responses({ 200: { description: 'text/event-stream', type: 'string' } }, [
+            '401',
+            '503',
+          ]),
         },
       },
       async (req, reply) => {

@@ -55,8 +55,9 @@ export function createStreamHub(o: StreamHubOptions) {
     full: (): boolean => streams.size >= o.maxStreams(),
     size: (): number => streams.size,
     /**
-     * Starts a stream on a response whose head was written: what `resume` says first (the
-     * replay, or one `reset` event whose id is the current cursor), then every new revocation.
+     * Starts a stream on a response whose head was written: what `resume` says first (one
+     * `reset` event whose id is the current cursor, or the replay then one `resume` event),
+     * then every new revocation.
      * Synchronous from the resume to the subscription, so no revocation falls between them.
      */
     open(res: ServerResponse, tenant: string, resume: Resume): void {
@@ -65,10 +66,16 @@ export function createStreamHub(o: StreamHubOptions) {
       let head = 'retry: 1000\n\n';
       if ('reset' in resume)
         head += frame(o.window.cursor(), 'reset', JSON.stringify({ reason: resume.reset }));
-      else
+      else {
+        let n = 0;
         for (const e of resume.replay)
-          if (e.tenant === undefined || e.tenant === tenant)
+          if (e.tenant === undefined || e.tenant === tenant) {
             head += frame(o.window.cursor(e.seq), 'revoke', e.data);
+            n += 1;
+          }
+        // Caught up: what follows is live. No id line, so the client's last id stays.
+        head += `event: resume\ndata: ${JSON.stringify({ replayed: n })}\n\n`;
+      }
       streams.add(s);
       res.on('close', () => streams.delete(s));
       write(s, head);

@@ -31,7 +31,11 @@ export function createFeedWindow(capacity: number, epoch: string = randomId(6)) 
     /** The newest sequence number (0: nothing yet). */
     last: (): number => last,
     append(r: Revocation): FeedEvent {
-      const data: Record<string, unknown> = { kind: r.kind, value: r.value, expiresAt: r.expiresAt };
+      const data: Record<string, unknown> = {
+        kind: r.kind,
+        value: r.value,
+        expiresAt: r.expiresAt,
+      };
       if (r.kind === 'user') data.notBefore = r.notBefore ?? 0;
       last += 1;
       const e: FeedEvent = { seq: last, tenant: r.tenant, data: JSON.stringify(data) };

@@ -6,7 +6,8 @@
  *  - SESSION_ENDED: the token's session was ended (logout, force logout, expiry by Tessera);
  *  - TOKEN_REVOKED: this token, or every token its user held before a cut-off, was revoked;
  *  - REVOCATIONS_UNAVAILABLE: fail closed: the revocation feed has been out of reach for
- *    longer than `failClosedAfterMs`, so a revoked token could not be told apart.
+ *    longer than `failClosedAfterMs`, so a revoked token could not be told apart;
+ *  - KEYS_UNAVAILABLE: the JWKS could not be fetched (not the token's fault: answer 503).
  */
 export type VerifyErrorCode =
   | 'TOKEN_MISSING'
@@ -14,7 +15,8 @@ export type VerifyErrorCode =
   | 'TOKEN_EXPIRED'
   | 'SESSION_ENDED'
   | 'TOKEN_REVOKED'
-  | 'REVOCATIONS_UNAVAILABLE';
+  | 'REVOCATIONS_UNAVAILABLE'
+  | 'KEYS_UNAVAILABLE';
 
 const MESSAGES: Record<VerifyErrorCode, string> = {
   TOKEN_MISSING: 'Authentication is required',
@@ -23,11 +25,12 @@ const MESSAGES: Record<VerifyErrorCode, string> = {
   SESSION_ENDED: 'The session has ended',
   TOKEN_REVOKED: 'The token has been revoked',
   REVOCATIONS_UNAVAILABLE: 'Token revocations cannot be checked right now',
+  KEYS_UNAVAILABLE: 'The signing keys cannot be read right now',
 };
 
 /** The HTTP status a middleware answers with. */
 export function statusOf(code: VerifyErrorCode): number {
-  return code === 'REVOCATIONS_UNAVAILABLE' ? 503 : 401;
+  return code === 'REVOCATIONS_UNAVAILABLE' || code === 'KEYS_UNAVAILABLE' ? 503 : 401;
 }
 
 /**
