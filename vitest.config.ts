@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'packages/**/src/**/*.test.ts'],
     // Every log line of every app the tests build is checked for secrets (decision 0021).
     setupFiles: ['src/test-support/log-guard/setup.ts'],
     testTimeout: 30_000,
