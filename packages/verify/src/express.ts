@@ -5,7 +5,6 @@ import type { TesseraClaims, Verifier } from './verifier.js';
 /** What the middleware uses of Express's request (and of node:http's). */
 export interface RequestLike {
   headers: { authorization?: string | undefined };
-  auth?: TesseraClaims;
 }
 /** What it uses of the response: node:http's ServerResponse, which Express's extends. */
 export interface ResponseLike {
@@ -36,7 +35,7 @@ export function tesseraAuth(verifier: Verifier) {
     const run = token ? verifier.verify(token) : Promise.reject(missing(header));
     run.then(
       (claims) => {
-        req.auth = claims;
+        (req as RequestLike & { auth?: TesseraClaims }).auth = claims;
         next();
       },
       (e: unknown) => {

@@ -5,7 +5,6 @@ import type { TesseraClaims, Verifier } from './verifier.js';
 /** What the hook uses of Fastify's request. */
 export interface FastifyRequestLike {
   headers: { authorization?: string | undefined };
-  auth?: TesseraClaims;
 }
 /** What it uses of Fastify's reply. */
 export interface FastifyReplyLike {
@@ -34,7 +33,7 @@ export function tesseraAuth(verifier: Verifier) {
     const token = bearerToken(header);
     try {
       if (!token) throw missing(header);
-      req.auth = await verifier.verify(token);
+      (req as FastifyRequestLike & { auth?: TesseraClaims }).auth = await verifier.verify(token);
     } catch (e) {
       if (!(e instanceof VerifyError)) throw e;
       const r = refusalOf(e);

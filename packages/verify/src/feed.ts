@@ -15,7 +15,7 @@ export interface FeedOptions {
 }
 
 /** An answer of the feed that is not a stream (401: the service token is wrong; 503: full). */
-export class FeedHttpError extends Error {
+class FeedHttpError extends Error {
   override readonly name = 'FeedHttpError';
   constructor(readonly status: number) {
     super(`revocation feed answered HTTP ${status}`);

@@ -21,7 +21,7 @@ const payloadOf = (t: string) =>
   JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
 describe('pinned checks, against a key set of our own', () => {
-  let key: CryptoKey;
+  let key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let jwk: JWK;
   const iss = 'https://auth.test';
   const aud = 'tessera';
@@ -29,7 +29,7 @@ describe('pinned checks, against a key set of our own', () => {
   const claims = { sub: '1', sid: 's1', jti: 'j1' };
   const sign = (
     o: { alg?: string; typ?: string; kid?: string; iss?: string; aud?: string; exp?: number } = {},
-    k: CryptoKey | Uint8Array = key,
+    k: typeof key | Uint8Array = key,
   ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: o.alg ?? 'RS256', typ: o.typ ?? 'at+jwt', kid: o.kid ?? 'k1' })
