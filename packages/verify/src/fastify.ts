@@ -28,7 +28,7 @@ export function tesseraAuth(verifier: Verifier) {
   return async function tesseraAuthHook(
     req: FastifyRequestLike,
     reply: FastifyReplyLike,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const header = req.headers.authorization;
     const token = bearerToken(header);
     try {
@@ -39,8 +39,8 @@ export function tesseraAuth(verifier: Verifier) {
       const r = refusalOf(e);
       reply.code(r.status);
       for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
-      // Fastify ends the request here: an async hook that sent a reply stops the chain.
-      return void (await reply.send(r.body));
+      // An async hook that sends returns the reply: Fastify then stops the chain here.
+      return reply.send(r.body);
     }
   };
 }

@@ -110,7 +110,9 @@ describe('middleware', () => {
 
   it('Fastify: an onRequest hook; claims on req.auth', async () => {
     const app = Fastify();
+    let reached = 0;
     app.get('/me', { onRequest: fastifyAuth(good) }, async (req) => {
+      reached += 1;
       const c = (req as unknown as { auth: TesseraClaims }).auth;
       return { sub: c.sub, username: c.username };
     });
@@ -126,6 +128,8 @@ describe('middleware', () => {
         };
       };
     await expectBehaviour(at('/me'), at('/cut'));
+    // Only the one good token reached the handler: a refusal ends the request in the hook.
+    expect(reached).toBe(1);
     await app.close();
   });
 
