@@ -18,7 +18,10 @@ export interface FeedOptions {
 class FeedHttpError extends Error {
   override readonly name = 'FeedHttpError';
   constructor(readonly status: number) {
-    super(`revocation feed answered HTTP ${status}`);
+    super(
+      `revocation feed answered HTTP ${status}` +
+        (status === 401 ? ' (is the service token one of TESSERA_PUBLIC_API_TOKENS?)' : ''),
+    );
   }
 }
 

@@ -60,7 +60,7 @@ export interface RevocationOptions {
   maxEntries?: number;
   /** Reconnect backoff bounds. @default { minMs: 250, maxMs: 30_000 } */
   backoff?: { minMs: number; maxMs: number };
-  /** A connection or snapshot failed (it is retried). @default ignore */
+  /** A connection or snapshot failed (it is retried). @default a console.warn at most once a minute */
   onError?: (e: unknown) => void;
 }
 
@@ -118,6 +118,18 @@ function check(o: VerifierOptions): void {
     if (typeof r.serviceToken !== 'string' || !r.serviceToken)
       bad('revocations.serviceToken is required');
   }
+}
+
+/** The default report of feed failures: one line at most every `ms`, never the token. */
+function warnEvery(ms: number): (e: unknown) => void {
+  let last = -Infinity;
+  return (e) => {
+    if (Date.now() - last < ms) return;
+    last = Date.now();
+    console.warn(
+      `@tessera-auth/verify: revocation feed: ${e instanceof Error ? e.message : String(e)}; retrying`,
+    );
+  };
 }
 
 function refusal(e: unknown): VerifyError {
@@ -189,7 +201,7 @@ export function createVerifier(o: VerifierOptions): Verifier {
       set,
       heartbeatTimeoutMs: r.heartbeatTimeoutMs ?? 45_000,
       backoff: r.backoff ?? { minMs: 250, maxMs: 30_000 },
-      onError: r.onError ?? (() => {}),
+      onError: r.onError ?? warnEvery(60_000),
     });
     feed.start();
     sweeper = setInterval(() => set.sweep(), 30_000);

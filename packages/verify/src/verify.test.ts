@@ -274,17 +274,22 @@ describe('against a real Tessera', () => {
   });
 
   it('with a wrong service token it never synchronises and refuses tokens (fail closed)', async () => {
+    const errors: string[] = [];
     const wrong = make({
       revocations: {
         url: `${origin}/api/service/revocations`,
         serviceToken: 'not-the-service-token',
         startupWaitMs: 200,
         backoff: { minMs: 50, maxMs: 100 },
+        onError: (e) => errors.push(String(e)),
       },
     });
     await s.register('vuser7');
     const { access_token } = await s.login('vuser7');
     expect(await outcome(wrong, access_token)).toBe('REVOCATIONS_UNAVAILABLE');
     expect(await wrong.ready(100)).toBe(false);
+    expect(errors[0]).toMatch(
+      /HTTP 401 \(is the service token one of TESSERA_PUBLIC_API_TOKENS\?\)/,
+    );
   });
 });
