@@ -14,8 +14,8 @@ export type Revoked = 'SESSION_ENDED' | 'TOKEN_REVOKED' | null;
 /**
  * Revoked session ids, token ids and per-user cut-offs, each kept until the tokens it
  * concerns would have expired (the `expiresAt` Tessera sends), and at most `maxEntries`
- * in all: past that, the entries that expire soonest go first (Map order is close to
- * expiry order, since revocations arrive in time order with the same token lifetime).
+ * in all: past that, the oldest sessions or tokens go first (Map order is arrival order,
+ * close to expiry order since every entry lasts about one token lifetime).
  * Merging is monotonic, as in Tessera's own list: the later expiry and cut-off win, so a
  * snapshot and the stream can deliver the same entry in any order.
  */
