@@ -55,6 +55,36 @@ export default tseslint.config(
     },
   },
   {
+    // Packages published on their own (packages/verify): the same habits, without the type-aware
+    // rules (their tsconfig is their own), and no import from src/ but in tests.
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test-support.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/*', '../../*'],
+              message:
+                'A published package carries no server code: it imports only its own files and its dependencies.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests poke at internals and JSON bodies: `any` is how they read an answer.
     files: ['src/**/*.test.ts', 'src/test-support/**', 'src/**/*.test-support.ts'],
     rules: {

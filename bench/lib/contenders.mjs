@@ -18,6 +18,8 @@ export class Skip extends Error {}
 
 /** One HS256 secret for the whole run (48 random bytes, base64), shared by every HS256 contender. */
 export const HS_SECRET = randomBytes(48).toString('base64');
+/** The service token the verifier scenario's revocation feed client presents (TESSERA_PUBLIC_API_TOKENS). */
+export const BENCH_SERVICE_TOKEN = `bench-svc-${randomBytes(24).toString('hex')}`;
 
 /** The Express peer's RS256 key, PEM strings in env as typical code has them; the ceiling can then replay its tokens. */
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -74,6 +76,7 @@ function tesseraEnv(def, ns) {
     // traffic comes from 127.0.0.1. 1,000,000 is the schema's maximum.
     TESSERA_LOGIN_ATTEMPTS_PER_IP_PER_HOUR: '1000000',
     TESSERA_RSA_KEY_REQUESTS_PER_IP_PER_MINUTE: '1000000',
+    TESSERA_PUBLIC_API_TOKENS: BENCH_SERVICE_TOKEN,
     ...(def.alg === 'HS256' ? { TESSERA_JWT_ALGORITHM: 'HS256', TESSERA_JWT_SECRET: HS_SECRET } : {}),
     ...(ns
       ? { TESSERA_DATABASE_URL: PG_URL, TESSERA_DATABASE_SCHEMA: ns.schema, TESSERA_REDIS_URL: REDIS_URL, TESSERA_REDIS_PREFIX: ns.redisPrefix }

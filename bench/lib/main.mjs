@@ -18,9 +18,10 @@ import { publicKey, publicKeyShared } from './scenarios/public-key.mjs';
 import { refresh } from './scenarios/refresh.mjs';
 import { revocation } from './scenarios/revocation.mjs';
 import { validate, validateNeverSeen } from './scenarios/validate.mjs';
+import { verifier } from './scenarios/verifier.mjs';
 import { websocket } from './scenarios/websocket.mjs';
 
-const SCENARIOS = [validate, validateNeverSeen, login, refresh, revocation, publicKey, publicKeyShared, websocket];
+const SCENARIOS = [validate, validateNeverSeen, login, refresh, revocation, verifier, publicKey, publicKeyShared, websocket];
 
 const log = (msg) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const reasonOf = (err) => (err instanceof Skip ? err.message : `error: ${err.message}`);

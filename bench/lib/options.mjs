@@ -1,5 +1,5 @@
 // Command-line options: `--quick` (about a minute), `--only validate,login`, `--contenders tessera,express`,
-// `--duration 10`, `--repeats 3`.
+// `--duration 10`, `--repeats 3`, `--probes 100` (logouts timed by the revocation and verifier scenarios).
 const FULL = {
   mode: 'full',
   durationS: 10,
@@ -50,6 +50,7 @@ export function parseOptions(argv) {
   num('repeats', 'repeats');
   num('warmup', 'warmupS');
   num('ws', 'wsTarget');
+  num('probes', 'revocationProbes');
   if (value('only')) opts.only = value('only').split(',');
   if (value('contenders')) opts.contenders = value('contenders').split(',');
   return opts;

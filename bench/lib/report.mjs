@@ -71,6 +71,18 @@ function targets(results) {
   );
   const rf = get('refresh', 'tessera');
   add('Refresh ≥ 2,000 rotations/s (embedded)', rf ? `${f0(goodRps(rf))}/s` : '–', rf ? goodRps(rf) >= 2000 : undefined, withErrors(rf));
+  const vf = get('verifier', 'tessera');
+  add(
+    'Verifier cost per token ≤ 1.2× jose jwtVerify (local key set)',
+    vf ? `${f2(vf.costRatio)}× (${f1(vf.verifierUs)} vs ${f1(vf.joseUs)} µs)` : '–',
+    vf ? vf.costRatio <= 1.2 : undefined,
+  );
+  add(
+    'Logout on Tessera → refusal by the verifier, p99 < 1 s',
+    vf?.refusal?.p99Ms !== undefined ? `p99 ${f1(vf.refusal.p99Ms)} ms over ${f0(vf.refusal.probes)} logouts` : '–',
+    vf?.refusal?.p99Ms !== undefined ? vf.refusal.p99Ms < 1000 && !vf.refusal.neverRefused : undefined,
+    vf?.refusal?.probeErrors ?? '',
+  );
   const ws = get('websocket', 'tessera');
   add(
     `WebSocket ${f0(results.options.wsTarget)} connections < 8 KiB RSS each`,
@@ -140,6 +152,22 @@ function revocationExtras() {
   ];
 }
 
+function verifierSection(results) {
+  const r = results.scenarios.verifier?.tessera;
+  if (!ok(r)) return '';
+  const rf = r.refusal ?? {};
+  return [
+    `${f0(r.tokens)} distinct Tessera tokens per round, ${r.rounds} rounds alternating which goes first, in the orchestrator's process (one core); fastest round reported (interference only adds time).`,
+    '',
+    '| Verification | µs per token | rounds (µs) |',
+    '| --- | --- | --- |',
+    `| @tessera-auth/verify \`verify()\` (JWKS fetched once, revocation feed connected) | ${f1(r.verifierUs)} | ${r.verifierRunsUs.map(f1).join(' / ')} |`,
+    `| jose \`jwtVerify\` with \`createLocalJWKSet\`, same pinned checks | ${f1(r.joseUs)} | ${r.joseRunsUs.map(f1).join(' / ')} |`,
+    '',
+    `Cost ratio (fastest rounds): **${f2(r.costRatio)}×**; of the median rounds ${f2(r.medianRatio)}×. Logout → refusal by the verifier (from sending the logout, ${f0(rf.probes)} logouts one after another, verify polled every 1 ms): p50 ${f1(rf.p50Ms)} ms, p99 ${f1(rf.p99Ms)} ms, max ${f1(rf.maxMs)} ms; p99 from the logout's answer ${f1(rf.p99FromAnswerMs)} ms; never refused: ${f0(rf.neverRefused)}.`,
+  ].join('\n');
+}
+
 function websocketSection(results) {
   const rows = results.scenarios.websocket;
   if (!rows) return '';
@@ -182,6 +210,7 @@ ${sec('validate-b', `Bounded by count: ${f0(Object.values(results.scenarios['val
 ${sec('login', `8 connections (2 × libuv's 4 threads), 1 s pause before each run so the previous backlog drains.\n\n${throughputTable(results, 'login', () => 'tessera', loginExtras())}`)}
 ${sec('refresh', `16 connections, each answer's refresh token feeds the next request.\n\n${throughputTable(results, 'refresh', () => 'tessera')}`)}
 ${sec('revocation', `${o.logoutsPerSecond} logouts/s in parallel with the validate load; refusal time over ${o.revocationProbes} logouts, polling right after the logout answers.\n\n${throughputTable(results, 'revocation', () => 'tessera', revocationExtras())}`)}
+${sec('verifier', verifierSection(results))}
 ${sec('public-key', `503 = pool empty (the server refuses rather than generate a key on the request path).\n\n${throughputTable(results, 'public-key', () => 'tessera')}`)}
 ${sec('public-key-oaep', throughputTable(results, 'public-key-oaep', () => 'tessera'))}
 ${sec('websocket', websocketSection(results))}

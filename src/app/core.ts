@@ -27,7 +27,7 @@ import { createRoleService } from '../roles/service.js';
 import { createRoleStore } from '../roles/store.js';
 import { createSessionActions } from '../sessions/actions.js';
 import { createLastSeen, lastSeenIntervalSec } from '../sessions/last-seen.js';
-import { createRevocationList } from '../sessions/revocation.js';
+import { createRevocationList, type RevocationList } from '../sessions/revocation.js';
 import { createSessionService } from '../sessions/service.js';
 import { createSessionStore } from '../sessions/store.js';
 import { createSessionTable } from '../sessions/table.js';
@@ -165,6 +165,13 @@ export async function openCore(
       sessionTable.forget(r.value);
     });
 
+    /** The revocation set as a tenant's services write to it: each revocation names its tenant (the feed filters by it). */
+    const revocationsOf = (tenant: TenantId): RevocationList => ({
+      ...revocations,
+      persist: (u, r) => revocations.persist(u, { ...r, tenant }),
+      revoke: (r, u) => revocations.revoke({ ...r, tenant }, u),
+    });
+
     /** One tenant's services: its settings overlay, roles, keys, users, sessions, tokens. */
     const buildTenant = async (
       tenant: TenantId,
@@ -234,12 +241,13 @@ export async function openCore(
         policy,
       });
       const audit: Audit = tenantAudit(sqlAudit, tenant);
+      const tenantRevocations = revocationsOf(tenant);
       const sessions = createSessionService({
         tokenLifeMs,
         db: k,
         dialect: db.dialect,
         store: sessionStore,
-        revocations,
+        revocations: tenantRevocations,
         settings,
         bus,
         audit,
@@ -263,7 +271,7 @@ export async function openCore(
         ...common,
         users,
         sessions,
-        revocations,
+        revocations: tenantRevocations,
         roles,
         hasher,
         onEffectError: (e) => report(e, 'account change'),
@@ -271,7 +279,7 @@ export async function openCore(
       const sessionActions = createSessionActions({
         ...common,
         sessions,
-        revocations,
+        revocations: tenantRevocations,
         clockSkewSec: config.clockSkew,
         onEffectError: (e) => report(e, 'session end'),
       });

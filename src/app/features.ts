@@ -13,6 +13,7 @@ import { oauthFeature } from '../oauth/feature.js';
 import { passwordProblem } from '../passwords/policy.js';
 import { presenceFeature } from '../presence/feature.js';
 import { requestBudgetFeature } from '../request-budgets/feature.js';
+import { revocationFeedFeature } from '../revocation-feed/feature.js';
 import { tenantsFeature } from '../tenants/feature.js';
 import { wechatFeature } from '../wechat/feature.js';
 
@@ -34,6 +35,7 @@ export const FEATURES: readonly Feature[] = [
   credentialsFeature,
   oauthFeature,
   wechatFeature,
+  revocationFeedFeature,
 ];
 
 /** The one config table: the core's fields and every feature's. */

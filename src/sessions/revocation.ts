@@ -14,6 +14,11 @@ export interface Revocation {
   notBefore?: number | null;
   /** When every token concerned has expired anyway; the entry can go then. */
   expiresAt: number;
+  /**
+   * The tenant whose session, token or user this is, when the revoking node said so (the
+   * revocation feed filters by it); absent when read back from SQL by a poll or a load.
+   */
+  tenant?: string;
 }
 
 /** Why a verified token is refused, or null. */
