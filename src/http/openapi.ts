@@ -106,6 +106,8 @@ function withErrors(
     byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code));
   }
   for (const [status, codes] of byStatus) {
+    // A route's own shape for a status (e.g. /readyz's 503) is its answer, not an error envelope.
+    if (out[status] && !(out[status] as ErrorEntry).properties?.error?.enum) continue;
     const base = (out[status] ?? shape) as { properties: Record<string, object> };
     const list = [...codes];
     out[status] = {
