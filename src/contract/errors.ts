@@ -12,7 +12,7 @@ export const ERRORS = {
     zh: '请求参数不合法',
     help: {
       causes:
-        "The request does not match the operation's schema (a missing or unknown field, a value too long, a wrong type), the body is not JSON, or a value breaks a rule the schema cannot express (an unknown role, a user type that is not a lower-case identifier). The message names the field.",
+        "The request does not match the operation's schema (a missing or unknown field, a value too long, a wrong type, a password shorter than 8 or longer than 128 characters), the body is not JSON, or a value breaks a rule the schema cannot express (an unknown role, a user type that is not a lower-case identifier). The message names the field.",
       fix: 'Read the text after `VALIDATION_FAILED: ` in `message`, and compare the request with the operation in `/openapi.json` (its example body is a valid one). Send bodies as `Content-Type: application/json`.',
     },
   },
@@ -22,7 +22,7 @@ export const ERRORS = {
     zh: '密码强度不足',
     help: {
       causes:
-        'The new password is shorter than the minimum, on the common-passwords list, scores below `TESSERA_PASSWORD_MIN_SCORE` (zxcvbn, 0–4), or appears in a breach (when `TESSERA_PASSWORD_PWNED_URL` is set).',
+        'The new password is too common, equals the username, scores under `TESSERA_PASSWORD_MIN_SCORE` (zxcvbn, 0–4) or appears in a breach (when `TESSERA_PASSWORD_PWNED_URL` is set). `data.reason` names which: `common`, `username`, `guessable`, `breached`.',
       fix: 'Choose a longer passphrase; the message says which rule refused it. Operators can lower `TESSERA_PASSWORD_MIN_SCORE` (also at run time: `PATCH /api/admin/settings {"passwordMinScore": 2}`).',
     },
   },
@@ -32,7 +32,7 @@ export const ERRORS = {
     zh: '用户名或密码错误',
     help: {
       causes:
-        'Wrong username or password, an account that does not exist (the answer is the same on purpose), a password sent in clear while `TESSERA_PLAIN_LOGIN=0`, or a wrong current password on a password change or a second-factor change.',
+        'Wrong username or password, an account that does not exist (the answer is the same on purpose), an encrypted password that does not decrypt with its key, a password sent in clear while `TESSERA_PLAIN_LOGIN=0`, or a wrong current password on a password change or a second-factor change.',
       fix: 'Check the username (an e-mail address also works as the username) and the password. Repeated failures lead to `CAPTCHA_REQUIRED` and then `ACCOUNT_LOCKED`; the audit log (`GET /api/admin/audit`) shows each refusal with its reason.',
     },
   },
@@ -92,7 +92,7 @@ export const ERRORS = {
     zh: '令牌已被撤销',
     help: {
       causes:
-        "The token's `jti` was put on the denylist (`POST /api/admin/denylist`), or a refresh token was used a second time after its rotation grace (`TESSERA_REFRESH_REUSE_GRACE_SECONDS`): Tessera treats that as a stolen token and ends the session.",
+        "The token's `jti` was put on the denylist (`POST /api/admin/denylist`), the user's roles changed since the access token was issued (refresh to get one with the new roles), or a refresh token was used a second time after its rotation grace (`TESSERA_REFRESH_REUSE_GRACE_SECONDS`): Tessera treats that as a stolen token and ends the session.",
       fix: 'Log in again. If it happens to well-behaved clients, two tabs or a retry are refreshing with the same refresh token: serialize refreshes in the client (one at a time, share the result).',
     },
   },
@@ -102,7 +102,7 @@ export const ERRORS = {
     zh: '会话已结束',
     help: {
       causes:
-        'The session the token belongs to has ended: logout, logout everywhere, a forced logout by an administrator, a password change or reset, a disabled or deleted user, the idle timeout (`TESSERA_SESSION_IDLE_TIMEOUT_SECONDS`), the maximum lifetime (`TESSERA_SESSION_MAX_LIFETIME_SECONDS`), or the session cap (`TESSERA_MAX_SESSIONS_PER_USER`) ending the oldest one.',
+        'The session the token belongs to has ended: logout, logout everywhere, a login elsewhere under the `single` login policy, a forced logout by an administrator, a password change or reset, a disabled or deleted user, the idle timeout (`TESSERA_SESSION_IDLE_TIMEOUT_SECONDS`), the maximum lifetime (`TESSERA_SESSION_MAX_LIFETIME_SECONDS`), or the session cap (`TESSERA_MAX_SESSIONS_PER_USER`) ending the oldest one.',
       fix: 'Log in again. The audit log says which of these ended it (`session.end` with its reason).',
     },
   },
@@ -200,7 +200,7 @@ export const ERRORS = {
     zh: '请求与当前状态冲突',
     help: {
       causes:
-        'The request contradicts the current state; the message says how: deleting yourself or a built-in role, removing permissions from `admin`, asking for a verification mail when the address is verified already or e-mail verification is off, a key rotation that raced another.',
+        'The request contradicts the current state; the message says how: deleting yourself or a built-in role, removing permissions from `admin`, asking for a verification mail when the address is verified already or e-mail verification is off, linking a second account of a provider the user already has one of, a key rotation that raced another.',
       fix: 'Read the message after `CONFLICT: `; reload the object and retry when it was a race.',
     },
   },

@@ -68,6 +68,8 @@ describe('the OpenAPI document (/openapi.json)', () => {
       expect(op.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z0-9]*$/);
       expect(op.summary?.length ?? 0, `${method} ${path}`).toBeGreaterThan(5);
       expect(op.tags?.length ?? 0, `${method} ${path}`).toBeGreaterThan(0);
+      for (const [status, r] of Object.entries(op.responses))
+        expect(r.description, `${method} ${path} ${status}`).not.toBe('Default Response');
     }
     expect(new Set(ids).size).toBe(ids.length);
   });

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { errorDef, type ErrorCode } from '../contract/errors.js';
@@ -97,6 +98,9 @@ function withErrors(
   let shape: object = errorEnvelope;
   for (const [status, entry] of Object.entries(out)) {
     const codes = (entry as ErrorEntry).properties?.error?.enum;
+    // A success (or the route's own shape) gets its status text instead of "Default Response".
+    if (!codes && !('description' in entry))
+      out[status] = { ...entry, description: STATUS_CODES[Number(status)] ?? 'Answer' };
     if (!codes) continue;
     shape = entry;
     byStatus.set(status, new Set(codes));
@@ -138,6 +142,23 @@ export async function installOpenApi(
         description:
           'Self-hosted JWT authentication server. Every /api answer is the envelope {code, message, data}; errors add `error`, one of the codes listed on each operation (docs/troubleshooting.md says what each means and what to do).',
       },
+      tags: [
+        {
+          name: 'encrypted-login client API',
+          description:
+            'The public login API at `<context path>/public/auth/*` (`/api` by default), in the shape the browser `AuthService` client expects: the password encrypted with a one-time RSA key from `GET /public-key`, the `{code, message, data}` envelope, register, refresh, logout, me.',
+        },
+        {
+          name: 'customer-service realtime API',
+          description:
+            'Presence for customer-service desks: token validation, heartbeat, who is online, and the WebSocket `/ws` (documented in docs/api.md: it is not an HTTP operation).',
+        },
+        {
+          name: 'customer-service realtime API (/auth, no prefix)',
+          description:
+            'The same services at `/auth/*` without the `/api` prefix, answering `{success, message, data}` (errors `{success: false, message: "CODE: text", error, data}`), for existing customer-service frontends.',
+        },
+      ],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

@@ -8,7 +8,7 @@ export const MFA_ERRORS = {
     zh: '二次验证码错误',
     help: {
       causes:
-        "The TOTP code is wrong or outside the accepted time window (the phone's clock is off), or the recovery code is not one of the account's unused ones.",
+        "The TOTP code is wrong or outside the accepted time window (the phone's clock is off), or the recovery code is not one of the account's unused ones. It counts as a failed login (captcha, then lock).",
       fix: 'Enter the current code from the authenticator app; check that the phone sets its time automatically. A recovery code works once.',
     },
   },

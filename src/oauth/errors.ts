@@ -121,7 +121,7 @@ export const OAUTH_ERRORS = {
     en: 'The link ticket is unknown, used or expired: sign in with the provider again',
     zh: '关联票据无效、已使用或已过期，请重新通过身份提供方登录',
     help: {
-      causes: 'The link ticket is unknown, used, expired, or spent by too many wrong passwords.',
+      causes: 'The link ticket is unknown, used, older than 300 s, or spent by 5 wrong passwords.',
       fix: 'Sign in with the provider again to get a new ticket.',
     },
   },

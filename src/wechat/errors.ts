@@ -37,7 +37,7 @@ export const WECHAT_ERRORS = {
     zh: '微信接口调用过于频繁，请一分钟后再试',
     help: {
       causes:
-        'WeChat limits the calls of this mini-program (its quota), or `TESSERA_WECHAT_EXCHANGES_PER_IP_PER_MINUTE` was reached.',
+        'WeChat refuses the calls of this mini-program for a while (its 45011 quota); `Retry-After: 60`.',
       fix: 'Retry in a minute; check the quota in the WeChat console.',
     },
   },
