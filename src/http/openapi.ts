@@ -21,10 +21,19 @@ const JWT_GUARD: readonly ErrorCode[] = [
 ];
 const API_TOKEN_GUARD: readonly ErrorCode[] = ['TOKEN_MISSING', 'TOKEN_INVALID'];
 /**
- * What any route may answer, whatever it declares: a request its schema refuses, a fault of ours,
- * an outage of PostgreSQL or Redis (503 with Retry-After).
+ * What any route may answer, whatever it declares: a request its schema refuses, a path the router
+ * or the tenant resolution (src/http/tenant.ts, before anything else) does not know, a fault of
+ * ours, an outage of PostgreSQL or Redis (503 with Retry-After).
  */
-const SHELL: readonly ErrorCode[] = ['VALIDATION_FAILED', 'INTERNAL', 'UNAVAILABLE'];
+const SHELL: readonly ErrorCode[] = [
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'TENANT_NOT_FOUND',
+  'INTERNAL',
+  'UNAVAILABLE',
+];
+/** Methods whose requests may carry a body, so a body over TESSERA_BODY_LIMIT_BYTES (413). */
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 type Guard =
   | { kind: 'none' }
@@ -176,8 +185,7 @@ export async function installOpenApi(
       if (g.kind === 'jwt') extra.push(...JWT_GUARD);
       if (g.kind === 'jwt' && (g.permissions.length || g.minLevel !== undefined))
         extra.push('FORBIDDEN');
-      if (s.body) extra.push('PAYLOAD_TOO_LARGE');
-      if (route.config?.tenants) extra.push('TENANT_NOT_FOUND');
+      if (WITH_BODY.has(method.toUpperCase())) extra.push('PAYLOAD_TOO_LARGE');
       // The per-IP budget of anonymous public routes (src/request-budgets/).
       if (g.kind === 'none' && url.startsWith(`${o.contextPath}/public/`))
         extra.push('RATE_LIMITED');
