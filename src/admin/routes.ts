@@ -18,7 +18,6 @@ import { adminSettingsRoutes } from './settings-routes.js';
 import { adminUserRoutes } from './users-routes.js';
 
 const security = [{ bearer: [] }];
-const E = ['401', '403', '404', '409'] as const;
 
 /** Everything under `<context-path>/admin`, each route permission-checked. */
 export function adminRoutes(d: {
@@ -54,7 +53,7 @@ export function adminRoutes(d: {
           security,
           summary: 'Force logout of one session',
           params: sessionIdParams,
-          response: responses({ 200: envelope() }, E),
+          response: responses({ 200: envelope() }, ['NOT_FOUND']),
         },
       },
       async (req, reply) => {
@@ -70,9 +69,10 @@ export function adminRoutes(d: {
         schema: {
           tags: ['admin: users'],
           security,
-          summary: 'Refuse one access token by its jti (seed 003 denylist)',
+          summary: 'Refuse one access token by its jti (a denylist entry)',
           body: {
             type: 'object',
+            examples: [{ jti: '0b6e7c1e-8d0a-4c7e-9f3b-2a1d5e6f7a8b', exp: 1767225600 }],
             required: ['jti'],
             additionalProperties: false,
             properties: {
@@ -83,7 +83,7 @@ export function adminRoutes(d: {
               }),
             },
           },
-          response: responses({ 200: envelope() }, E),
+          response: responses({ 200: envelope() }),
         },
       },
       async (req, reply) => {
@@ -100,7 +100,7 @@ export function adminRoutes(d: {
           tags: ['admin: roles'],
           security,
           summary: 'Roles with their levels and permissions',
-          response: responses({ 200: envelope({ type: 'array', items: roleView }) }, E),
+          response: responses({ 200: envelope({ type: 'array', items: roleView }) }),
         },
       },
       async (req, reply) => ok(req, reply, req.tenantServices.roles.list()),
@@ -114,7 +114,7 @@ export function adminRoutes(d: {
           tags: ['admin: roles'],
           security,
           summary: 'Permissions routes can require',
-          response: responses({ 200: envelope({ type: 'array', items: { type: 'string' } }) }, E),
+          response: responses({ 200: envelope({ type: 'array', items: { type: 'string' } }) }),
         },
       },
       async (req, reply) => ok(req, reply, [...permissions]),
@@ -133,7 +133,7 @@ export function adminRoutes(d: {
           summary: 'Create or replace a role (takes effect on every node at once)',
           params: nameParams,
           body: roleBody,
-          response: responses({ 200: envelope(roleView) }, E),
+          response: responses({ 200: envelope(roleView) }, ['CONFLICT']),
         },
       },
       async (req, reply) => {
@@ -160,7 +160,7 @@ export function adminRoutes(d: {
           security,
           summary: 'Delete a role',
           params: nameParams,
-          response: responses({ 200: envelope() }, E),
+          response: responses({ 200: envelope() }, ['NOT_FOUND', 'CONFLICT']),
         },
       },
       async (req, reply) => {

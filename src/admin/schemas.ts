@@ -48,6 +48,16 @@ const roleList = {
 
 export const createUserBody = {
   type: 'object',
+  examples: [
+    {
+      username: 'agent7',
+      email: 'agent7@example.com',
+      password: 'a-long-random-passphrase',
+      display_name: 'Agent Seven',
+      user_type: 'agent',
+      roles: ['user'],
+    },
+  ],
   required: ['username', 'password'],
   additionalProperties: false,
   properties: {
@@ -71,6 +81,7 @@ export const REFUSE_UNKNOWN = { not: {} } as const;
 
 export const updateUserBody = {
   type: 'object',
+  examples: [{ status: 'disabled' }],
   additionalProperties: REFUSE_UNKNOWN,
   minProperties: 1,
   properties: {
@@ -85,6 +96,7 @@ export const updateUserBody = {
 
 export const rolesBody = {
   type: 'object',
+  examples: [{ roles: ['user', 'support'] }],
   required: ['roles'],
   additionalProperties: false,
   properties: { roles: roleList },
@@ -124,6 +136,13 @@ export const roleView = {
 
 export const roleBody = {
   type: 'object',
+  examples: [
+    {
+      level: 50,
+      description: 'Support staff',
+      permissions: ['users:read', 'sessions:read', 'presence:read'],
+    },
+  ],
   required: ['level', 'permissions'],
   additionalProperties: false,
   properties: {

@@ -10,7 +10,6 @@ import type { DynamicKey, SettingsService } from '../settings/service.js';
 import { REFUSE_UNKNOWN } from './schemas.js';
 
 const security = [{ bearer: [] }];
-const E = ['401', '403', '404', '409'] as const;
 
 /** `<ctx>/admin/settings` (run-time settings) and `<ctx>/admin/keys` (signing keys). */
 export function adminSettingsRoutes(d: {
@@ -48,7 +47,7 @@ export function adminSettingsRoutes(d: {
           tags: ['admin: settings'],
           security,
           summary: 'Settings in force (start values with run-time overrides)',
-          response: responses({ 200: envelope(settingsSchema) }, E),
+          response: responses({ 200: envelope(settingsSchema) }),
         },
       },
       async (req, reply) => ok(req, reply, view(req)),
@@ -65,13 +64,14 @@ export function adminSettingsRoutes(d: {
             'Change settings at run time; every node applies them within a second. null restores the start value.',
           body: {
             type: 'object',
+            examples: [{ maxSessions: 3, lockAfterFailures: 10, sessionIdleTimeout: null }],
             minProperties: 1,
             additionalProperties: REFUSE_UNKNOWN,
             properties: Object.fromEntries(
               d.settings.keys().map((k) => [k, { type: ['integer', 'boolean', 'string', 'null'] }]),
             ),
           },
-          response: responses({ 200: envelope(settingsSchema) }, E),
+          response: responses({ 200: envelope(settingsSchema) }),
         },
       },
       async (req, reply) => {
@@ -119,7 +119,7 @@ export function adminSettingsRoutes(d: {
           tags: ['admin: keys'],
           security,
           summary: 'Signing keys',
-          response: responses({ 200: envelope({ type: 'array', items: keyView }) }, E),
+          response: responses({ 200: envelope({ type: 'array', items: keyView }) }),
         },
       },
       async (req, reply) => ok(req, reply, keys(req)),
@@ -132,7 +132,7 @@ export function adminSettingsRoutes(d: {
           tags: ['admin: keys'],
           security,
           summary: 'New signing key; the old one verifies until its last token expires',
-          response: responses({ 200: envelope({ type: 'array', items: keyView }) }, E),
+          response: responses({ 200: envelope({ type: 'array', items: keyView }) }, ['CONFLICT']),
         },
       },
       async (req, reply) => {

@@ -19,7 +19,6 @@ import {
 
 const tags = ['admin: users'];
 const security = [{ bearer: [] }];
-const E = ['401', '403', '404', '409'] as const;
 
 /** User administration (seed 000 "用户管理", seed 003 forced logout); the rules are in src/users/account.ts. */
 export function adminUserRoutes() {
@@ -53,7 +52,7 @@ export function adminUserRoutes() {
           security,
           summary: 'List and search users',
           querystring: listQuery,
-          response: responses({ 200: envelope(page(userView)) }, E),
+          response: responses({ 200: envelope(page(userView)) }),
         },
       },
       async (req, reply) => {
@@ -91,7 +90,7 @@ export function adminUserRoutes() {
           security,
           summary: 'Create a user (any user type and roles)',
           body: createUserBody,
-          response: responses({ 201: envelope(userView) }, E),
+          response: responses({ 201: envelope(userView) }, ['USER_EXISTS', 'PASSWORD_WEAK']),
         },
       },
       async (req, reply) => {
@@ -129,7 +128,7 @@ export function adminUserRoutes() {
           security,
           summary: 'One user',
           params: idParams,
-          response: responses({ 200: envelope(userView) }, E),
+          response: responses({ 200: envelope(userView) }, ['NOT_FOUND']),
         },
       },
       async (req, reply) => {
@@ -148,7 +147,12 @@ export function adminUserRoutes() {
           summary: 'Update a user; disabling ends its sessions',
           params: idParams,
           body: updateUserBody,
-          response: responses({ 200: envelope(userView) }, E),
+          response: responses({ 200: envelope(userView) }, [
+            'NOT_FOUND',
+            'USER_EXISTS',
+            'PASSWORD_WEAK',
+            'CONFLICT',
+          ]),
         },
       },
       async (req, reply) => {
@@ -166,7 +170,7 @@ export function adminUserRoutes() {
           security,
           summary: 'Delete a user; its sessions end first',
           params: idParams,
-          response: responses({ 200: envelope() }, E),
+          response: responses({ 200: envelope() }, ['NOT_FOUND', 'CONFLICT']),
         },
       },
       async (req, reply) => {
@@ -185,7 +189,7 @@ export function adminUserRoutes() {
           summary: "Replace a user's roles; its access tokens must be refreshed",
           params: idParams,
           body: rolesBody,
-          response: responses({ 200: envelope(userView) }, E),
+          response: responses({ 200: envelope(userView) }, ['NOT_FOUND']),
         },
       },
       async (req, reply) => {
@@ -207,7 +211,7 @@ export function adminUserRoutes() {
           security,
           summary: "A user's live sessions",
           params: idParams,
-          response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, E),
+          response: responses({ 200: envelope({ type: 'array', items: sessionView }) }),
         },
       },
       async (req, reply) => {
@@ -227,12 +231,11 @@ export function adminUserRoutes() {
         schema: {
           tags,
           security,
-          summary: 'Force logout: end every session of the user (seed 003)',
+          summary: 'Force logout: end every session of the user',
           params: idParams,
-          response: responses(
-            { 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) },
-            E,
-          ),
+          response: responses({
+            200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }),
+          }),
         },
       },
       async (req, reply) => {

@@ -1,10 +1,10 @@
-import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from '../auth/routes.js';
 import { DEFAULT_TENANT } from '../db/scope.js';
 import { installTenantResolution, tenantPathRewriter, tenantResolution } from '../http/tenant.js';
 import { installAuthGuards } from '../http/auth.js';
+import { installOpenApi } from '../http/openapi.js';
 import { answerFrameworkError, installErrorHandling } from '../http/error-handler.js';
 import { closeConnectionsOnDrain } from '../http/drain.js';
 import { installRequestLog, requestIdGenerator } from '../http/request-log.js';
@@ -96,22 +96,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Tessera',
-        version: '0.1.0',
-        description:
-          'Self-hosted JWT authentication server. Every /api answer is the envelope {code, message, data}; errors add `error`.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          apiToken: { type: 'http', scheme: 'bearer' },
-        },
-      },
-    },
+  await installOpenApi(app, {
+    contextPath: cfg.contextPath,
+    publicTokenPaths: cfg.publicTokenPaths,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -6,7 +6,7 @@ import type { AccessClaims } from '../tokens/claims.js';
 import type { AuthService, LoginInput } from './service.js';
 import { loginBody, meData, refreshBody, registerBody, tokenPair } from './schemas.js';
 
-const tags = ['public auth (seed 001)'];
+const tags = ['encrypted-login client API'];
 
 /** Seed-001 `ROLE_*` authorities from the token's roles. */
 function authorities(claims: AccessClaims): string[] {
@@ -64,7 +64,13 @@ export function authRoutes() {
           tags,
           summary: 'Create an account',
           body: registerBody,
-          response: responses({ 201: envelope() }, ['409', '429']),
+          response: responses({ 201: envelope() }, [
+            'USER_EXISTS',
+            'PASSWORD_WEAK',
+            'CAPTCHA_REQUIRED',
+            'CAPTCHA_FAILED',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -88,7 +94,13 @@ export function authRoutes() {
           tags,
           summary: 'Rotate a refresh token',
           body: refreshBody,
-          response: responses({ 200: envelope(tokenPair) }, ['401', '429']),
+          response: responses({ 200: envelope(tokenPair) }, [
+            'TOKEN_INVALID',
+            'TOKEN_EXPIRED',
+            'TOKEN_REVOKED',
+            'SESSION_ENDED',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) =>
@@ -105,7 +117,7 @@ export function authRoutes() {
           tags,
           summary: 'End this session',
           security: [{ bearer: [] }],
-          response: responses({ 200: envelope() }, ['401']),
+          response: responses({ 200: envelope() }),
         },
       },
       async (req, reply) => {
@@ -122,7 +134,7 @@ export function authRoutes() {
           tags,
           summary: 'The caller, from its access token',
           security: [{ bearer: [] }],
-          response: responses({ 200: envelope(meData) }, ['401']),
+          response: responses({ 200: envelope(meData) }),
         },
       },
       async (req, reply) => ok(req, reply, meOf(req.auth!)),

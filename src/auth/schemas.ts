@@ -18,6 +18,15 @@ export const tokenPair = {
 
 export const loginBody = {
   type: 'object',
+  examples: [
+    {
+      username: 'alice',
+      encryptedPassword: 'kq3v…base64 RSA ciphertext…',
+      keyId: 'k_2f9c1e',
+      device_id: 'web-7f3a',
+      device_name: 'Firefox on Linux',
+    },
+  ],
   required: ['username'],
   additionalProperties: false,
   properties: {
@@ -40,6 +49,14 @@ export const loginBody = {
 
 export const registerBody = {
   type: 'object',
+  examples: [
+    {
+      username: 'alice',
+      email: 'alice@example.com',
+      password: 'correct horse battery staple',
+      locale: 'en',
+    },
+  ],
   required: ['username', 'email', 'password'],
   additionalProperties: false,
   properties: {
@@ -58,6 +75,7 @@ export const registerBody = {
 
 export const refreshBody = {
   type: 'object',
+  examples: [{ refresh_token: 'rt_1a2b3c…' }],
   required: ['refresh_token'],
   additionalProperties: false,
   properties: { refresh_token: str(8192, { minLength: 1 }) },
@@ -72,7 +90,7 @@ export const meData = {
     authorities: {
       type: 'array',
       items: { type: 'string' },
-      description: 'Roles as ROLE_* (seed 001).',
+      description: 'Roles as ROLE_* (the form the encrypted-login client reads).',
     },
     user_type: { type: 'string' },
     role: { type: 'string' },

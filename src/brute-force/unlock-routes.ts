@@ -23,7 +23,7 @@ export function unlockRoutes(policy: BruteForcePolicy) {
             required: ['id'],
             properties: { id: { type: 'integer', minimum: 1, maximum: 2147483647 } },
           },
-          response: responses({ 200: envelope() }, ['401', '403', '404']),
+          response: responses({ 200: envelope() }, ['NOT_FOUND']),
         },
       },
       async (req, reply) => {

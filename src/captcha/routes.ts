@@ -32,7 +32,7 @@ export function captchaRoutes(provider: CaptchaProvider) {
       '/public/captcha/challenge',
       {
         schema: {
-          tags: ['public auth (seed 001)'],
+          tags: ['encrypted-login client API'],
           summary:
             'A human-verification challenge for login or register; post its solution as `captcha`',
           querystring: {
@@ -40,7 +40,7 @@ export function captchaRoutes(provider: CaptchaProvider) {
             additionalProperties: false,
             properties: { purpose: { type: 'string', enum: [...PURPOSES], default: 'login' } },
           },
-          response: responses({ 200: envelope(challengeView) }, ['429']),
+          response: responses({ 200: envelope(challengeView) }, ['RATE_LIMITED']),
         },
       },
       async (req, reply) => {

@@ -24,7 +24,7 @@ import {
   seedResponses,
 } from './schemas.js';
 
-const tags = ['seed 000 compatible (/auth, no prefix)'];
+const tags = ['customer-service realtime API (/auth, no prefix)'];
 const security = [{ bearer: [] }];
 
 function done(req: FastifyRequest, reply: FastifyReply, data: unknown, message: MessageKey = 'OK') {
@@ -63,8 +63,9 @@ export function compatRoutes(
       '/auth/login',
       {
         schema: {
+          operationId: 'customerServiceLogin',
           tags,
-          summary: 'Seed 000 login: {username, password, user_type}',
+          summary: 'Customer-service login: {username, password, user_type}',
           body: seedLoginBody,
           response: seedResponses(loginSchema, LOGIN_ERRORS),
         },
@@ -96,10 +97,11 @@ export function compatRoutes(
       '/auth/mfa/verify',
       {
         schema: {
+          operationId: 'customerServiceMfaVerify',
           tags,
           summary: 'Complete a login that answered MFA_REQUIRED: a TOTP or recovery code',
           body: seedMfaVerifyBody,
-          response: seedResponses(loginSchema, LOGIN_ERRORS),
+          response: seedResponses(loginSchema, [...LOGIN_ERRORS, 'MFA_TICKET_INVALID']),
         },
       },
       async (req, reply) => {
@@ -119,10 +121,11 @@ export function compatRoutes(
       {
         config: { auth: 'jwt' },
         schema: {
+          operationId: 'customerServiceValidate',
           tags,
           security,
           summary: 'The verified claims of the token and its user',
-          response: seedResponses(seedBody(validateSchema), ['401']),
+          response: seedResponses(seedBody(validateSchema), ['SESSION_ENDED']),
         },
       },
       async (req, reply) => done(req, reply, await q.validate(req.tenantServices, req.auth!)),
@@ -133,10 +136,11 @@ export function compatRoutes(
       {
         config: { auth: 'jwt' },
         schema: {
+          operationId: 'customerServiceLogout',
           tags,
           security,
           summary: 'End this session (its sockets get session_ended LOGGED_OUT)',
-          response: seedResponses(seedBody({ type: 'null' }), ['401']),
+          response: seedResponses(seedBody({ type: 'null' }), []),
         },
       },
       async (req, reply) => {
@@ -150,11 +154,12 @@ export function compatRoutes(
       {
         config: { auth: 'jwt', requires: 'presence:read' },
         schema: {
+          operationId: 'customerServiceOnline',
           tags,
           security,
           summary: 'Users online now',
           querystring: onlineQuery,
-          response: seedResponses(seedBody(onlineSchema), ['401', '403', '503']),
+          response: seedResponses(seedBody(onlineSchema), ['FORBIDDEN', 'UNAVAILABLE']),
         },
       },
       async (req, reply) =>
@@ -166,10 +171,11 @@ export function compatRoutes(
       {
         config: { auth: 'jwt' },
         schema: {
+          operationId: 'customerServiceHeartbeat',
           tags,
           security,
           summary: 'Keeps the caller online for one presence timeout',
-          response: seedResponses(seedBody(heartbeatSchema), ['401']),
+          response: seedResponses(seedBody(heartbeatSchema), []),
         },
       },
       async (req, reply) => done(req, reply, q.heartbeat(req.auth!)),

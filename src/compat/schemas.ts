@@ -1,5 +1,6 @@
 import type { TokenPair } from '../auth/service.js';
-import type { ErrorStatus } from '../contract/reply.js';
+import type { ErrorCode } from '../contract/errors.js';
+import { errorResponses } from '../contract/reply.js';
 import { userViewSchema, type userView } from '../presence/views.js';
 import { seedErrorSchema } from './error-hooks.js';
 
@@ -12,15 +13,21 @@ export function seedBody(data: object) {
   };
 }
 
-/** Success shape plus the seed error shape for the listed statuses (400 and 500 always). */
-export function seedResponses(ok: object, errors: readonly ErrorStatus[]): Record<string, object> {
-  const out: Record<string, object> = { 200: ok };
-  for (const s of new Set<string>(['400', '500', ...errors])) out[s] = seedErrorSchema;
-  return out;
+/** Success shape plus the `{ success: false, … }` error shape for the codes it can answer. */
+export function seedResponses(ok: object, errors: readonly ErrorCode[]): Record<string, object> {
+  return { 200: ok, ...errorResponses(errors, seedErrorSchema) };
 }
 
 export const seedLoginBody = {
   type: 'object',
+  examples: [
+    {
+      username: 'agent7',
+      password: 'a-long-random-passphrase',
+      user_type: 'agent',
+      device_id: 'desk-12',
+    },
+  ],
   required: ['username', 'password'],
   properties: {
     username: { type: 'string', minLength: 1, maxLength: 256 },
@@ -45,6 +52,7 @@ export const seedLoginBody = {
 
 export const seedMfaVerifyBody = {
   type: 'object',
+  examples: [{ mfa_ticket: 'mt_9d8c7b…', code: '492039' }],
   required: ['mfa_ticket', 'code'],
   additionalProperties: false,
   properties: {
@@ -73,7 +81,10 @@ export const loginSchema = {
   properties: {
     success: { type: 'boolean' },
     message: { type: 'string' },
-    token: { type: 'string', description: 'Same as data.token (the seed frontend reads it here)' },
+    token: {
+      type: 'string',
+      description: 'Same as data.token (the customer-service frontend reads it here)',
+    },
     data: loginDataSchema,
   },
 } as const;

@@ -130,7 +130,7 @@ export const FIELDS = {
     kind: { t: 'list' },
     default: [],
     example: '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379',
-    doc: 'Redis Cluster seed nodes, comma-separated host:port; set instead of TESSERA_REDIS_URL for a Redis Cluster.',
+    doc: 'Redis Cluster nodes to discover the cluster from, comma-separated host:port; set instead of TESSERA_REDIS_URL for a Redis Cluster.',
   },
   redisUsername: {
     env: 'TESSERA_REDIS_USERNAME',
@@ -166,7 +166,7 @@ export const FIELDS = {
     kind: { t: 'string', max: 64 },
     default: '/api',
     example: '/api',
-    doc: 'API prefix (contract, seed 001).',
+    doc: 'API prefix of every `/api` route (the encrypted-login client API expects `/api`).',
   },
   logLevel: {
     env: 'TESSERA_LOG_LEVEL',
@@ -244,7 +244,7 @@ export const FIELDS = {
     kind: { t: 'bool' },
     default: false,
     example: '1',
-    doc: 'Seed the seed-000 demo users (contract). Refused in production.',
+    doc: 'Create the demo users of the customer-service realtime API (contract). Refused in production.',
   },
   // ── tokens ────────────────────────────────────────────────────────────
   jwtAlgorithm: {
@@ -375,7 +375,7 @@ export const FIELDS = {
     kind: { t: 'bool' },
     default: true,
     example: '0',
-    doc: 'Accept `password` in clear on login (seed 001 backward compatibility). 0 = encrypted only.',
+    doc: 'Accept `password` in clear on login (older encrypted-login clients send it). 0 = encrypted only.',
   },
   // ── sessions (seeds 002, 003, 004) ────────────────────────────────────
   loginPolicy: {
@@ -411,7 +411,7 @@ export const FIELDS = {
     kind: int(1, 30 * DAY),
     default: DAY,
     example: '86400',
-    doc: 'last-seen is written at most this often per session (seed 002; dynamic).',
+    doc: 'last-seen is written at most this often per session (dynamic).',
   },
   revocationPollMs: {
     env: 'TESSERA_REVOCATION_POLL_MS',
@@ -426,7 +426,7 @@ export const FIELDS = {
     default: [],
     secret: true,
     example: 'tok_1,tok_2',
-    doc: 'Static tokens for service-to-service calls under the public-token paths (seed 002).',
+    doc: 'Static tokens for service-to-service calls under the public-token paths (TESSERA_PUBLIC_TOKEN_PATHS).',
   },
   publicTokenPaths: {
     env: 'TESSERA_PUBLIC_TOKEN_PATHS',
@@ -471,21 +471,21 @@ export const FIELDS = {
     kind: int(0, 1000),
     default: 3,
     example: '3',
-    doc: 'Consecutive failed logins of an account after which a captcha is required (seed 004; 0 = always; dynamic).',
+    doc: 'Consecutive failed logins of an account after which a captcha is required (0 = always; dynamic).',
   },
   lockAfterFailures: {
     env: 'TESSERA_LOCK_AFTER_FAILURES',
     kind: int(1, 1000),
     default: 10,
     example: '10',
-    doc: 'Consecutive failed logins after which the account is locked (seed 004; dynamic).',
+    doc: 'Consecutive failed logins after which the account is locked (dynamic).',
   },
   lockSeconds: {
     env: 'TESSERA_LOCK_SECONDS',
     kind: int(1, 30 * DAY),
     default: 900,
     example: '900',
-    doc: 'How long a lock lasts (seed 004; dynamic).',
+    doc: 'How long a lock lasts (dynamic).',
   },
   lockoutMode: {
     env: 'TESSERA_LOCKOUT_MODE',
@@ -499,14 +499,14 @@ export const FIELDS = {
     kind: int(1, 1_000_000),
     default: 100,
     example: '100',
-    doc: 'Login attempts one IP may make per hour (seed 004; dynamic).',
+    doc: 'Login attempts one IP may make per hour (dynamic).',
   },
   registerCaptcha: {
     env: 'TESSERA_REGISTER_CAPTCHA',
     kind: { t: 'bool' },
     default: false,
     example: '1',
-    doc: 'Require a captcha on register (seed 002; dynamic).',
+    doc: 'Require a captcha on register (dynamic).',
   },
   auditRetentionDays: {
     env: 'TESSERA_AUDIT_RETENTION_DAYS',

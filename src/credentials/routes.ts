@@ -34,11 +34,12 @@ export function publicCredentialRoutes(creds: Credentials) {
             'Ask for a password-reset link by username or e-mail; the same answer whether or not the account exists',
           body: {
             type: 'object',
+            examples: [{ login: 'alice@example.com' }],
             required: ['login'],
             additionalProperties: false,
             properties: { login: str(254) },
           },
-          response: responses({ 202: envelope() }, ['429']),
+          response: responses({ 202: envelope() }, ['RATE_LIMITED']),
         },
       },
       async (req, reply) => {
@@ -53,8 +54,16 @@ export function publicCredentialRoutes(creds: Credentials) {
         schema: {
           tags,
           summary: 'Set a new password with the token of a reset mail; every session ends',
-          body: tokenBody({ new_password: str(1024) }),
-          response: responses({ 200: envelope() }, ['401', '429']),
+          body: {
+            ...tokenBody({ new_password: str(1024) }),
+            examples: [{ token: 'rst_4b5c6d…', new_password: 'another long passphrase' }],
+          },
+          response: responses({ 200: envelope() }, [
+            'TOKEN_INVALID',
+            'TOKEN_EXPIRED',
+            'PASSWORD_WEAK',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -69,8 +78,12 @@ export function publicCredentialRoutes(creds: Credentials) {
         schema: {
           tags,
           summary: 'Prove an e-mail address with the token of a verification mail',
-          body: tokenBody(),
-          response: responses({ 200: envelope() }, ['401', '429']),
+          body: { ...tokenBody(), examples: [{ token: 'evt_7e8f9a…' }] },
+          response: responses({ 200: envelope() }, [
+            'TOKEN_INVALID',
+            'TOKEN_EXPIRED',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -97,11 +110,21 @@ export function accountCredentialRoutes(creds: Credentials) {
           summary: 'Change the password; every other session ends',
           body: {
             type: 'object',
+            examples: [
+              {
+                current_password: 'correct horse battery staple',
+                new_password: 'another long passphrase',
+              },
+            ],
             required: ['current_password', 'new_password'],
             additionalProperties: false,
             properties: { current_password: str(1024), new_password: str(1024) },
           },
-          response: responses({ 200: envelope() }, ['401', '429']),
+          response: responses({ 200: envelope() }, [
+            'INVALID_CREDENTIALS',
+            'PASSWORD_WEAK',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -125,7 +148,7 @@ export function accountCredentialRoutes(creds: Credentials) {
           tags,
           security,
           summary: "Send a new verification mail to the caller's e-mail address",
-          response: responses({ 202: envelope() }, ['401', '409', '429']),
+          response: responses({ 202: envelope() }, ['CONFLICT', 'RATE_LIMITED']),
         },
       },
       async (req, reply) => {

@@ -66,13 +66,16 @@ function publicKeyRoute(svc: LoginKeyService) {
       '/public/auth/public-key',
       {
         schema: {
-          tags: ['public auth (seed 001)'],
-          summary: 'A one-time RSA public key to encrypt the password with (seed 001)',
+          tags: ['encrypted-login client API'],
+          summary: 'A one-time RSA public key to encrypt the password with',
           description:
             'Without `alg`: a key pair of its own, used once, for PKCS#1 v1.5 (jsencrypt) or OAEP-SHA-256. With `alg=RSA-OAEP-256`: a shared key pair; encrypt with OAEP-SHA-256 and the key id as label. Either way the key id works once and expires after TESSERA_RSA_KEY_TTL_SECONDS.',
           querystring: publicKeyQuerySchema,
           headers: publicKeyHeadersSchema,
-          response: responses({ 200: envelope(publicKeyDataSchema) }, ['429', '503']),
+          response: responses({ 200: envelope(publicKeyDataSchema) }, [
+            'RATE_LIMITED',
+            'UNAVAILABLE',
+          ]),
         },
       },
       async (req, reply) => {

@@ -143,7 +143,15 @@ describe.each(dialects())('the outbox (%s)', (dialect) => {
   it('is in the OpenAPI document with its errors', async () => {
     const doc = (await t.call('GET', '/openapi.json')).data;
     const op = doc.paths['/api/admin/outbox'].get;
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403', '500']);
+    expect(Object.keys(op.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '500',
+      '503',
+    ]);
     expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['limit', 'to']);
   });
 });

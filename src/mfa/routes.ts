@@ -40,7 +40,11 @@ export function mfaRoutes(mfa: MfaService) {
           security,
           summary: 'Start a TOTP factor (not active until confirmed with a first code)',
           body: enrollBody,
-          response: responses({ 200: envelope(enrollData) }, ['401', '409', '429']),
+          response: responses({ 200: envelope(enrollData) }, [
+            'MFA_ALREADY_ENROLLED',
+            'INVALID_CREDENTIALS',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) =>
@@ -60,7 +64,13 @@ export function mfaRoutes(mfa: MfaService) {
           security,
           summary: 'Activate the TOTP factor with a first code; answers the recovery codes once',
           body: confirmBody,
-          response: responses({ 200: envelope(confirmData) }, ['401', '409', '429']),
+          response: responses({ 200: envelope(confirmData) }, [
+            'MFA_NOT_ENROLLED',
+            'MFA_ALREADY_ENROLLED',
+            'MFA_INVALID',
+            'MFA_CODE_REUSED',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -78,7 +88,13 @@ export function mfaRoutes(mfa: MfaService) {
           security,
           summary: 'Turn the TOTP factor off, behind the current password or a code',
           body: disableBody,
-          response: responses({ 200: envelope() }, ['401', '409', '429']),
+          response: responses({ 200: envelope() }, [
+            'MFA_NOT_ENROLLED',
+            'INVALID_CREDENTIALS',
+            'MFA_INVALID',
+            'MFA_CODE_REUSED',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -95,7 +111,7 @@ export function mfaRoutes(mfa: MfaService) {
           tags,
           security,
           summary: 'Which second factors are on, and how many recovery codes are left',
-          response: responses({ 200: envelope(statusData) }, ['401']),
+          response: responses({ 200: envelope(statusData) }),
         },
       },
       async (req, reply) => ok(req, reply, await mfa.status(req.tenantServices, me(req))),
@@ -108,7 +124,10 @@ export function mfaRoutes(mfa: MfaService) {
           tags,
           summary: 'Complete a login that answered MFA_REQUIRED: a TOTP or recovery code',
           body: verifyBody,
-          response: responses({ 200: envelope(tokenPair) }, LOGIN_ERRORS),
+          response: responses({ 200: envelope(tokenPair) }, [
+            ...LOGIN_ERRORS,
+            'MFA_TICKET_INVALID',
+          ]),
         },
       },
       async (req, reply) => {
@@ -125,7 +144,11 @@ export function mfaRoutes(mfa: MfaService) {
           summary:
             'Forced enrolment: start the TOTP factor a login answered MFA_ENROLL_REQUIRED for',
           body: ticketEnrollBody,
-          response: responses({ 200: envelope(enrollData) }, ['401', '409', '429']),
+          response: responses({ 200: envelope(enrollData) }, [
+            'MFA_TICKET_INVALID',
+            'MFA_ALREADY_ENROLLED',
+            'RATE_LIMITED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -142,7 +165,12 @@ export function mfaRoutes(mfa: MfaService) {
           summary:
             'Forced enrolment: activate the factor with a first code; completes the login (tokens and the recovery codes, once)',
           body: verifyBody,
-          response: responses({ 200: envelope(ticketConfirmData) }, LOGIN_ERRORS),
+          response: responses({ 200: envelope(ticketConfirmData) }, [
+            ...LOGIN_ERRORS,
+            'MFA_TICKET_INVALID',
+            'MFA_NOT_ENROLLED',
+            'MFA_ALREADY_ENROLLED',
+          ]),
         },
       },
       async (req, reply) => {
@@ -161,7 +189,7 @@ export function mfaRoutes(mfa: MfaService) {
           summary:
             "Reset a user's second factor (lost device): the factor and its recovery codes go",
           params: userIdParams,
-          response: responses({ 200: envelope() }, ['401', '403', '404', '409']),
+          response: responses({ 200: envelope() }, ['NOT_FOUND', 'MFA_NOT_ENROLLED']),
         },
       },
       async (req, reply) => {

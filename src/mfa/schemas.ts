@@ -9,6 +9,7 @@ const password = str(1024, { minLength: 1 });
 
 export const enrollBody = {
   type: 'object',
+  examples: [{ current_password: 'correct horse battery staple' }],
   required: ['current_password'],
   additionalProperties: false,
   properties: { current_password: password },
@@ -16,6 +17,7 @@ export const enrollBody = {
 
 export const ticketEnrollBody = {
   type: 'object',
+  examples: [{ mfa_ticket: 'mt_9d8c7b…' }],
   required: ['mfa_ticket'],
   additionalProperties: false,
   properties: { mfa_ticket: ticket },
@@ -33,6 +35,7 @@ export const enrollData = {
 
 export const confirmBody = {
   type: 'object',
+  examples: [{ code: '492039' }],
   required: ['code'],
   additionalProperties: false,
   properties: { code },
@@ -54,6 +57,7 @@ export const confirmData = {
 
 export const disableBody = {
   type: 'object',
+  examples: [{ current_password: 'correct horse battery staple' }],
   additionalProperties: false,
   minProperties: 1,
   maxProperties: 1,
@@ -80,6 +84,7 @@ export const statusData = {
 
 export const verifyBody = {
   type: 'object',
+  examples: [{ mfa_ticket: 'mt_9d8c7b…', code: '492039' }],
   required: ['mfa_ticket', 'code'],
   additionalProperties: false,
   properties: { mfa_ticket: ticket, code, captcha },

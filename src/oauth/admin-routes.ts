@@ -28,7 +28,7 @@ export function oauthAdminRoutes(admin: OAuthAdmin) {
           tags,
           security,
           summary: "The tenant's identity providers (configured and managed)",
-          response: responses({ 200: envelope(providersData) }, ['401', '403']),
+          response: responses({ 200: envelope(providersData) }),
         },
       },
       async (req, reply) => ok(req, reply, { items: await admin.list(req.tenant) }),
@@ -43,7 +43,7 @@ export function oauthAdminRoutes(admin: OAuthAdmin) {
           security,
           summary: 'One identity provider',
           params: providerParams,
-          response: responses({ 200: envelope(providerData) }, ['401', '403', '404']),
+          response: responses({ 200: envelope(providerData) }, ['OAUTH_PROVIDER_UNKNOWN']),
         },
       },
       async (req, reply) => ok(req, reply, await admin.get(req.tenant, req.params.provider)),
@@ -58,7 +58,7 @@ export function oauthAdminRoutes(admin: OAuthAdmin) {
           security,
           summary: 'Add an identity provider to the tenant',
           body: definitionBody,
-          response: responses({ 201: envelope(providerData) }, ['401', '403', '409']),
+          response: responses({ 201: envelope(providerData) }, ['OAUTH_PROVIDER_EXISTS']),
         },
       },
       async (req, reply) =>
@@ -75,7 +75,7 @@ export function oauthAdminRoutes(admin: OAuthAdmin) {
           summary: 'Replace an identity provider (omit client_secret to keep it)',
           params: providerParams,
           body: definitionUpdateBody,
-          response: responses({ 200: envelope(providerData) }, ['401', '403', '404']),
+          response: responses({ 200: envelope(providerData) }, ['OAUTH_PROVIDER_UNKNOWN']),
         },
       },
       async (req, reply) =>
@@ -92,7 +92,7 @@ export function oauthAdminRoutes(admin: OAuthAdmin) {
           summary:
             'Remove an identity provider (identities linked through it stay, unusable until it is back)',
           params: providerParams,
-          response: responses({ 200: envelope() }, ['401', '403', '404']),
+          response: responses({ 200: envelope() }, ['OAUTH_PROVIDER_UNKNOWN']),
         },
       },
       async (req, reply) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tokenPair } from '../auth/schemas.js';
-import { envelope, ok, responses } from '../contract/reply.js';
+import { envelope, LOGIN_ERRORS, ok, responses } from '../contract/reply.js';
 import { requestMeta } from '../contract/request-meta.js';
 import { servesTenants } from '../contract/tenant-routes.js';
 import {
@@ -61,7 +61,13 @@ export function oauthRoutes(oauth: OAuthService) {
             'Start a sign-in at a provider: 302 to it (authorization code, PKCE S256, state, nonce)',
           params: providerParams,
           querystring: startQuery,
-          response: responses(redirect, ['404', '429', '502', '504']),
+          response: responses(redirect, [
+            'OAUTH_PROVIDER_UNKNOWN',
+            'OAUTH_RETURN_URL_INVALID',
+            'RATE_LIMITED',
+            'OAUTH_PROVIDER_FAILED',
+            'OAUTH_PROVIDER_TIMEOUT',
+          ]),
         },
       },
       async (req, reply) => {
@@ -84,7 +90,7 @@ export function oauthRoutes(oauth: OAuthService) {
             "The provider's redirect: 302 to the application with `code` (or `linked`, or `error`)",
           params: providerParams,
           querystring: callbackQuery,
-          response: responses(redirect, ['404']),
+          response: responses(redirect, ['OAUTH_PROVIDER_UNKNOWN', 'OAUTH_STATE_INVALID']),
         },
       },
       async (req, reply) => {
@@ -107,13 +113,11 @@ export function oauthRoutes(oauth: OAuthService) {
             'Exchange the one-time code of the return URL for the login token pair (or a challenge: MFA_REQUIRED, IDENTITY_CONFIRM_REQUIRED)',
           body: tokenBody,
           response: responses({ 200: envelope(tokenPair) }, [
-            '401',
-            '403',
-            '404',
-            '409',
-            '423',
-            '429',
-            '503',
+            'OAUTH_CODE_INVALID',
+            'OAUTH_PROVIDER_UNKNOWN',
+            'OAUTH_SIGNUP_DISABLED',
+            'IDENTITY_CONFIRM_REQUIRED',
+            ...LOGIN_ERRORS,
           ]),
         },
       },
@@ -138,13 +142,10 @@ export function oauthRoutes(oauth: OAuthService) {
             "Complete IDENTITY_CONFIRM_REQUIRED: the existing account's password (and code) links the identity and logs in",
           body: confirmBody,
           response: responses({ 200: envelope(tokenPair) }, [
-            '401',
-            '403',
-            '404',
-            '409',
-            '423',
-            '429',
-            '503',
+            'IDENTITY_LINK_TICKET_INVALID',
+            'IDENTITY_IN_USE',
+            'OAUTH_PROVIDER_UNKNOWN',
+            ...LOGIN_ERRORS,
           ]),
         },
       },
@@ -162,7 +163,7 @@ export function oauthRoutes(oauth: OAuthService) {
           tags,
           security,
           summary: "The caller's linked external identities",
-          response: responses({ 200: envelope(identitiesData) }, ['401']),
+          response: responses({ 200: envelope(identitiesData) }),
         },
       },
       async (req, reply) =>
@@ -180,7 +181,13 @@ export function oauthRoutes(oauth: OAuthService) {
             'Bind a provider: the URL to send the browser to (the callback links it to the caller)',
           params: providerParams,
           body: bindBody,
-          response: responses({ 200: envelope(bindData) }, ['401', '404', '429', '502', '504']),
+          response: responses({ 200: envelope(bindData) }, [
+            'OAUTH_PROVIDER_UNKNOWN',
+            'OAUTH_RETURN_URL_INVALID',
+            'RATE_LIMITED',
+            'OAUTH_PROVIDER_FAILED',
+            'OAUTH_PROVIDER_TIMEOUT',
+          ]),
         },
       },
       async (req, reply) => {
@@ -203,7 +210,11 @@ export function oauthRoutes(oauth: OAuthService) {
           security,
           summary: 'Unbind a provider (refused when it is the last way to log in)',
           params: providerParams,
-          response: responses({ 200: envelope() }, ['401', '404', '409']),
+          response: responses({ 200: envelope() }, [
+            'OAUTH_PROVIDER_UNKNOWN',
+            'NOT_FOUND',
+            'LAST_LOGIN_METHOD',
+          ]),
         },
       },
       async (req, reply) => {

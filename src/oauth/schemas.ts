@@ -43,6 +43,7 @@ const device = {
 
 export const tokenBody = {
   type: 'object',
+  examples: [{ code: 'oc_5e6f7a…', device_id: 'web-7f3a' }],
   required: ['code'],
   additionalProperties: false,
   properties: {
@@ -53,6 +54,7 @@ export const tokenBody = {
 
 export const confirmBody = {
   type: 'object',
+  examples: [{ link_ticket: 'lt_3c4d5e…', password: 'correct horse battery staple' }],
   required: ['link_ticket', 'password'],
   additionalProperties: false,
   properties: {
@@ -69,6 +71,7 @@ export const confirmBody = {
 
 export const bindBody = {
   type: 'object',
+  examples: [{ return_to: 'https://app.example.com/settings/accounts' }],
   additionalProperties: false,
   properties: startQuery.properties,
 };
@@ -151,6 +154,19 @@ const definitionProps = {
 
 export const definitionBody = {
   type: 'object',
+  examples: [
+    {
+      name: 'google',
+      kind: 'oidc',
+      display_name: 'Google',
+      issuer: 'https://accounts.google.com',
+      client_id: '1234.apps.googleusercontent.com',
+      client_secret: 'GOCSPX-…',
+      scopes: ['openid', 'email', 'profile'],
+      return_urls: ['https://app.example.com/login/done'],
+      allow_signup: true,
+    },
+  ],
   required: ['name', 'client_id', 'return_urls'],
   additionalProperties: false,
   properties: {
@@ -161,6 +177,16 @@ export const definitionBody = {
 
 export const definitionUpdateBody = {
   type: 'object',
+  examples: [
+    {
+      kind: 'oidc',
+      display_name: 'Google',
+      issuer: 'https://accounts.google.com',
+      client_id: '1234.apps.googleusercontent.com',
+      return_urls: ['https://app.example.com/login/done'],
+      allow_signup: false,
+    },
+  ],
   required: ['client_id', 'return_urls'],
   additionalProperties: false,
   properties: {

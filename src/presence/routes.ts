@@ -9,7 +9,7 @@ import {
   type PresenceQueries,
 } from './views.js';
 
-const tags = ['realtime presence (seed 000)'];
+const tags = ['customer-service realtime API'];
 const security = [{ bearer: [] }];
 
 export const validateSchema = {
@@ -35,7 +35,7 @@ export function presenceRoutes(q: PresenceQueries) {
           tags,
           security,
           summary: 'The verified claims of the token and its user',
-          response: responses({ 200: envelope(validateSchema) }, ['401']),
+          response: responses({ 200: envelope(validateSchema) }, ['SESSION_ENDED']),
         },
       },
       async (req, reply) => ok(req, reply, await q.validate(req.tenantServices, req.auth!)),
@@ -49,7 +49,7 @@ export function presenceRoutes(q: PresenceQueries) {
           tags,
           security,
           summary: 'Marks the session active and keeps the caller online for one presence timeout',
-          response: responses({ 200: envelope(heartbeatSchema) }, ['401']),
+          response: responses({ 200: envelope(heartbeatSchema) }),
         },
       },
       async (req, reply) => ok(req, reply, q.heartbeat(req.auth!)),
@@ -64,7 +64,7 @@ export function presenceRoutes(q: PresenceQueries) {
           security,
           summary: 'Users online now (own user type; every type for administrators)',
           querystring: onlineQuery,
-          response: responses({ 200: envelope(onlineSchema) }, ['401', '403', '503']),
+          response: responses({ 200: envelope(onlineSchema) }, ['FORBIDDEN', 'UNAVAILABLE']),
         },
       },
       async (req, reply) =>

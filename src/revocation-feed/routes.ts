@@ -56,7 +56,7 @@ export function revocationFeedRoutes(d: {
           security: [{ apiToken: [] }],
           summary:
             'Every revocation of the tenant whose tokens may still be alive, and the feed cursor it was read at',
-          response: responses({ 200: envelope(snapshot) }, ['401', '503']),
+          response: responses({ 200: envelope(snapshot) }, ['UNAVAILABLE']),
         },
       },
       async (req, reply) => {
@@ -82,8 +82,7 @@ export function revocationFeedRoutes(d: {
           },
           headers: { type: 'object', properties: { 'last-event-id': cursorSchema } },
           response: responses({ 200: { description: 'text/event-stream', type: 'string' } }, [
-            '401',
-            '503',
+            'REVOCATION_FEED_FULL',
           ]),
         },
       },

@@ -20,7 +20,7 @@ export function sessionRoutes() {
           tags,
           security,
           summary: "The caller's live sessions (devices)",
-          response: responses({ 200: envelope({ type: 'array', items: sessionView }) }, ['401']),
+          response: responses({ 200: envelope({ type: 'array', items: sessionView }) }),
         },
       },
       async (req, reply) => {
@@ -43,7 +43,7 @@ export function sessionRoutes() {
           security,
           summary: "End one of the caller's sessions; its tokens stop working at once",
           params: sessionIdParams,
-          response: responses({ 200: envelope() }, ['401', '404']),
+          response: responses({ 200: envelope() }, ['NOT_FOUND']),
         },
       },
       async (req, reply) => {
@@ -64,10 +64,9 @@ export function sessionRoutes() {
           tags,
           security,
           summary: 'End every session of the caller, this one included',
-          response: responses(
-            { 200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }) },
-            ['401'],
-          ),
+          response: responses({
+            200: envelope({ type: 'object', properties: { ended: { type: 'integer' } } }),
+          }),
         },
       },
       async (req, reply) => {

@@ -44,15 +44,12 @@ export function tenantRoutes(svc: TenantService) {
           tags,
           security: [{ bearer: [] }],
           summary: 'Every tenant of the deployment',
-          response: responses(
-            {
-              200: envelope({
-                type: 'object',
-                properties: { items: { type: 'array', items: tenantData } },
-              }),
-            },
-            ['401', '403'],
-          ),
+          response: responses({
+            200: envelope({
+              type: 'object',
+              properties: { items: { type: 'array', items: tenantData } },
+            }),
+          }),
         },
       },
       async (req, reply) => ok(req, reply, { items: svc.list().map(view) }),
@@ -69,6 +66,14 @@ export function tenantRoutes(svc: TenantService) {
           summary: 'Create a tenant, optionally with its first admin',
           body: {
             type: 'object',
+            examples: [
+              {
+                id: 'acme',
+                name: 'Acme Corp',
+                admin_username: 'acme-admin',
+                admin_password: 'a-long-random-passphrase',
+              },
+            ],
             required: ['id', 'name'],
             additionalProperties: false,
             properties: {
@@ -78,7 +83,11 @@ export function tenantRoutes(svc: TenantService) {
               admin_password: { type: 'string', minLength: 1, maxLength: 1024 },
             },
           },
-          response: responses({ 201: envelope(tenantData) }, ['400', '401', '403', '409']),
+          response: responses({ 201: envelope(tenantData) }, [
+            'TENANT_EXISTS',
+            'PASSWORD_WEAK',
+            'USER_EXISTS',
+          ]),
         },
       },
       async (req, reply) => {
@@ -103,7 +112,7 @@ export function tenantRoutes(svc: TenantService) {
           security: [{ bearer: [] }],
           summary: 'One tenant',
           params: idParam,
-          response: responses({ 200: envelope(tenantData) }, ['401', '403', '404']),
+          response: responses({ 200: envelope(tenantData) }, ['NOT_FOUND']),
         },
       },
       async (req, reply) => ok(req, reply, view(svc.get(req.params.id))),
@@ -120,6 +129,7 @@ export function tenantRoutes(svc: TenantService) {
           params: idParam,
           body: {
             type: 'object',
+            examples: [{ status: 'disabled' }],
             additionalProperties: false,
             minProperties: 1,
             properties: {
@@ -127,7 +137,7 @@ export function tenantRoutes(svc: TenantService) {
               status: { type: 'string', enum: ['active', 'disabled'] },
             },
           },
-          response: responses({ 200: envelope(tenantData) }, ['400', '401', '403', '404']),
+          response: responses({ 200: envelope(tenantData) }, ['NOT_FOUND']),
         },
       },
       async (req, reply) =>
@@ -151,7 +161,7 @@ export function tenantRoutes(svc: TenantService) {
                 },
               }),
             },
-            ['400', '401', '403', '404'],
+            ['NOT_FOUND'],
           ),
         },
       },

@@ -237,6 +237,7 @@ export async function fuzzEveryRoute(s: TestServer, o: FuzzOptions): Promise<Fuz
               ms,
               bound,
               retryAfter === undefined ? undefined : String(retryAfter),
+              op.errors,
             )
           : ['no answer'];
         if (problems.length) {

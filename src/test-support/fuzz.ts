@@ -13,6 +13,8 @@ export interface Operation {
   secured: boolean;
   query: string[];
   body?: Schema;
+  /** The error codes the document lists per status (the `error` enum of each error answer). */
+  errors: Record<string, readonly string[]>;
 }
 
 export interface Schema {
@@ -38,6 +40,7 @@ interface OpenApiDoc {
         security?: unknown[];
         parameters?: { in: string; name: string }[];
         requestBody?: { content?: Record<string, { schema?: Schema }> };
+        responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
       }
     >
   >;
@@ -50,7 +53,13 @@ export function operationsOf(doc: OpenApiDoc): Operation[] {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const body = op.requestBody?.content?.['application/json']?.schema;
+      const errors: Record<string, readonly string[]> = {};
+      for (const [status, r] of Object.entries(op.responses ?? {})) {
+        const codes = Object.values(r.content ?? {})[0]?.schema?.properties?.error?.enum;
+        if (codes) errors[status] = codes as string[];
+      }
       ops.push({
+        errors,
         method: method.toUpperCase(),
         path,
         secured: Boolean(op.security?.length),
@@ -525,6 +534,8 @@ export function problemsOf(
   ms: number,
   boundMs: number,
   retryAfter?: string,
+  /** The codes the operation's document lists per status: an answer outside them is a problem. */
+  listed?: Record<string, readonly string[]>,
 ): string[] {
   const out: string[] = [];
   if (status >= 500 && !keyPoolDrained(url, status, body, retryAfter)) out.push(`status ${status}`);
@@ -552,6 +563,8 @@ export function problemsOf(
       j.data !== undefined &&
       (compat ? j.success === false : j.code === status);
     if (!ok) out.push(`not the error envelope: ${body.slice(0, 160)}`);
+    else if (listed && !listed[String(status)]?.includes(code))
+      out.push(`${code} (${status}) is not among the codes the operation lists`);
   }
   return out;
 }

@@ -41,11 +41,12 @@ export function introspectRoutes() {
             'Is this access token active? (RFC 7662) For backend services holding a public API token',
           body: {
             type: 'object',
+            examples: [{ token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6…' }],
             required: ['token'],
             additionalProperties: false,
             properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } },
           },
-          response: responses({ 200: envelope(introspection) }, ['401', '503']),
+          response: responses({ 200: envelope(introspection) }, ['UNAVAILABLE']),
         },
       },
       async (req, reply) => {

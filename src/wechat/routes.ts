@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { envelope, ok, responses } from '../contract/reply.js';
+import { envelope, LOGIN_ERRORS, ok, responses } from '../contract/reply.js';
 import { actorMeta, requestMeta } from '../contract/request-meta.js';
 import { servesTenants } from '../contract/tenant-routes.js';
 import type { WechatApps } from './apps.js';
@@ -22,7 +22,15 @@ const tags = ['WeChat'];
 const security = [{ bearer: [] }];
 export const WECHAT_MANAGE_PERMISSION = 'wechat:manage';
 /** What any call to WeChat may answer besides its route's own errors. */
-const upstream = ['404', '429', '502', '504'] as const;
+const upstream = [
+  'WECHAT_NOT_CONFIGURED',
+  'WECHAT_CODE_INVALID',
+  'WECHAT_CODE_USED',
+  'WECHAT_RATE_LIMITED',
+  'WECHAT_UNAVAILABLE',
+  'WECHAT_TIMEOUT',
+  'RATE_LIMITED',
+] as const;
 
 /** The mini-program login, binding and phone number (API.md "WeChat"), and the tenant's apps (admin). */
 export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
@@ -38,14 +46,7 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
           tags,
           summary: 'Log in with the code of wx.login() (a first login creates the user)',
           body: loginBody,
-          response: responses({ 200: envelope(loginData) }, [
-            '401',
-            '403',
-            '409',
-            '423',
-            '503',
-            ...upstream,
-          ]),
+          response: responses({ 200: envelope(loginData) }, [...LOGIN_ERRORS, ...upstream]),
         },
       },
       async (req, reply) => {
@@ -72,7 +73,11 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
           security,
           summary: 'Bind the WeChat of a wx.login() code to the logged-in user',
           body: bindBody,
-          response: responses({ 200: envelope(bindData) }, ['401', '409', ...upstream]),
+          response: responses({ 200: envelope(bindData) }, [
+            'IDENTITY_IN_USE',
+            'CONFLICT',
+            ...upstream,
+          ]),
         },
       },
       async (req, reply) => {
@@ -93,7 +98,7 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
           security,
           summary: 'Unbind WeChat (refused when it is the last way to log in)',
           querystring: unbindQuery,
-          response: responses({ 200: envelope() }, ['401', '404', '409']),
+          response: responses({ 200: envelope() }, ['NOT_FOUND', 'LAST_LOGIN_METHOD']),
         },
       },
       async (req, reply) => {
@@ -111,7 +116,7 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
           security,
           summary: 'Store the phone number of a getPhoneNumber code on the logged-in user',
           body: phoneBody,
-          response: responses({ 200: envelope(phoneData) }, ['401', ...upstream]),
+          response: responses({ 200: envelope(phoneData) }, [...upstream]),
         },
       },
       async (req, reply) => {
@@ -129,7 +134,7 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
           tags,
           security,
           summary: "The tenant's WeChat mini-programs (never their secrets)",
-          response: responses({ 200: envelope(appList) }, ['401', '403']),
+          response: responses({ 200: envelope(appList) }),
         },
       },
       async (req, reply) => ok(req, reply, { items: await d.apps.list(req.tenant) }),
@@ -146,7 +151,7 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
             'Register a mini-program of the tenant, or replace its AppSecret (sealed at rest)',
           params: appParams,
           body: putAppBody,
-          response: responses({ 200: envelope(appData) }, ['401', '403', '409']),
+          response: responses({ 200: envelope(appData) }, ['CONFLICT']),
         },
       },
       async (req, reply) =>
@@ -162,7 +167,7 @@ export function wechatRoutes(d: { wechat: WechatService; apps: WechatApps }) {
           security,
           summary: 'Remove a mini-program of the tenant (its users stay; they cannot log in by it)',
           params: appParams,
-          response: responses({ 200: envelope() }, ['401', '403', '404', '409']),
+          response: responses({ 200: envelope() }, ['NOT_FOUND', 'CONFLICT']),
         },
       },
       async (req, reply) => {

@@ -11,6 +11,7 @@ const appId = str(64, {
 
 export const loginBody = {
   type: 'object',
+  examples: [{ code: '0a1B2c3D4e5F6g', app_id: 'wx1234567890abcdef', device_id: 'mp-iphone' }],
   required: ['code'],
   additionalProperties: false,
   properties: {
@@ -39,6 +40,7 @@ export const loginData = {
 
 export const bindBody = {
   type: 'object',
+  examples: [{ code: '0a1B2c3D4e5F6g', app_id: 'wx1234567890abcdef' }],
   required: ['code'],
   additionalProperties: false,
   properties: { code: code('The code of wx.login()'), app_id: appId },
@@ -58,6 +60,7 @@ export const unbindQuery = {
 
 export const phoneBody = {
   type: 'object',
+  examples: [{ code: 'e31f…getPhoneNumber code', app_id: 'wx1234567890abcdef' }],
   required: ['code'],
   additionalProperties: false,
   properties: { code: code('The code of a getPhoneNumber button'), app_id: appId },
@@ -77,6 +80,7 @@ export const appParams = {
 
 export const putAppBody = {
   type: 'object',
+  examples: [{ secret: '0123456789abcdef0123456789abcdef' }],
   required: ['secret'],
   additionalProperties: false,
   properties: { secret: str(128, { minLength: 1, ...printable, description: 'The AppSecret' }) },
