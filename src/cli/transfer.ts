@@ -19,7 +19,7 @@ type Out = { log(s: string): void; err(s: string): void };
 type WithRuntime = <T>(config: Config, fn: (rt: Runtime) => Promise<T>) => Promise<T>;
 
 /** What the import and export use of a running node. */
-export const transferDeps = (rt: Runtime): TransferDeps => ({
+const transferDeps = (rt: Runtime): TransferDeps => ({
   sql: rt.sql,
   tenants: rt.tenants,
   tenantCore: (t) => rt.tenantCore(t),

@@ -134,7 +134,11 @@ export async function importUsers(d: TransferDeps, o: ImportOptions): Promise<Im
     for (const [i, b] of items.entries()) {
       const why = b.error ?? (await precheck(b.row!));
       if (why !== undefined) results[i] = { kind: 'failed', error: why };
-      else byTenant.set(b.row!.tenant, [...(byTenant.get(b.row!.tenant) ?? []), i]);
+      else {
+        const list = byTenant.get(b.row!.tenant);
+        if (list) list.push(i);
+        else byTenant.set(b.row!.tenant, [i]);
+      }
     }
     for (const [t, at] of byTenant) {
       const decisions = await writeBatch(

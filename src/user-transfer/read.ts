@@ -75,11 +75,15 @@ export async function* csvRecords(
       const c = text[i];
       if (quoted) {
         if (c !== '"') cell += c;
-        else if (text[i + 1] === '"') ((cell += '"'), i++);
-        else quoted = false;
+        else if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
       } else if (c === '"' && cell === '') quoted = true;
-      else if (c === ',') (cells.push(cell), (cell = ''));
-      else cell += c;
+      else if (c === ',') {
+        cells.push(cell);
+        cell = '';
+      } else cell += c;
     }
     if (cell.length > MAX_RECORD)
       throw new ImportFileError(`the record at line ${start} is over 1 MiB`);

@@ -141,7 +141,7 @@ const parseJson = (v: unknown): Record<string, unknown> => {
  * (`{algorithm, hashIterations, salt, value}`), as one stored string: PBKDF2
  * in passlib's form, argon2 as a PHC string.
  */
-export function keycloakHash(c: Record<string, unknown>): string {
+function keycloakHash(c: Record<string, unknown>): string {
   const secret = 'secretData' in c ? parseJson(c.secretData) : c;
   const data = 'credentialData' in c ? parseJson(c.credentialData) : c;
   const algorithm = String(data.algorithm ?? '');

@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Runtime } from '../app/runtime.js';
+import type { Services } from '../feature/contract.js';
 import type { TransferDeps } from './import.js';
 
 /** What the import and export take, from a test server's runtime (as the CLI builds it). */
-export const depsOf = (rt: Runtime): TransferDeps => ({
+export const depsOf = (rt: Services): TransferDeps => ({
   sql: rt.sql,
   tenants: rt.tenants,
   tenantCore: (t) => rt.tenantCore(t),
