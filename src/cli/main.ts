@@ -73,7 +73,12 @@ async function readPassword(prompt: string): Promise<string> {
 }
 
 async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await createRuntime({ ...config, logLevel: 'warn' }, { noHousekeeping: true });
+  // One encrypted-login key pair, not a pool of 64: a command serves no login, and filling the
+  // pool would take seconds of CPU from the command (an import of 100,000 users, say).
+  const rt = await createRuntime(
+    { ...config, logLevel: 'warn', rsaKeyPoolSize: 1 },
+    { noHousekeeping: true },
+  );
   try {
     return await fn(rt);
   } finally {
