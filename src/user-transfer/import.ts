@@ -1,14 +1,13 @@
 import { basename } from 'node:path';
-import type { Audit } from '../audit/audit.js';
 import type { TenantId, TenantSql } from '../db/scope.js';
-import type { Unit } from '../db/unit.js';
 import type { Clock } from '../lib/clock.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import type { EndReason } from '../sessions/service.js';
 import { ImportFileError, type SourceRecord } from './read.js';
 import { checkRow, RowError, type ImportRow, type RowContext } from './rows.js';
 import { errorsFile, openSource } from './source.js';
-import { writeBatch, type Decision } from './write.js';
+import { writeBatch, type Decision, type OnConflict, type TenantParts } from './write.js';
+
+export type { OnConflict } from './write.js';
 
 /** What an import needs of the running node (a Runtime has it all). */
 export interface TransferDeps {
@@ -22,16 +21,6 @@ export interface TransferDeps {
   hasher: PasswordHasher;
   clock: Clock;
 }
-
-/** A tenant's services an import uses: its roles, its audit trail, and what an update does to sessions. */
-export interface TenantParts {
-  roles: { get(name: string): unknown };
-  audit: Audit;
-  sessions: { endAll(id: number, reason: EndReason, meta: object, u: Unit): Promise<number> };
-  accounts: { revokeTokens(id: number, u: Unit): Promise<void> };
-}
-
-export type OnConflict = 'skip' | 'update' | 'fail';
 
 export interface ImportOptions {
   path: string;

@@ -3,8 +3,19 @@ import type { Database } from '../db/types.js';
 import { inUnit, type Unit } from '../db/unit.js';
 import { NO_PASSWORD } from '../users/service.js';
 import type { NewUser } from '../users/store.js';
-import type { OnConflict, TenantParts } from './import.js';
+import type { Audit } from '../audit/audit.js';
+import type { EndReason } from '../sessions/service.js';
 import type { ImportRow } from './rows.js';
+
+/** A tenant's services an import uses: its roles, its audit trail, and what an update does to sessions. */
+export interface TenantParts {
+  roles: { get(name: string): unknown };
+  audit: Audit;
+  sessions: { endAll(id: number, reason: EndReason, meta: object, u: Unit): Promise<number> };
+  accounts: { revokeTokens(id: number, u: Unit): Promise<void> };
+}
+
+export type OnConflict = 'skip' | 'update' | 'fail';
 
 /** What became of one row of a batch. */
 export type Decision =
