@@ -150,12 +150,45 @@ describe.each(dialects())('users import and export on %s', (dialect) => {
     const path = fileWith(
       'formats.json',
       JSON.stringify(
-        users.map(([username, hash]) => ({ username, password_hash: hash, roles: ['user'] })),
+        users.map(([username, hash]) =>
+          // A user as Keycloak's realm export writes one; its own roles are not Tessera's.
+          username === 'h-keycloak-512'
+            ? {
+                username,
+                enabled: false,
+                firstName: 'Kay',
+                lastName: 'Cloak',
+                email: 'kay@example.com',
+                emailVerified: true,
+                createdTimestamp: 1700000000000,
+                credentials: hash,
+                realmRoles: ['default-roles-demo'],
+              }
+            : { username, password_hash: hash, roles: ['user'] },
+        ),
       ),
     );
     const sum = await importUsers(depsOf(s.rt), { path });
     expect(sum.failures).toEqual([]);
     expect(sum.imported).toBe(users.length);
+    expect(sum.ignored).toEqual(['realmRoles']);
+    const kc = await s.rt.db.kysely
+      .selectFrom('users')
+      .selectAll()
+      .where('username_key', '=', 'h-keycloak-512')
+      .executeTakeFirstOrThrow();
+    expect(kc).toMatchObject({
+      display_name: 'Kay Cloak',
+      status: 'disabled',
+      created_at: 1700000000000,
+    });
+    expect(kc.email_verified_at).toBeGreaterThan(1700000000000);
+    // Enabled again, to log in below.
+    await s.rt.db.kysely
+      .updateTable('users')
+      .set({ status: 'active' })
+      .where('id', '=', kc.id)
+      .execute();
     for (const [username, , password] of users) {
       // (A wrong password over HTTP would count towards the captcha: the hasher says no here.)
       expect(await s.rt.hasher.verify(await hashOf(username), `${password}-no`), username).toBe(
@@ -242,10 +275,27 @@ lines",,,acme,${ok},true`,
     await expect(importUsers(depsOf(s.rt), { path: fileWith('p.csv', csv) })).rejects.toThrow(
       /plain-text password column/,
     );
-    const json = fileWith('p.ndjson', '{"username":"p-plain","password":"plain-pass-1"}\n');
-    expect((await importUsers(depsOf(s.rt), { path: json })).failures[0]!.error).toMatch(
-      /plain-text password is refused/,
-    );
+    const json = fileWith('p.ndjson', '{"username":"p-plain","password":"plain-pass-1"}\n[1]\n');
+    const errorsPath = `${json}.errors`;
+    const refused = await importUsers(depsOf(s.rt), { path: json, errorsPath });
+    expect(refused.failures).toEqual([
+      { row: 1, line: 1, error: expect.stringMatching(/plain-text password is refused/) },
+      { row: 2, line: 2, error: 'not a JSON object' },
+    ]);
+    expect(
+      readFileSync(errorsPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      {
+        username: 'p-plain',
+        password: 'plain-pass-1',
+        _row: 1,
+        _error: expect.stringMatching(/refused/),
+      },
+      { _record: [1], _row: 2, _error: 'not a JSON object' },
+    ]);
     const sum = await importUsers(depsOf(s.rt), {
       path: fileWith('p.csv', csv),
       hashPlaintext: true,
@@ -295,6 +345,10 @@ lines",,,acme,${ok},true`,
     expect(sum.failures).toEqual([
       { row: 2, line: 3, error: 'USER_EXISTS: the e-mail belongs to another user' },
     ]);
+    const named = fileWith('u3.csv', 'username,display_name\nu1@example.com,X\n');
+    expect(
+      (await importUsers(depsOf(s.rt), { path: named, onConflict: 'update' })).failures,
+    ).toEqual([{ row: 1, line: 2, error: "USER_EXISTS: the username is another user's e-mail" }]);
     const one = (await s.rt.users.byLoginName('u-one'))!;
     expect(one).toMatchObject({
       display_name: 'Updated',

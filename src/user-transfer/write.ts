@@ -109,15 +109,22 @@ function plan(c: BatchContext, rows: ImportRow[], found: Existing[]): Plan[] {
     if (clash.size === 0) return { kind: 'insert' };
     const same = [...clash].find((e) => e.username_key === r.usernameKey);
     if (c.onConflict === 'skip') return { kind: 'skipped' };
+    const emailTaken =
+      r.email !== undefined &&
+      [...clash].some(
+        (e) => e !== same && (e.email_key === r.email!.key || e.username_key === r.email!.key),
+      );
+    const other = emailTaken
+      ? 'USER_EXISTS: the e-mail belongs to another user'
+      : "USER_EXISTS: the username is another user's e-mail";
     if (c.onConflict === 'fail')
       return {
         kind: 'failed',
         error: same
           ? `USER_EXISTS: user ${r.username} exists (--on-conflict skip or update to keep going)`
-          : `USER_EXISTS: ${r.email?.key === r.usernameKey ? 'username' : 'e-mail'} in use by another user`,
+          : other,
       };
-    if (!same || clash.size > 1)
-      return { kind: 'failed', error: 'USER_EXISTS: the e-mail belongs to another user' };
+    if (!same || clash.size > 1) return { kind: 'failed', error: other };
     return { kind: 'update', id: same.id };
   });
 }
