@@ -1,6 +1,7 @@
 import { hashRaw, hash as argonHash } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantId } from '../db/scope.js';
 import { dialects } from '../test-support/db.js';
@@ -396,5 +397,34 @@ lines",,,acme,${ok},true`,
       body: { username: 'r-ok2', password: 'row-pass-1' },
     });
     expect(r.statusCode).toBe(200);
+  });
+});
+
+/** A batch the database refuses is written again row by row: only the refused row fails. */
+describe('users import when the database refuses a row of a batch', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await createTestServer();
+  });
+  afterAll(() => s.close());
+
+  it('imports the others of the batch and reports the refused one with its row', async () => {
+    // As if a user "boom" had registered between the batch's look-up and its insert.
+    await sql`create trigger refuse_boom before insert on users when new.username_key = 'boom'
+      begin select raise(abort, 'UNIQUE constraint failed: users.tenant_id, users.username_key'); end`.execute(
+      s.rt.db.kysely,
+    );
+    const h = await bcryptHash('batch-pass-1', 4);
+    const csv = `username,password_hash\nb-one,${h}\nboom,${h}\nb-two,${h}\n`;
+    const sum = await importUsers(depsOf(s.rt), { path: fileWith('b.csv', csv) });
+    expect(sum).toMatchObject({ imported: 2, failed: 1 });
+    expect(sum.failures).toEqual([
+      {
+        row: 2,
+        line: 3,
+        error: expect.stringMatching(/^refused by the database: UNIQUE constraint failed/),
+      },
+    ]);
+    expect((await s.login('b-two', 'batch-pass-1')).access_token).toBeTruthy();
   });
 });
