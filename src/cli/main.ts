@@ -9,6 +9,7 @@ import { isTesseraError } from '../lib/errors.js';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import { resealAll } from '../infra/sealing.js';
 import { opt, parseArgs, type Parsed } from './args.js';
+import { backupCmd, usersCmd } from './transfer.js';
 
 const HELP = `tessera — self-hosted JWT authentication server
 
@@ -19,6 +20,18 @@ Usage:
                                      create a user; the password is read from
                                      TESSERA_NEW_PASSWORD or asked on the terminal
   tessera user passwd <username>     set a user's password (same sources); ends its sessions
+  tessera users import <file> [--format csv|json] [--tenant T] [--dry-run]
+        [--on-conflict skip|update|fail] [--errors FILE] [--hash-plaintext]
+                                     import users from CSV or JSON (array or NDJSON) with
+                                     their password hashes (bcrypt, argon2, PBKDF2, scrypt);
+                                     plain-text passwords only with --hash-plaintext; a
+                                     failed row is reported and the rest imported (exit 1
+                                     if any failed); see docs/import-export.md
+  tessera users export [--format csv|json] [--tenant T] [--out FILE]
+                                     every user with roles, type, state and password hash
+                                     (keep the file as a secret); import reads it back
+  tessera backup <file>              copy the embedded SQLite database while it serves
+                                     (PostgreSQL: use pg_dump)
   tessera keys rotate                new signing key; the old one verifies until its tokens expire
   tessera keys list                  signing keys and their state
   tessera keys reseal                seal every stored secret under TESSERA_MASTER_KEY (a key
@@ -31,7 +44,7 @@ Usage:
   tessera tenant enable <id>         accept them again
 
 Configuration comes from TESSERA_* environment variables (see README.md).
-Options: --help, --json (machine-readable output for 'keys list' and 'tenant list')`;
+Options: --help, --json (machine-readable output for 'keys list', 'tenant list', 'users import')`;
 
 type Out = { log(s: string): void; err(s: string): void };
 const stdio: Out = { log: (s) => console.log(s), err: (s) => console.error(s) };
@@ -60,7 +73,12 @@ async function readPassword(prompt: string): Promise<string> {
 }
 
 async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await createRuntime({ ...config, logLevel: 'warn' }, { noHousekeeping: true });
+  // One encrypted-login key pair, not a pool of 64: a command serves no login, and filling the
+  // pool would take seconds of CPU from the command (an import of 100,000 users, say).
+  const rt = await createRuntime(
+    { ...config, logLevel: 'warn', rsaKeyPoolSize: 1 },
+    { noHousekeeping: true },
+  );
   try {
     return await fn(rt);
   } finally {
@@ -215,7 +233,7 @@ async function tenantCmd(config: Config, p: Parsed, out: Out): Promise<number> {
 export async function main(argv: string[], out: Out = stdio): Promise<number> {
   let p: Parsed;
   try {
-    p = parseArgs(argv);
+    p = parseArgs(argv, ['help', 'h', 'json', 'dry-run', 'hash-plaintext']);
   } catch (e) {
     out.err(`tessera: ${(e as Error).message}`);
     return 2;
@@ -248,6 +266,8 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
       return 0;
     }
     if (cmd === 'user') return await userCmd(config, p, out);
+    if (cmd === 'users') return await usersCmd(config, p, out, withRuntime);
+    if (cmd === 'backup') return backupCmd(config, p, out);
     if (cmd === 'keys') return await keysCmd(config, p, out);
     if (cmd === 'tenant') return await tenantCmd(config, p, out);
     out.err(`tessera: unknown command "${cmd}"\n\n${HELP}`);

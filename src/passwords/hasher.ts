@@ -1,5 +1,6 @@
 import { hash as argonHash, verify as argonVerify, type Algorithm } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import { parseDerived, verifyDerived } from './foreign.js';
 
 /**
  * argon2id at OWASP's recommended floor (m=19 MiB, t=2, p=1; OWASP Password
@@ -40,6 +41,34 @@ export function isBcrypt(stored: string): boolean {
   return /^\$2[abxy]\$\d\d\$/.test(stored);
 }
 
+/** The stored-hash families login verifies. */
+export type HashFamily = 'argon2' | 'bcrypt' | 'pbkdf2' | 'scrypt';
+
+/** bcrypt as the seed systems, PHP ($2y$) and OpenBSD ($2a$, $2b$) write it; $2x$ (a buggy PHP variant) is not taken in. */
+const BCRYPT_FULL = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+/** The PHC string of argon2id, argon2i or argon2d; memory up to 1 GiB. */
+const ARGON2_FULL =
+  /^\$argon2(?:id|i|d)\$(?:v=(?:16|19)\$)?m=(\d{1,7}),t=\d{1,3},p=\d{1,3}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$/;
+
+/**
+ * Which family a stored hash brought from another system belongs to, or why it
+ * is refused (`tessera users import` checks each row with it, decision 0023).
+ */
+export function hashFamily(stored: string): { family: HashFamily } | { problem: string } {
+  if (BCRYPT_FULL.test(stored)) return { family: 'bcrypt' };
+  const a = ARGON2_FULL.exec(stored);
+  if (a)
+    return Number(a[1]) <= 1_048_576
+      ? { family: 'argon2' }
+      : { problem: 'argon2 memory over 1 GiB' };
+  const d = parseDerived(stored);
+  if (d) return 'problem' in d ? { problem: d.problem } : { family: d.kind };
+  return {
+    problem:
+      'unknown hash format (accepted: bcrypt, argon2 PHC strings, PBKDF2 and scrypt as Django, passlib, Werkzeug or Keycloak store them)',
+  };
+}
+
 export function createPasswordHasher(params: HashParams = ARGON2_PARAMS): PasswordHasher {
   const prefix = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
   // A real hash of a random password, computed once, so dummy verifies cost the same.
@@ -60,6 +89,9 @@ export function createPasswordHasher(params: HashParams = ARGON2_PARAMS): Passwo
           return await bcryptVerify(password, stored);
         }
         if (stored.startsWith('$argon2')) return await argonVerify(stored, password);
+        // PBKDF2 and scrypt hashes brought by an import (src/passwords/foreign.ts).
+        const derived = parseDerived(stored);
+        if (derived && !('problem' in derived)) return await verifyDerived(derived, password);
         return false;
       } catch {
         return false;

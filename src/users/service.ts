@@ -26,14 +26,15 @@ export interface NewUserInput {
   emailVerified?: boolean;
 }
 
-const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
+/** A user type: a lower-case identifier (`user`, `kefu`, …). */
+export const USER_TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /**
  * `users.password_hash` of an account without a password (created by an
- * external identity): it never verifies, since the hasher accepts argon2 and
- * bcrypt hashes only, and no hash begins with `!`.
+ * external identity, or imported without a hash): it never verifies, since no
+ * hash format the hasher knows begins with `!`.
  */
-const NO_PASSWORD = '!none';
+export const NO_PASSWORD = '!none';
 
 /** Whether the stored hash is a password someone can log in with (not the NO_PASSWORD marker). */
 export function hasUsablePassword(user: Pick<UserRow, 'password_hash'>): boolean {
