@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from './types.js';
 
@@ -15,17 +15,29 @@ export interface DbOptions {
   /** SQLite file; ':memory:' for throw-away databases. */
   sqlitePath?: string;
   dataDir?: string;
+  /**
+   * Told each statement's time in seconds and whether it failed (the metrics'
+   * SQL histogram). Kysely's `log` hook: it times a query only when one is set.
+   */
+  onQuery?: (seconds: number, failed: boolean) => void;
+}
+
+function queryLog(onQuery: DbOptions['onQuery']) {
+  if (!onQuery) return {};
+  return {
+    log: (e: LogEvent) => onQuery(e.queryDurationMillis / 1000, e.level === 'error'),
+  };
 }
 
 /** Opens the embedded SQLite database or PostgreSQL, per the options. */
 export async function openDb(opts: DbOptions): Promise<Db> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.schema);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.schema, opts.onQuery);
   const path = opts.sqlitePath ?? join(opts.dataDir ?? './data', 'tessera.db');
   if (path !== ':memory:') mkdirSync(join(path, '..'), { recursive: true });
-  return openSqlite(path);
+  return openSqlite(path, opts.onQuery);
 }
 
-function openSqlite(path: string): Db {
+function openSqlite(path: string, onQuery: DbOptions['onQuery']): Db {
   const raw = new SqliteDatabase(path);
   // WAL: readers never block the writer; NORMAL sync is durable across process
   // crashes and loses at most the last transactions on power loss (SQLite docs).
@@ -35,6 +47,7 @@ function openSqlite(path: string): Db {
   raw.pragma('busy_timeout = 5000');
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(raw) }),
+    ...queryLog(onQuery),
   });
   return {
     kysely,
@@ -71,7 +84,11 @@ function withStatementCache(raw: SqliteDatabase.Database, max = 500) {
   };
 }
 
-async function openPostgres(url: string, schema: string | undefined): Promise<Db> {
+async function openPostgres(
+  url: string,
+  schema: string | undefined,
+  onQuery: DbOptions['onQuery'],
+): Promise<Db> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new Error(
       'TESSERA_DATABASE_SCHEMA: must be a lower-case SQL identifier (example: tessera)',
@@ -101,7 +118,10 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Db
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...queryLog(onQuery),
+  });
   let current = schema;
   if (!current) {
     const r = await sql<{ s: string }>`select current_schema() as s`

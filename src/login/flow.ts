@@ -3,7 +3,8 @@ import type { TenantId } from '../db/scope.js';
 import type { RequestMeta } from '../contract/meta.js';
 import type { IdentityService } from '../identities/service.js';
 import type { ExternalProfile } from '../identities/types.js';
-import { fail } from '../lib/errors.js';
+import { fail, isTesseraError } from '../lib/errors.js';
+import type { LoginOutcome } from './metrics.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
 import type { UserService } from '../users/service.js';
 import type { UserRow } from '../users/store.js';
@@ -44,8 +45,22 @@ export function createLoginFlow(d: {
   identities: IdentityService;
   audit: Audit;
   tenant?: TenantId;
+  /** Told how each attempt ended (the logins counter, login/metrics.ts). */
+  outcome?: LoginOutcome;
 }) {
   const steps = orderSteps(d.steps);
+
+  /** Runs the steps and tells `d.outcome` how the attempt ended: `success` or its error code. */
+  async function run(flow: LoginFlow, method: string, from?: LoginStage): Promise<LoginResult> {
+    try {
+      const r = await runSteps(steps, flow, from);
+      d.outcome?.(method, 'success');
+      return r;
+    } catch (e) {
+      d.outcome?.(method, isTesseraError(e) ? e.code : 'error');
+      throw e;
+    }
+  }
 
   function flowOf(
     input: LoginInput,
@@ -96,7 +111,8 @@ export function createLoginFlow(d: {
   return {
     steps: steps.map((s) => `${s.stage}:${s.name}`),
     async login(input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
-      return runSteps(steps, flowOf(input, meta, await d.users.byLoginName(input.username)));
+      const flow = flowOf(input, meta, await d.users.byLoginName(input.username));
+      return run(flow, flow.method);
     },
     /**
      * A login by an external identity its provider proved (the caller
@@ -122,13 +138,11 @@ export function createLoginFlow(d: {
         captcha: opts.captcha,
         mfa_code: opts.mfa_code,
       };
-      return runSteps(
-        steps,
-        flowOf(input, meta, user, {
-          method: opts.method,
-          identity: { profile: p, create: opts.create },
-        }),
-      );
+      const flow = flowOf(input, meta, user, {
+        method: opts.method,
+        identity: { profile: p, create: opts.create },
+      });
+      return run(flow, opts.method);
     },
     /**
      * Continues a login that a step interrupted with a challenge (the second
@@ -139,9 +153,13 @@ export function createLoginFlow(d: {
      */
     async resume(r: LoginResumption, meta: RequestMeta): Promise<LoginResult> {
       const user = await d.users.byId(r.userId);
-      if (!user) fail('INVALID_CREDENTIALS');
+      if (!user) {
+        d.outcome?.(r.continuation.by, 'INVALID_CREDENTIALS');
+        fail('INVALID_CREDENTIALS');
+      }
       const flow = flowOf(r.input, meta, user, { method: r.method, continuation: r.continuation });
-      return runSteps(steps, flow, r.from);
+      // Counted under the step that asked (totp): the first call was counted as MFA_REQUIRED.
+      return run(flow, r.continuation.by, r.from);
     },
   };
 }
