@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// What the request metrics cost per request (decision 0022). Needs `npm run build`.
+// What the metrics cost (decision 0022). Needs `npm run build`.
 //
-//   node scripts/bench-request-metrics.mjs
+//   node scripts/bench-metrics.mjs
 //
 // 1. The observation alone, in a loop: Tessera's cached series (ops/histogram.ts) against
 //    prom-client's Histogram, with a cached `labels()` child and with a label object per call.
@@ -13,10 +13,14 @@
 //    global onResponse hook, req.routeOptions.url, a label object per request). Rounds are
 //    interleaved and the median per request is reported, so machine noise hits all alike;
 //    "before-again" is the same app as "before": the difference between them is the noise.
+// 4. A SQL statement (SQLite in memory, `select 1` through Kysely) without and with the
+//    `onQuery` hook (Kysely's log hook, db/kysely.ts).
 import Fastify from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { installRequestMetrics } from '../dist/http/request-metrics.js';
 import { createFastHistogram } from '../dist/ops/histogram.js';
+import { openDb } from '../dist/db/kysely.js';
+import { sql } from 'kysely';
 
 const N = 2_000_000;
 const labels = ['route', 'method', 'status'];
@@ -163,3 +167,26 @@ for (const k of kinds) {
   console.log(`  ${k.padEnd(13)} ${m.toFixed(2)} µs/request${d}`);
 }
 for (const a of Object.values(apps)) await a.close();
+
+{
+  const Q = 20_000;
+  async function queries(onQuery) {
+    const db = await openDb({ sqlitePath: ':memory:', ...(onQuery ? { onQuery } : {}) });
+    const q = () => db.kysely.selectNoFrom(sql`1`.as('x')).execute();
+    for (let i = 0; i < 2000; i++) await q();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < Q; i++) await q();
+    const us = Number(process.hrtime.bigint() - t0) / Q / 1000;
+    await db.close();
+    return us;
+  }
+  const off = [];
+  const on = [];
+  for (let r = 0; r < 9; r++) {
+    off.push(await queries());
+    on.push(await queries(() => {}));
+  }
+  console.log(`\nSQL statement (SQLite :memory:, 9 interleaved runs of ${Q}, median):`);
+  console.log(`  without the hook  ${median(off).toFixed(2)} µs/statement`);
+  console.log(`  with the hook     ${median(on).toFixed(2)} µs/statement`);
+}
