@@ -14,12 +14,14 @@
 //    interleaved and the median per request is reported, so machine noise hits all alike;
 //    "before-again" is the same app as "before": the difference between them is the noise.
 // 4. A SQL statement (SQLite in memory, `select 1` through Kysely) without and with the
-//    `onQuery` hook (Kysely's log hook, db/kysely.ts).
+//    `onQuery` timing (db/kysely.ts).
+// 5. With BENCH_REDIS_URL: a Redis GET without and with the `onCommand` timing (infra/redis.ts).
 import Fastify from 'fastify';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { installRequestMetrics } from '../dist/http/request-metrics.js';
 import { createFastHistogram } from '../dist/ops/histogram.js';
 import { openDb } from '../dist/db/kysely.js';
+import { createRedis, redisReady } from '../dist/infra/redis.js';
 import { sql } from 'kysely';
 
 const N = 2_000_000;
@@ -189,4 +191,28 @@ for (const a of Object.values(apps)) await a.close();
   console.log(`\nSQL statement (SQLite :memory:, 9 interleaved runs of ${Q}, median):`);
   console.log(`  without the hook  ${median(off).toFixed(2)} µs/statement`);
   console.log(`  with the hook     ${median(on).toFixed(2)} µs/statement`);
+}
+
+if (process.env.BENCH_REDIS_URL) {
+  const C = 20_000;
+  async function commands(onCommand) {
+    const r = createRedis(process.env.BENCH_REDIS_URL, 'bench', onCommand ? { onCommand } : {});
+    await redisReady(r);
+    for (let i = 0; i < 2000; i++) await r.get('bench:metrics:none');
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < C; i++) await r.get('bench:metrics:none');
+    const us = Number(process.hrtime.bigint() - t0) / C / 1000;
+    r.disconnect();
+    return us;
+  }
+  const off = [];
+  const on = [];
+  for (let r = 0; r < 7; r++) {
+    off.push(await commands());
+    on.push(await commands(() => {}));
+  }
+  const med7 = (xs) => [...xs].sort((x, y) => x - y)[3];
+  console.log(`\nRedis GET (sequential, 7 interleaved runs of ${C}, median):`);
+  console.log(`  without the timing  ${med7(off).toFixed(2)} µs/command`);
+  console.log(`  with the timing     ${med7(on).toFixed(2)} µs/command`);
 }

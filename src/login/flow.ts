@@ -50,14 +50,18 @@ export function createLoginFlow(d: {
 }) {
   const steps = orderSteps(d.steps);
 
-  /** Runs the steps and tells `d.outcome` how the attempt ended: `success` or its error code. */
-  async function run(flow: LoginFlow, method: string, from?: LoginStage): Promise<LoginResult> {
+  /**
+   * Runs the steps and tells `d.outcome` how the attempt ended: `success` or its error code,
+   * under the flow's method as the steps left it (the password step says `rsa` once it has
+   * decrypted one), or under `as` (a resumed login: the step that asked).
+   */
+  async function run(flow: LoginFlow, as?: string, from?: LoginStage): Promise<LoginResult> {
     try {
       const r = await runSteps(steps, flow, from);
-      d.outcome?.(method, 'success');
+      d.outcome?.(as ?? flow.method, 'success');
       return r;
     } catch (e) {
-      d.outcome?.(method, isTesseraError(e) ? e.code : 'error');
+      d.outcome?.(as ?? flow.method, isTesseraError(e) ? e.code : 'error');
       throw e;
     }
   }
@@ -111,8 +115,7 @@ export function createLoginFlow(d: {
   return {
     steps: steps.map((s) => `${s.stage}:${s.name}`),
     async login(input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
-      const flow = flowOf(input, meta, await d.users.byLoginName(input.username));
-      return run(flow, flow.method);
+      return run(flowOf(input, meta, await d.users.byLoginName(input.username)));
     },
     /**
      * A login by an external identity its provider proved (the caller
@@ -142,7 +145,7 @@ export function createLoginFlow(d: {
         method: opts.method,
         identity: { profile: p, create: opts.create },
       });
-      return run(flow, opts.method);
+      return run(flow);
     },
     /**
      * Continues a login that a step interrupted with a challenge (the second

@@ -1,16 +1,20 @@
 /**
  * Issue 17 item 1: after a scripted session (logins that succeed and fail, a
- * lock on the brute-force ladder, a refresh and a reuse of the old refresh
- * token, a WebSocket), `/metrics` read with its token holds every series with
+ * lock on the brute-force ladder, a captcha asked and refused, a refresh and
+ * a reuse of the old refresh token, a WebSocket, an encrypted login answered
+ * with a second factor), `/metrics` read with its token holds every series with
  * the values the session must have produced. Then who may read `/metrics`:
  * the token, production's refusal, the separate port.
  * @see docs/decisions/0022-metrics.md
  */
+import { constants, publicEncrypt } from 'node:crypto';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../http/error-handler.js';
 import { solveCaptcha } from '../brute-force/brute-force.test-support.js';
 import { ManualClock } from '../lib/clock.js';
+import { totpCode } from '../mfa/codes.js';
+import { enrolled } from '../mfa/mfa.test-support.js';
 import { baseUrl, connect, eventually, type Client } from '../presence/ws-client.test-support.js';
 import { parsePrometheus, samples, value, type Sample } from '../test-support/prometheus.js';
 import { createTestServer, type TestServer } from '../test-support/server.js';
@@ -32,12 +36,13 @@ describe('/metrics after a scripted session (embedded)', () => {
   let t: TestServer;
   let ws: Client | undefined;
   let m: Sample[];
+  const clock = new ManualClock(Date.now());
   const http = (route: string, method: string, status: string) =>
     value(m, 'tessera_http_request_duration_seconds_count', { route, method, status });
 
   beforeAll(async () => {
     t = await createTestServer({
-      clock: new ManualClock(Date.now()),
+      clock,
       config: {
         metricsToken: TOKEN,
         lockAfterFailures: 2,
@@ -68,6 +73,21 @@ describe('/metrics after a scripted session (embedded)', () => {
     const carol = await t.login('carol');
     ws = await connect(`ws://${await baseUrl(t.app)}/ws?jwt_token=${carol.access_token}`);
     await eventually(() => t.rt.features.presence!.presence.localCount() === 1);
+    // The encrypted login of a user with a second factor: MFA_REQUIRED, then the TOTP answer.
+    const { secret } = await enrolled(t, clock, 'dora');
+    const key = (await t.call('GET', '/api/public/auth/public-key')).data.data;
+    const encryptedPassword = publicEncrypt(
+      { key: key.public_key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from(PW),
+    ).toString('base64');
+    const first = await t.call('POST', LOGIN, {
+      body: { username: 'dora', encryptedPassword, keyId: key.key_id },
+    });
+    expect(first.data.error).toBe('MFA_REQUIRED');
+    const verified = await t.call('POST', '/api/public/auth/mfa/verify', {
+      body: { mfa_ticket: first.data.data.mfa_ticket, code: totpCode(secret, clock.now()) },
+    });
+    expect(verified.statusCode).toBe(200);
     // A URL no route has.
     expect((await t.call('GET', '/no/such/thing?x=1')).statusCode).toBe(404);
     await t.rt.audit.flush();
@@ -90,7 +110,10 @@ describe('/metrics after a scripted session (embedded)', () => {
         ['password', 'CAPTCHA_FAILED', 1],
         ['password', 'CAPTCHA_REQUIRED', 1],
         ['password', 'INVALID_CREDENTIALS', 2],
-        ['password', 'success', 3],
+        // alice, bob, carol, and dora before she enrolled her second factor.
+        ['password', 'success', 4],
+        ['rsa', 'MFA_REQUIRED', 1],
+        ['totp', 'success', 1],
       ].sort(),
     );
     expect(value(m, 'tessera_login_refusals_total', { code: 'ACCOUNT_LOCKED' })).toBe(1);
@@ -109,8 +132,8 @@ describe('/metrics after a scripted session (embedded)', () => {
     expect(value(m, 'tessera_revocation_set_entries', { kind: 'sid' })).toBe(1);
     expect(value(m, 'tessera_revocation_set_entries', { kind: 'jti' })).toBe(0);
     expect(value(m, 'tessera_revocation_set_entries', { kind: 'user' })).toBe(0);
-    // alice's and carol's sessions; bob's ended with the reuse.
-    expect(value(m, 'tessera_sessions_live')).toBe(2);
+    // alice's, carol's and dora's two; bob's ended with the reuse.
+    expect(value(m, 'tessera_sessions_live')).toBe(4);
     expect(value(m, 'tessera_session_table_entries', { state: 'live' })).toBeGreaterThanOrEqual(1);
   });
 
@@ -126,8 +149,8 @@ describe('/metrics after a scripted session (embedded)', () => {
   });
 
   it('times requests by route pattern, method and status; one series for unmatched URLs', () => {
-    expect(http(LOGIN, 'POST', '200')).toBe(3);
-    expect(http(LOGIN, 'POST', '401')).toBe(2);
+    expect(http(LOGIN, 'POST', '200')).toBe(4);
+    expect(http(LOGIN, 'POST', '401')).toBe(3);
     expect(http(LOGIN, 'POST', '400')).toBe(2);
     expect(http(LOGIN, 'POST', '423')).toBe(1);
     expect(http(REFRESH, 'POST', '200')).toBe(1);
@@ -146,8 +169,8 @@ describe('/metrics after a scripted session (embedded)', () => {
         status: '200',
         le: '+Inf',
       }),
-    ).toBe(3);
-    expect(value(m, 'tessera_http_errors_total', { code: '401' })).toBe(3);
+    ).toBe(4);
+    expect(value(m, 'tessera_http_errors_total', { code: '401' })).toBe(4);
     expect(value(m, 'tessera_http_errors_total', { code: '400' })).toBe(2);
     expect(value(m, 'tessera_http_errors_total', { code: '423' })).toBe(1);
   });
