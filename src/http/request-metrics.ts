@@ -10,9 +10,6 @@ import type { FastHistogram, HistogramChild } from '../ops/histogram.js';
 /** The route label of requests no route matched (404s, refusals before routing): one value, not their URLs. */
 const UNMATCHED = 'unmatched';
 
-const kRequestMetrics = Symbol('tessera.requestMetrics');
-type Tagged = onResponseHookHandler & { [kRequestMetrics]?: true };
-
 /**
  * `tessera_http_request_duration_seconds{route,method,status}` (its `_count` is the request
  * count). The route label is the route's pattern (`/api/admin/users/:id`), never the URL, so
@@ -37,21 +34,15 @@ export function installRequestMetrics(app: FastifyInstance, hist: FastHistogram)
 
   app.addHook('onRoute', (opts) => {
     const record = recorder(opts.url);
-    const hook: Tagged = function (req, reply, done: HookHandlerDoneFunction) {
+    const hook: onResponseHookHandler = function (req, reply, done: HookHandlerDoneFunction) {
       record(req, reply);
       done();
     };
-    hook[kRequestMetrics] = true;
-    // A HEAD route Fastify derives from a GET one may arrive with the GET's options (this
-    // hook included): keep one recorder per route.
-    const existing = (
-      opts.onResponse === undefined
-        ? []
-        : Array.isArray(opts.onResponse)
-          ? opts.onResponse
-          : [opts.onResponse]
-    ).filter((h) => !(h as Tagged)[kRequestMetrics]);
-    opts.onResponse = [...existing, hook];
+    // The HEAD route Fastify derives from a GET one comes through here on its own (its own
+    // recorder: counted once, under HEAD; ops/metrics.test.ts checks it).
+    const given = opts.onResponse;
+    opts.onResponse =
+      given === undefined ? [hook] : [...(Array.isArray(given) ? given : [given]), hook];
   });
 
   const unmatched = recorder(UNMATCHED);

@@ -229,9 +229,19 @@ describe('who may read /metrics', () => {
   it('in development without a token: open (npm start, then curl)', async () => {
     const t = await createTestServer();
     try {
+      // A HEAD route Fastify derives from a GET one is counted once, under HEAD.
+      await t.call('GET', '/healthz');
+      await t.call('HEAD', '/healthz');
       const r = await t.call('GET', '/metrics');
       expect(r.statusCode).toBe(200);
-      expect(r.body).toContain('tessera_http_request_duration_seconds');
+      const m = parsePrometheus(r.body);
+      const count = (method: string) =>
+        value(m, 'tessera_http_request_duration_seconds_count', {
+          route: '/healthz',
+          method,
+          status: '200',
+        });
+      expect([count('GET'), count('HEAD')]).toEqual([1, 1]);
     } finally {
       await t.close();
     }
