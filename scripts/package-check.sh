@@ -28,7 +28,7 @@ else
   grep -q '^VOLUME' Dockerfile || fail 'Dockerfile: no data volume'
   say 'Dockerfile: hadolint not installed; structure checked'
 fi
-export POSTGRES_PASSWORD=package-check
+export POSTGRES_PASSWORD=package-check TESSERA_METRICS_TOKEN=package-check-metrics-token
 if docker compose version >/dev/null 2>&1; then
   docker compose -f deploy/compose.yaml config -q || fail 'docker compose config'
   say 'compose: docker compose config ok'

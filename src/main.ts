@@ -23,13 +23,23 @@ export async function serve(): Promise<void> {
     console.error(`tessera: cannot start: ${(e as Error).message}`);
     process.exit(1);
   }
-  const { app, rt } = server;
+  const { app, rt, metricsApp } = server;
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   rt.log.info(
     `tessera listening on http://${config.host}:${port} (${rt.db.dialect}${rt.redis ? ' + redis' : ', single node'})`,
   );
+  if (metricsApp) {
+    await metricsApp.listen({ host: config.metricsHost, port: config.metricsPort ?? 0 });
+    const m = metricsApp.server.address();
+    rt.log.info(
+      `metrics on http://${config.metricsHost}:${typeof m === 'object' && m ? m.port : config.metricsPort}/metrics`,
+    );
+  } else if (config.production && config.metricsToken === undefined)
+    rt.log.warn(
+      '/metrics answers 403 on the public port: set TESSERA_METRICS_TOKEN (scrapers send it as a Bearer token) or TESSERA_METRICS_PORT',
+    );
   let closing = false;
   /**
    * SIGTERM/SIGINT (docs/reliability.md "Shutdown"): stop accepting, let in-flight requests

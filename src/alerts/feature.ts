@@ -4,7 +4,7 @@ import { securityDb } from '../infra/tables.js';
 import { startDetector } from './detector.js';
 import { createKnownDevices } from './known-devices.js';
 import { createAlerts, type Alerts } from './service.js';
-import { createWebhookSender, type WebhookSender } from './webhook.js';
+import { createWebhookSender, registerWebhookMetrics, type WebhookSender } from './webhook.js';
 
 declare module '../feature/contract.js' {
   interface FeatureServices {
@@ -27,6 +27,7 @@ export const alertsFeature: Feature = {
       clock,
       log: log.child({ mod: 'alerts' }),
     });
+    registerWebhookMetrics(core.metrics.registry, webhooks);
     const alerts = createAlerts({ audit, webhooks, clock });
     const devices = createKnownDevices(
       core.sql.scope,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { SIGNATURE_HEADER, signPayload } from './sign.js';
 
 export interface WebhookOptions {
@@ -23,6 +24,8 @@ export interface WebhookSender {
   send(event: string, payload: object): void;
   /** Deliveries dropped because the queue was full. */
   dropped(): number;
+  /** Deliveries queued, in flight or waiting to retry. */
+  depth(): number;
   /** Resolves when nothing is queued or in flight (tests, shutdown). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -135,6 +138,7 @@ export function createWebhookSender(o: WebhookOptions): WebhookSender {
       pump();
     },
     dropped: () => dropped,
+    depth: () => queue.length + waiting + inFlight,
     idle: () =>
       new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
@@ -149,4 +153,25 @@ export function createWebhookSender(o: WebhookOptions): WebhookSender {
       checkIdle();
     },
   };
+}
+
+/** The alert webhooks' queue of this node (in memory): its depth, and what a full queue dropped. */
+export function registerWebhookMetrics(registry: Registry, w: WebhookSender): void {
+  new Gauge({
+    name: 'tessera_alert_webhook_queue_depth',
+    help: 'Alert webhook deliveries queued, in flight or waiting to retry on this node',
+    registers: [registry],
+    collect() {
+      this.set(w.depth());
+    },
+  });
+  new Counter({
+    name: 'tessera_alert_webhook_dropped_total',
+    help: 'Alert webhook deliveries dropped because the queue was full',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(w.dropped());
+    },
+  });
 }

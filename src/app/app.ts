@@ -9,7 +9,8 @@ import { answerFrameworkError, installErrorHandling } from '../http/error-handle
 import { closeConnectionsOnDrain } from '../http/drain.js';
 import { installRequestLog, requestIdGenerator } from '../http/request-log.js';
 import { DOCS_CSP, installHardening } from '../http/hardening.js';
-import { opsRoutes } from '../ops/routes.js';
+import { metricsRoute, opsRoutes, publicMetricsAccess } from '../ops/routes.js';
+import { installRequestMetrics } from '../http/request-metrics.js';
 import type { Locale } from '../contract/errors.js';
 import type { Runtime } from './runtime.js';
 import { sessionRoutes } from '../sessions/routes.js';
@@ -89,8 +90,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     // Always guarded: with no token configured these paths refuse every caller (fail closed).
     publicTokenPaths: cfg.publicTokenPaths,
   });
-  for (const ext of extensions) await ext.setup?.(app);
   const metrics = rt.metrics;
+  installRequestMetrics(app, metrics.http);
+  for (const ext of extensions) await ext.setup?.(app);
   app.addHook('onResponse', (req, reply, done) => {
     if (reply.statusCode >= 400) metrics.httpErrors.inc({ code: String(reply.statusCode) });
     done();
@@ -103,7 +105,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(opsRoutes(rt, metrics));
+  await app.register(opsRoutes(rt, metrics, publicMetricsAccess(cfg)));
   const ctx = cfg.contextPath;
   await app.register(authRoutes(), { prefix: `${ctx}/public/auth` });
   await app.register(sessionRoutes(), { prefix: `${ctx}/auth` });
@@ -113,5 +115,20 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     if (ext.api) await app.register(ext.api, { prefix: ctx });
     if (ext.root) await app.register(ext.root);
   }
+  return app;
+}
+
+/**
+ * The listener of TESSERA_METRICS_PORT: `/metrics` alone (the token required when one is set),
+ * errors in the envelope, nothing else of the API. The public app then has no `/metrics`.
+ */
+export async function buildMetricsApp(rt: Runtime): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: rt.log.child({ mod: 'metrics' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.decorate('defaultLocale', rt.config.defaultLocale as Locale);
+  installErrorHandling(app);
+  await app.register(metricsRoute(rt.metrics, { token: rt.config.metricsToken, refuse: false }));
   return app;
 }

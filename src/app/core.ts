@@ -29,6 +29,7 @@ import { createSessionActions } from '../sessions/actions.js';
 import { createLastSeen, lastSeenIntervalSec } from '../sessions/last-seen.js';
 import { createRevocationList, type RevocationList } from '../sessions/revocation.js';
 import { createSessionService } from '../sessions/service.js';
+import { registerSessionMetrics } from '../sessions/metrics.js';
 import { createSessionStore } from '../sessions/store.js';
 import { createSessionTable } from '../sessions/table.js';
 import {
@@ -41,6 +42,7 @@ import { createTenantRegistry } from '../tenancy/registry.js';
 import { createAuthenticator } from '../tokens/authenticate.js';
 import { accessTokenLifeMs } from '../tokens/horizon.js';
 import { createAccessIssuer } from '../tokens/issue.js';
+import { registerRefreshMetrics } from '../tokens/metrics.js';
 import { createRefreshStore } from '../tokens/refresh-store.js';
 import { createSigner } from '../tokens/signer.js';
 import { createVerifier } from '../tokens/verifier.js';
@@ -73,7 +75,9 @@ export async function openCore(
   const log = o.log ?? (await createLogger(config));
   // Before any I/O: a bad or missing master key stops the start with its message.
   const sealer = sealerFromConfig(config);
+  const metrics = createMetrics();
   const db = await openDb({
+    onQuery: (sec, failed) => (failed ? metrics.sql.error : metrics.sql.ok).observe(sec),
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
     dataDir: config.dataDir,
@@ -82,7 +86,6 @@ export async function openCore(
   const closers: (() => Promise<void> | void)[] = [];
   const health = createDependencyHealth(log.child({ mod: 'health' }));
   health.setProbe(db.dialect === 'postgres' ? 'postgres' : 'sqlite', () => db.ping());
-  const metrics = createMetrics();
   const report = (err: unknown, what: string) => {
     const dep = outageOf(err);
     metrics.backgroundFailures.inc({ step: what, dependency: dep ?? 'none' });
@@ -96,9 +99,19 @@ export async function openCore(
     let bus: Bus;
     const target = redisTarget(config);
     if (target) {
-      redis = createRedis(target, 'cmd', { failFast: true, health });
+      redis = createRedis(target, 'cmd', {
+        failFast: true,
+        health,
+        onCommand: (sec, failed) => (failed ? metrics.redis.error : metrics.redis.ok).observe(sec),
+      });
       const sub = createRedis(target, 'sub');
-      bus = createRedisBus(redis, sub, config.redisPrefix, (e) => report(e, 'pub/sub'));
+      bus = createRedisBus(
+        redis,
+        sub,
+        config.redisPrefix,
+        (e) => report(e, 'pub/sub'),
+        (sec) => metrics.busLag.observe(sec),
+      );
       closers.push(() => {
         sub.disconnect();
         redis!.disconnect();
@@ -132,6 +145,7 @@ export async function openCore(
       : undefined;
     const sqlAudit = createSqlAudit(tsql.scope, clock, (e) => report(e, 'audit write'));
     closers.push(() => sqlAudit.stop());
+    closers.push(registerRefreshMetrics(metrics.registry, sqlAudit));
     // The revocation set and last-seen address sessions, jti and users by
     // ids unique across tenants: one of each per node, read over all tenants.
     // Writes go through the caller's unit, so each row is its tenant's.
@@ -159,6 +173,16 @@ export async function openCore(
     const tableSweep = setInterval(() => sessionTable.sweep(), 60_000);
     tableSweep.unref();
     closers.push(() => clearInterval(tableSweep));
+    const everySession = createSessionStore(
+      tsql.all('the live-sessions gauge counts every tenant'),
+    );
+    registerSessionMetrics(metrics.registry, {
+      table: sessionTable,
+      revocations,
+      liveCount: (now) => everySession.liveCount(now),
+      clock,
+      onError: (e) => report(e, 'sessions count'),
+    });
     revocations.onRevoke((r) => {
       if (r.kind !== 'sid') return;
       lastSeen.forget(r.value);

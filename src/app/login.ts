@@ -1,6 +1,7 @@
 import { createAuthService, type AuthService } from '../auth/service.js';
 import type { Core, FeatureServices, TenantCore } from '../feature/contract.js';
 import { createLoginFlow } from '../login/flow.js';
+import type { LoginOutcome } from '../login/metrics.js';
 import type { LoginStep } from '../login/pipeline.js';
 import { accountStateStep } from '../login/steps/account-state.js';
 import { identityStep } from '../login/steps/identity.js';
@@ -20,6 +21,8 @@ export function assembleAuth(
   featureSteps: readonly LoginStep[],
   /** The tenant's services (default: the core's, the default tenant). */
   tc: TenantCore = core,
+  /** The runtime's logins counter (one for every tenant's pipeline). */
+  outcome?: LoginOutcome,
 ): AuthService {
   const { config, clock, report } = core;
   const { users, audit } = tc;
@@ -51,6 +54,7 @@ export function assembleAuth(
       identities: tc.identities,
       audit,
       tenant: tc.tenant,
+      ...(outcome ? { outcome } : {}),
     }),
     db: k,
     users,

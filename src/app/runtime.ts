@@ -14,6 +14,7 @@ import { FEATURES } from './features.js';
 import { startHousekeeping } from './housekeeping.js';
 import { declarationsOf, orderFeatures, startFeatures } from './lifecycle.js';
 import { assembleAuth } from './login.js';
+import { createLoginMetrics } from '../login/metrics.js';
 
 /** Everything a running node holds: the composition root's output. */
 export interface Runtime extends Services {
@@ -56,7 +57,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   });
   try {
     const started = await startFeatures(features, core, closers);
-    const auth = assembleAuth(core, started.services, started.loginSteps);
+    const outcome = createLoginMetrics(core.metrics.registry);
+    const auth = assembleAuth(core, started.services, started.loginSteps, core, outcome);
     // A tenant's login is assembled once per built tenant (its services are cached in the core).
     const withAuth = new WeakMap<TenantCore, TenantServices>();
     const forTenant = async (t: TenantId): Promise<TenantServices> => {
@@ -66,7 +68,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
         const a =
           t === DEFAULT_TENANT
             ? auth
-            : assembleAuth(core, started.services, started.loginSteps, tc);
+            : assembleAuth(core, started.services, started.loginSteps, tc, outcome);
         withAuth.set(tc, (ts = { ...tc, auth: a }));
       }
       return ts;

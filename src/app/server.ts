@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import { buildApp, buildMetricsApp } from './app.js';
 import type { Config } from '../config/schema.js';
 import { redactedConfig } from '../config/load.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
@@ -8,6 +8,8 @@ import { allFields } from './features.js';
 
 export interface Server {
   app: FastifyInstance;
+  /** The `/metrics` listener of TESSERA_METRICS_PORT, when set (main.ts listens on it). */
+  metricsApp: FastifyInstance | undefined;
   rt: Runtime;
   close(): Promise<void>;
 }
@@ -16,21 +18,30 @@ export interface Server {
 export async function createServer(config: Config, opts: RuntimeOptions = {}): Promise<Server> {
   const rt = await createRuntime(config, opts);
   let app: FastifyInstance | undefined;
+  let metricsApp: FastifyInstance | undefined;
   try {
     rt.log.info({ config: redactedConfig(config, allFields()) }, 'effective configuration');
     await bootstrapUsers(rt);
     app = await buildApp(rt);
     await app.ready();
+    if (config.metricsPort !== undefined) {
+      metricsApp = await buildMetricsApp(rt);
+      await metricsApp.ready();
+    }
   } catch (e) {
+    await metricsApp?.close().catch(() => {});
     await app?.close().catch(() => {});
     await rt.close();
     throw e;
   }
   const a = app;
+  const m = metricsApp;
   return {
     app: a,
+    metricsApp: m,
     rt,
     async close() {
+      await m?.close();
       await a.close();
       await rt.close();
     },

@@ -15,6 +15,7 @@ import { createRedisCounters } from '../counters/redis.js';
 import type { CounterStore } from '../counters/store.js';
 import { BRUTE_FORCE_ERRORS } from './errors.js';
 import { bruteForceSteps } from './login-steps.js';
+import { registerBruteForceMetrics } from './metrics.js';
 import { createBruteForcePolicy, degradedPolicy, type BruteForcePolicy } from './policy.js';
 import { unlockRoutes } from './unlock-routes.js';
 
@@ -100,8 +101,10 @@ export const bruteForceFeature: Feature = {
       audit,
       alerts: need(services, 'alerts'),
     });
+    const unobserve = registerBruteForceMetrics(core.metrics.registry, audit);
     return {
       provides: { bruteForce: { store, policy, captcha: captchaProvider }, captcha },
+      stop: unobserve,
       loginSteps: bruteForceSteps({ guard: failClosed(policy, core.log), audit }),
       routes: () => [
         {

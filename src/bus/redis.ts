@@ -2,14 +2,25 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Bus } from './bus.js';
 
 /**
+ * A message on the wire: `t=<publish time, ms since the epoch>;<JSON>`. JSON
+ * never starts with `t=`, so a message from a node without the stamp (a
+ * rolling upgrade) is still read; such a node drops stamped ones, which the
+ * listeners' durable sources make up for (see `publish`).
+ */
+const STAMP = 't=';
+
+/**
  * Redis pub/sub bus. One subscriber connection per node; channels are
- * prefixed so deployments sharing a Redis stay apart.
+ * prefixed so deployments sharing a Redis stay apart. Each message carries
+ * its publish time, so `onLag` hears how long it took to arrive (the nodes'
+ * clocks must agree: NTP keeps them within milliseconds).
  */
 export function createRedisBus(
   pub: Redis | Cluster,
   sub: Redis | Cluster,
   prefix: string,
   onError: (e: unknown) => void = () => {},
+  onLag: (seconds: number) => void = () => {},
 ): Bus {
   const handlers = new Map<string, Set<(m: unknown) => void>>();
   const resync = new Set<() => void>();
@@ -20,8 +31,16 @@ export function createRedisBus(
     const set = handlers.get(ch.slice(prefix.length));
     if (!set) return;
     let msg: unknown;
+    let body = raw;
+    if (raw.startsWith(STAMP)) {
+      const end = raw.indexOf(';');
+      const at = Number(raw.slice(STAMP.length, end));
+      if (end < 0 || !Number.isFinite(at)) return;
+      onLag(Math.max(0, Date.now() - at) / 1000);
+      body = raw.slice(end + 1);
+    }
     try {
-      msg = JSON.parse(raw);
+      msg = JSON.parse(body);
     } catch {
       return;
     }
@@ -42,7 +61,8 @@ export function createRedisBus(
      * resync), so losing a broadcast delays it, it never loses the state.
      */
     async publish(channel, message) {
-      await pub.publish(prefix + channel, JSON.stringify(message)).then(
+      const raw = `${STAMP}${Date.now()};${JSON.stringify(message)}`;
+      await pub.publish(prefix + channel, raw).then(
         () => undefined,
         (e: unknown) => onError(e),
       );

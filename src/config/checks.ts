@@ -75,6 +75,10 @@ export const tenantHostPairs: Check<readonly string[]> = (items) => {
 export const listenHost: Check<string> = (v) =>
   isIP(v) || HOSTNAME.test(v) ? undefined : `"${v}" is not an IP address or host name`;
 
+/** TESSERA_METRICS_TOKEN: long enough not to be guessed by a scraper's neighbours. */
+export const metricsToken: Check<string> = (v) =>
+  v.length >= 16 ? undefined : 'shorter than 16 characters (example: $(openssl rand -hex 32))';
+
 /** TESSERA_DATABASE_SCHEMA: what src/db/kysely.ts openPostgres accepts (it is quoted into SQL). */
 export const sqlSchemaName: Check<string> = (v) =>
   /^[a-z_][a-z0-9_]{0,62}$/.test(v)

@@ -1,6 +1,7 @@
 import {
   listenHost,
   loginPolicyText,
+  metricsToken,
   originList,
   pathPrefixes,
   privateKeyFile,
@@ -544,6 +545,29 @@ export const FIELDS = {
     default: 365 * DAY,
     example: '31536000',
     doc: 'Strict-Transport-Security max-age, sent only on requests that arrived over HTTPS (through a proxy of TESSERA_TRUST_PROXY saying X-Forwarded-Proto: https); 0 = never.',
+  },
+  // ── metrics (issue 17; docs/decisions/0022-metrics.md) ─────────────
+  metricsToken: {
+    env: 'TESSERA_METRICS_TOKEN',
+    kind: { t: 'string', max: 512, check: metricsToken },
+    default: undefined,
+    secret: true,
+    example: '$(openssl rand -hex 32)',
+    doc: 'Bearer token a scraper sends for `GET /metrics` (`Authorization: Bearer <token>`), at least 16 characters; unset = no token. In production, without it or TESSERA_METRICS_PORT, `/metrics` answers 403.',
+  },
+  metricsPort: {
+    env: 'TESSERA_METRICS_PORT',
+    kind: int(0, 65535),
+    default: undefined,
+    example: '9464',
+    doc: 'Serve `/metrics` on this port (on TESSERA_METRICS_HOST) instead of the public one, which then has no `/metrics`; 0 picks a free port. TESSERA_METRICS_TOKEN, when set, is required there too.',
+  },
+  metricsHost: {
+    env: 'TESSERA_METRICS_HOST',
+    kind: { t: 'string', max: 255, check: listenHost },
+    default: '127.0.0.1',
+    example: '10.0.0.5',
+    doc: 'Listen address of TESSERA_METRICS_PORT: loopback by default, so only the machine (or a sidecar) scrapes it.',
   },
   shutdownTimeout: {
     env: 'TESSERA_SHUTDOWN_TIMEOUT_SECONDS',

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { envelope, ok, responses } from '../contract/reply.js';
 import type { Feature } from '../feature/contract.js';
 import { LOGIN_KEY_FIELDS } from './config.js';
+import { registerLoginKeyMetrics } from './metrics.js';
 import { sharedSecret } from '../infra/secrets.js';
 import { securityDb } from '../infra/tables.js';
 import { publicKeyDataSchema, publicKeyHeadersSchema, publicKeyQuerySchema } from './schemas.js';
@@ -51,6 +52,7 @@ export const loginKeysFeature: Feature = {
       perSessionPerMinute: c.rsaKeyPerSessionPerMinute,
     });
     await svc.start();
+    registerLoginKeyMetrics(core.metrics.registry, svc);
     return {
       provides: { loginKeys: svc, passwordDecryptor: svc },
       routes: () => [{ api: publicKeyRoute(svc) }],

@@ -3,7 +3,8 @@ import type { TenantId } from '../db/scope.js';
 import type { RequestMeta } from '../contract/meta.js';
 import type { IdentityService } from '../identities/service.js';
 import type { ExternalProfile } from '../identities/types.js';
-import { fail } from '../lib/errors.js';
+import { fail, isTesseraError } from '../lib/errors.js';
+import type { LoginOutcome } from './metrics.js';
 import { checkEmail, checkUsername } from '../users/identity.js';
 import type { UserService } from '../users/service.js';
 import type { UserRow } from '../users/store.js';
@@ -44,8 +45,26 @@ export function createLoginFlow(d: {
   identities: IdentityService;
   audit: Audit;
   tenant?: TenantId;
+  /** Told how each attempt ended (the logins counter, login/metrics.ts). */
+  outcome?: LoginOutcome;
 }) {
   const steps = orderSteps(d.steps);
+
+  /**
+   * Runs the steps and tells `d.outcome` how the attempt ended: `success` or its error code,
+   * under the flow's method as the steps left it (the password step says `rsa` once it has
+   * decrypted one), or under `as` (a resumed login: the step that asked).
+   */
+  async function run(flow: LoginFlow, as?: string, from?: LoginStage): Promise<LoginResult> {
+    try {
+      const r = await runSteps(steps, flow, from);
+      d.outcome?.(as ?? flow.method, 'success');
+      return r;
+    } catch (e) {
+      d.outcome?.(as ?? flow.method, isTesseraError(e) ? e.code : 'error');
+      throw e;
+    }
+  }
 
   function flowOf(
     input: LoginInput,
@@ -96,7 +115,7 @@ export function createLoginFlow(d: {
   return {
     steps: steps.map((s) => `${s.stage}:${s.name}`),
     async login(input: LoginInput, meta: RequestMeta): Promise<LoginResult> {
-      return runSteps(steps, flowOf(input, meta, await d.users.byLoginName(input.username)));
+      return run(flowOf(input, meta, await d.users.byLoginName(input.username)));
     },
     /**
      * A login by an external identity its provider proved (the caller
@@ -122,13 +141,11 @@ export function createLoginFlow(d: {
         captcha: opts.captcha,
         mfa_code: opts.mfa_code,
       };
-      return runSteps(
-        steps,
-        flowOf(input, meta, user, {
-          method: opts.method,
-          identity: { profile: p, create: opts.create },
-        }),
-      );
+      const flow = flowOf(input, meta, user, {
+        method: opts.method,
+        identity: { profile: p, create: opts.create },
+      });
+      return run(flow);
     },
     /**
      * Continues a login that a step interrupted with a challenge (the second
@@ -139,9 +156,13 @@ export function createLoginFlow(d: {
      */
     async resume(r: LoginResumption, meta: RequestMeta): Promise<LoginResult> {
       const user = await d.users.byId(r.userId);
-      if (!user) fail('INVALID_CREDENTIALS');
+      if (!user) {
+        d.outcome?.(r.continuation.by, 'INVALID_CREDENTIALS');
+        fail('INVALID_CREDENTIALS');
+      }
       const flow = flowOf(r.input, meta, user, { method: r.method, continuation: r.continuation });
-      return runSteps(steps, flow, r.from);
+      // Counted under the step that asked (totp): the first call was counted as MFA_REQUIRED.
+      return run(flow, r.continuation.by, r.from);
     },
   };
 }

@@ -10,6 +10,7 @@ import { createRedisPresenceStore } from './store/redis.js';
 import { PRESENCE_CHANNEL, type PresenceFrame } from './types.js';
 import { presenceQueries, type PresenceQueries } from './views.js';
 import { wsRoutes } from './ws-route.js';
+import { registerPresenceMetrics } from './metrics.js';
 
 /** One ticker per node drives every socket and presence check (no per-socket timers). */
 const TICK_MS = 1000;
@@ -96,6 +97,7 @@ export const presenceFeature: Feature = {
     const timer = setInterval(tick, TICK_MS);
     timer.unref();
     if (redis) await presence.keepAlive();
+    registerPresenceMetrics(core.metrics.registry, hub, presence);
     const queries = presenceQueries(presence);
     return {
       provides: { presence: { presence, hub, nodeId, queries, tick } },

@@ -30,6 +30,16 @@ export function createSessionStore(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
+    /** Sessions not ended and not past their absolute end, every user's (the live-sessions gauge). */
+    async liveCount(now: number): Promise<number> {
+      const r = await db
+        .selectFrom('sessions')
+        .where('ended_at', 'is', null)
+        .where('expires_at', '>', now)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
     /** The ids of the `limit` oldest usable sessions (all of them without a limit). */
     oldestAlive: (
       userId: number,

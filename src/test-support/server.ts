@@ -15,6 +15,8 @@ rememberSecret(ADMIN_PASSWORD);
 
 export interface TestServer {
   app: FastifyInstance;
+  /** The `/metrics` listener when the config sets metricsPort (not listening: inject into it). */
+  metricsApp: FastifyInstance | undefined;
   rt: Runtime;
   config: Config;
   /** PostgreSQL schema / Redis prefix in use, to start a second node on the same state. */
@@ -111,6 +113,7 @@ export async function createTestServer(o: TestServerOptions = {}): Promise<TestS
 
   const t: TestServer = {
     app,
+    metricsApp: server.metricsApp,
     rt,
     config,
     shared,

@@ -2,14 +2,14 @@ import { Hono } from 'hono';
 import { createVerifier } from '@tessera-auth/verify';
 import { tesseraAuth } from '@tessera-auth/verify/hono';
 
-const tessera = process.env.TESSERA_URL; // e.g. https://auth.example.com
+const tessera = process.env.AUTH_URL; // e.g. https://auth.example.com
 const verifier = createVerifier({
   issuer: process.env.TESSERA_ISSUER, // TESSERA_ISSUER of the server
   audience: process.env.TESSERA_AUDIENCE ?? 'tessera',
   jwksUrl: `${tessera}/.well-known/jwks.json`,
   revocations: {
     url: `${tessera}/api/service/revocations`,
-    serviceToken: process.env.TESSERA_SERVICE_TOKEN, // one of TESSERA_PUBLIC_API_TOKENS
+    serviceToken: process.env.AUTH_SERVICE_TOKEN, // one of TESSERA_PUBLIC_API_TOKENS
   },
 });
 

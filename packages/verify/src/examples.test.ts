@@ -29,10 +29,10 @@ describe('docs/verify.md quick starts', () => {
     await s.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = s.app.server.address() as AddressInfo;
     Object.assign(process.env, {
-      TESSERA_URL: `http://127.0.0.1:${port}`,
+      AUTH_URL: `http://127.0.0.1:${port}`,
       TESSERA_ISSUER: s.config.issuer,
       TESSERA_AUDIENCE: s.config.audience,
-      TESSERA_SERVICE_TOKEN: SERVICE_TOKEN,
+      AUTH_SERVICE_TOKEN: SERVICE_TOKEN,
       PORT: '0',
     });
   });
