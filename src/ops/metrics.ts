@@ -36,7 +36,7 @@ export function createMetrics() {
   });
   const sql = createFastHistogram({
     name: 'tessera_sql_query_duration_seconds',
-    help: 'Time of SQL statements at the driver (better-sqlite3 call, pg query), by outcome (ok, error)',
+    help: 'Time of SQL statements at the database driver (a call into the embedded engine, or a PostgreSQL query), by outcome (ok, error)',
     labelNames: ['outcome'],
     buckets: IO_BUCKETS,
     registry,
